@@ -1,4 +1,4 @@
-// Wait until a Kafka client can create (and delete) a topic.
+// Wait until a Kafka client can create a topic, send to it idempotently and reach the group coordinator.
 // Usage: node wait-ready.mjs [brokers] [--pid <broker pid>]
 // Env: KAFKA_BROKERS (default 127.0.0.1:19092), KAFKA_READY_TIMEOUT seconds (default 60).
 const args = process.argv.slice(2);
@@ -52,6 +52,14 @@ while (Date.now() < deadline) {
       waitForLeaders: true,
       timeout: 5000,
     });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3 } });
+    try {
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ value: "ready" }] });
+    } finally {
+      await producer.disconnect().catch(() => {});
+    }
+    await admin.describeGroups([`__tracehouse_ready`]);
     await admin.deleteTopics({ topics: [topic], timeout: 5000 });
     console.log(`kafka ready at ${brokers.join(",")} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
     process.exit(0);

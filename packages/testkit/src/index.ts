@@ -1,1 +1,5 @@
-export const PACKAGE_NAME = "@tracehouse/testkit";
+export { useKafka, testKafka, testTopics } from "./kafka.js";
+export type { KafkaService, KafkaSource, TestTopics } from "./kafka.js";
+export { useClickHouse, useClickHouseServer, embeddedDataDir } from "./clickhouse.js";
+export type { ClickHouseService, ClickHouseSource } from "./clickhouse.js";
+export { uniqueName } from "./names.js";
