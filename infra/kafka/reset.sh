@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop the broker and delete its data (keeps the downloaded jars).
 set -euo pipefail
-DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 "$DIR/stop.sh"
-rm -rf "$DIR/.local/data" "$DIR/.local/server.properties" "$DIR/.local/kafka.log"
+rm -rf "$INSTANCE"
 echo "kafka data removed"

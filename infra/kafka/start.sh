@@ -2,14 +2,7 @@
 # shellcheck disable=SC2086  # JVM option strings are split on purpose
 # Start a single-node KRaft Kafka broker on 127.0.0.1 and wait until a client can create a topic.
 set -euo pipefail
-DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-RUN="$DIR/.local"
-DATA="$RUN/data"
-PIDFILE="$RUN/kafka.pid"
-LOG="$RUN/kafka.log"
-PROPS="$RUN/server.properties"
-PORT="${KAFKA_PORT:-19092}"
-CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+source "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 BROKERS="127.0.0.1:$PORT"
 start=$(date +%s%N)
 
@@ -23,8 +16,6 @@ wait_ready() {
 }
 
 if is_ours; then
-  running_port="$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1://p' "$PROPS")"
-  [[ "$running_port" == "$PORT" ]] || { echo "start.sh: broker from this folder already runs on port $running_port (asked for $PORT); run stop.sh first" >&2; exit 1; }
   echo "kafka already running (pid $(cat "$PIDFILE"))"
   wait_ready || exit 1
   echo "KAFKA_BROKERS=$BROKERS"

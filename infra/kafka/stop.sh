@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Stop the broker started by start.sh (SIGTERM, then SIGKILL after 20 s).
 set -euo pipefail
-DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PIDFILE="$DIR/.local/kafka.pid"
+source "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 pid="$(cat "$PIDFILE" 2>/dev/null || true)"
 
 # A zombie has an empty cmdline, so this is false once the JVM has exited.
-alive() { [[ -n "$pid" ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $DIR/.local/"; }
+alive() { [[ -n "$pid" ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $PROPS"; }
 wait_gone() {
   for _ in $(seq 1 $(($1 * 4))); do
     alive || return 0

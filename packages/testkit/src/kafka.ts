@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel, type Admin, type ITopicConfig } from "kafkajs";
 import { dockerAvailable } from "./internal/docker.js";
@@ -42,20 +43,68 @@ async function resolveKafka(): Promise<KafkaService> {
     reportOnce(`Kafka: testcontainers ${KAFKA_IMAGE} at ${brokers[0]}`);
     return { brokers, source: "testcontainers" };
   }
-  const script = join(repoRoot(), "infra", "kafka", "start.sh");
-  const run = spawnSync("bash", [script], {
-    encoding: "utf8",
-    env: { ...process.env, KAFKA_PORT: LOCAL_PORT },
-  });
-  if (run.status !== 0) {
+  try {
+    runKafkaScript("start.sh");
+  } catch (error) {
     throw new Error(
       `testkit: no Kafka broker available. KAFKA_BROKERS is not set, no Docker engine is reachable, ` +
-        `and ${script} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`,
+        `and the local broker did not start: ${(error as Error).message}`,
     );
   }
   const brokers = [`127.0.0.1:${LOCAL_PORT}`];
   reportOnce(`Kafka: local broker ${brokers[0]} (infra/kafka/start.sh; stop it with npm run kafka:stop)`);
   return { brokers, source: "local" };
+}
+
+function runKafkaScript(name: "start.sh" | "stop.sh"): void {
+  const script = join(repoRoot(), "infra", "kafka", name);
+  const run = spawnSync("bash", [script], {
+    encoding: "utf8",
+    env: { ...process.env, KAFKA_PORT: LOCAL_PORT },
+  });
+  if (run.status !== 0) throw new Error(`${script} exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+}
+
+export interface LocalKafkaControl {
+  /** Stops the broker gracefully (SIGTERM, then SIGKILL after 20 s). */
+  stop(): void;
+  /** Kills the broker at once (SIGKILL), as a crash would. */
+  kill(): void;
+  /** Starts the broker again and waits until a client can use it. */
+  start(): void;
+}
+
+/**
+ * Stop, kill and restart the local broker, for outage and fault tests. Only the
+ * local broker can be controlled; a broker from the environment or a container
+ * makes this throw, so such a test fails loudly instead of passing untested.
+ */
+export async function localKafkaControl(): Promise<LocalKafkaControl> {
+  const { source } = await useKafka();
+  if (source !== "local") {
+    throw new Error(
+      `testkit: broker outage tests need the local broker (infra/kafka); this run uses ${source}`,
+    );
+  }
+  const pidFile = join(repoRoot(), "infra", "kafka", ".local", `broker-${LOCAL_PORT}`, "kafka.pid");
+  return {
+    stop: () => runKafkaScript("stop.sh"),
+    kill() {
+      const pid = Number(readFileSync(pidFile, "utf8").trim());
+      process.kill(pid, "SIGKILL");
+      for (let i = 0; i < 200 && alive(pid); i++) spawnSync("sleep", ["0.05"]);
+    },
+    start: () => runKafkaScript("start.sh"),
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A kafkajs client on the test broker, quiet unless something is wrong. */

@@ -1,6 +1,13 @@
 import { expect } from "chai";
-import type { Consumer, Producer } from "kafkajs";
-import { testTopics, uniqueName, useKafka, type TestTopics } from "../src/index.js";
+import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import {
+  localKafkaControl,
+  testKafka,
+  testTopics,
+  uniqueName,
+  useKafka,
+  type TestTopics,
+} from "../src/index.js";
 
 describe("Kafka broker smoke", () => {
   let topics: TestTopics;
@@ -59,5 +66,32 @@ describe("Kafka broker smoke", () => {
     for (const r of received)
       partitionsByKey.set(r.key, (partitionsByKey.get(r.key) ?? new Set()).add(r.partition));
     for (const partitions of partitionsByKey.values()) expect(partitions.size).to.equal(1);
+  });
+});
+
+describe("local broker control", () => {
+  it("a stopped broker refuses clients and a restarted one serves them again", async () => {
+    const control = await localKafkaControl();
+    const kafka = await testKafka();
+    control.kill();
+    const admin = new Kafka({
+      clientId: "down",
+      brokers: [...(await useKafka()).brokers],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 500,
+      retry: { retries: 0 },
+    }).admin();
+    let refused: unknown;
+    try {
+      await admin.connect();
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused, "a killed broker must refuse connections").to.be.instanceOf(Error);
+    control.start();
+    const up = kafka.admin();
+    await up.connect();
+    expect(await up.listTopics()).to.be.an("array");
+    await up.disconnect();
   });
 });
