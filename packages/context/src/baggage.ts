@@ -1,0 +1,194 @@
+import { trimOws } from "./internal/ows.js";
+
+/** One baggage list-member: its decoded value and its properties, kept as opaque text. */
+export interface BaggageEntry {
+  readonly value: string;
+  /** The member's properties after the first `;`, normalized to `k1=v1;k2`. */
+  readonly metadata?: string;
+}
+
+/** Baggage entries by key, in header order. */
+export type Baggage = ReadonlyMap<string, BaggageEntry>;
+
+/** W3C Baggage limits: the minimum every platform MUST propagate, applied as our maximum. */
+export const BaggageLimit = {
+  maxMembers: 64,
+  /** Bytes of the serialized `baggage-string`, commas included. */
+  maxBytes: 8192,
+} as const;
+
+// key = token (RFC 7230 §3.2.6)
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
+const BAGGAGE_OCTETS = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
+
+export function isValidBaggageKey(key: string): boolean {
+  return TOKEN.test(key);
+}
+
+function isSafeOctet(code: number): boolean {
+  return (
+    code === 0x21 ||
+    (code >= 0x23 && code <= 0x2b && code !== 0x25) ||
+    (code >= 0x2d && code <= 0x3a) ||
+    (code >= 0x3c && code <= 0x5b) ||
+    (code >= 0x5d && code <= 0x7e)
+  );
+}
+
+const PERCENT_HEX = Array.from(
+  { length: 256 },
+  (_, byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`,
+);
+
+/**
+ * Percent-encodes a value: every code point outside `baggage-octet`, and `%` itself, is
+ * written as its UTF-8 bytes. Lone surrogates become U+FFFD.
+ */
+export function encodeBaggageValue(value: string): string {
+  let i = 0;
+  while (i < value.length && isSafeOctet(value.charCodeAt(i))) i++;
+  if (i === value.length) return value;
+  const bytes = Buffer.from(value, "utf8");
+  let out = value.slice(0, i);
+  for (let j = i; j < bytes.length; j++) {
+    const byte = bytes[j] as number;
+    out += isSafeOctet(byte) ? String.fromCharCode(byte) : PERCENT_HEX[byte];
+  }
+  return out;
+}
+
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
+}
+
+/**
+ * Decodes percent-encoded UTF-8; byte sequences that are not UTF-8 become U+FFFD and a
+ * `%` not followed by two hex digits is kept as is.
+ */
+export function decodeBaggageValue(value: string): string {
+  if (!value.includes("%")) return value;
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 0x25 && i + 2 < value.length) {
+      const high = hexValue(value.charCodeAt(i + 1));
+      const low = hexValue(value.charCodeAt(i + 2));
+      if (high >= 0 && low >= 0) {
+        bytes.push(high * 16 + low);
+        i += 2;
+        continue;
+      }
+    }
+    if (code < 0x80) bytes.push(code);
+    else for (const byte of Buffer.from(value[i] as string, "utf8")) bytes.push(byte);
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+function normalizeProperty(raw: string): string | null {
+  const property = trimOws(raw);
+  const eq = property.indexOf("=");
+  if (eq < 0) return TOKEN.test(property) ? property : null;
+  const key = trimOws(property.slice(0, eq));
+  const value = trimOws(property.slice(eq + 1));
+  return TOKEN.test(key) && BAGGAGE_OCTETS.test(value) ? `${key}=${value}` : null;
+}
+
+/** Validates and normalizes properties (`k1=v1;k2`); null when one breaks the grammar. */
+export function normalizeBaggageMetadata(metadata: string): string | null {
+  const parts = metadata.split(";");
+  const normalized: string[] = [];
+  for (const part of parts) {
+    const property = normalizeProperty(part);
+    if (property === null) return null;
+    normalized.push(property);
+  }
+  return normalized.join(";");
+}
+
+interface ParsedMember {
+  readonly key: string;
+  readonly entry: BaggageEntry;
+  readonly bytes: number;
+}
+
+function parseMember(raw: string): ParsedMember | null {
+  const semicolon = raw.indexOf(";");
+  const pair = semicolon < 0 ? raw : raw.slice(0, semicolon);
+  const eq = pair.indexOf("=");
+  if (eq < 0) return null;
+  const key = trimOws(pair.slice(0, eq));
+  const encoded = trimOws(pair.slice(eq + 1));
+  if (!TOKEN.test(key) || !BAGGAGE_OCTETS.test(encoded)) return null;
+  let bytes = key.length + 1 + encoded.length;
+  if (semicolon < 0) return { key, entry: { value: decodeBaggageValue(encoded) }, bytes };
+  const metadata = normalizeBaggageMetadata(raw.slice(semicolon + 1));
+  if (metadata === null) return null;
+  bytes += 1 + metadata.length;
+  return { key, entry: { value: decodeBaggageValue(encoded), metadata }, bytes };
+}
+
+/**
+ * Parses `baggage` (one value, or the values of repeated headers, combined in order) per
+ * W3C Baggage: white space around keys, values and properties is trimmed, values are
+ * percent-decoded as UTF-8. A list-member that breaks the grammar is dropped (the spec
+ * allows removing malformed entries); members beyond 64, or beyond 8192 bytes in total,
+ * are dropped. A repeated key keeps its first position and its last value.
+ *
+ * Returns null when no valid list-member remains. Never throws.
+ */
+export function parseBaggage(header: unknown): Baggage | null {
+  let combined: string;
+  if (typeof header === "string") combined = header;
+  else if (Array.isArray(header) && header.every((part) => typeof part === "string"))
+    combined = header.join(",");
+  else return null;
+  const entries = new Map<string, BaggageEntry>();
+  let totalBytes = 0;
+  let members = 0;
+  for (const raw of combined.split(",")) {
+    if (members === BaggageLimit.maxMembers) break;
+    const member = parseMember(raw);
+    if (member === null) continue;
+    const bytes = member.bytes + (members === 0 ? 0 : 1);
+    if (totalBytes + bytes > BaggageLimit.maxBytes) continue;
+    totalBytes += bytes;
+    members++;
+    entries.set(member.key, member.entry);
+  }
+  return entries.size === 0 ? null : entries;
+}
+
+/** Serializes one member, value percent-encoded. */
+export function formatBaggageMember(key: string, entry: BaggageEntry): string {
+  const pair = `${key}=${encodeBaggageValue(entry.value)}`;
+  return entry.metadata ? `${pair};${entry.metadata}` : pair;
+}
+
+/**
+ * Serializes baggage members in order, keeping whole members only while the result stays
+ * within 64 members and 8192 bytes. Members are expected to be valid (see
+ * {@link isValidBaggageKey}); returns "" for none.
+ */
+export function formatBaggageMembers(members: Iterable<readonly [string, BaggageEntry]>): string {
+  let out = "";
+  let count = 0;
+  for (const [key, entry] of members) {
+    if (count === BaggageLimit.maxMembers) break;
+    const member = formatBaggageMember(key, entry);
+    const length = out.length === 0 ? member.length : out.length + 1 + member.length;
+    if (length > BaggageLimit.maxBytes) continue;
+    out = out.length === 0 ? member : `${out},${member}`;
+    count++;
+  }
+  return out;
+}
+
+/** Serializes baggage into a `baggage` header value, within the W3C limits. */
+export function formatBaggage(baggage: Baggage): string {
+  return formatBaggageMembers(baggage);
+}
