@@ -61,3 +61,61 @@ export function isTracehouseError(value: unknown): value is TracehouseError {
 export function isRetriable(error: unknown): boolean {
   return isTracehouseError(error) ? error.retriable : true;
 }
+
+/** Why bytes could not be decoded into a record. */
+export const DecodeErrorReason = {
+  /** Not a single-object encoded Avro record: the first two bytes are not C3 01. */
+  BadMarker: "bad_marker",
+  /** The writer schema's fingerprint matches no known schema version. */
+  UnknownFingerprint: "unknown_fingerprint",
+  /** The bytes end before the record does. */
+  Truncated: "truncated",
+  /** The body does not follow the writer schema (bad union or enum index, unsafe long, ...). */
+  Corrupt: "corrupt",
+  /** Bytes remain after the record. */
+  TrailingBytes: "trailing_bytes",
+} as const;
+export type DecodeErrorReason = (typeof DecodeErrorReason)[keyof typeof DecodeErrorReason];
+
+/** Bytes that can never be decoded: dead-letter them, never retry. */
+export class DecodeError extends NonRetriableError {
+  override readonly name: string = "DecodeError";
+  readonly reason: DecodeErrorReason;
+
+  constructor(reason: DecodeErrorReason, message: string, options: { readonly cause?: unknown } = {}) {
+    super(message, { ...options, code: ErrorCode.Decode });
+    this.reason = reason;
+  }
+}
+
+/** One field that does not match its schema; `path` is dotted (`events.0.time`), empty for the record itself. */
+export interface ValidationIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A record that does not match its schema or the envelope rules; nothing was written. */
+export class ValidationError extends NonRetriableError {
+  override readonly name: string = "ValidationError";
+  /** Record type that was being encoded, as given by the caller. */
+  readonly recordType: string;
+  /** Path of the first offending field. */
+  readonly path: string;
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(
+    recordType: string,
+    issues: readonly ValidationIssue[],
+    options: { readonly cause?: unknown } = {},
+  ) {
+    const first = issues[0] ?? { path: "", message: "invalid record" };
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+    super(`invalid ${recordType} record: ${first.path || "<record>"}: ${first.message}${more}`, {
+      ...options,
+      code: ErrorCode.Validation,
+    });
+    this.recordType = recordType;
+    this.path = first.path;
+    this.issues = issues;
+  }
+}

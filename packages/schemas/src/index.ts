@@ -3,7 +3,58 @@ export {
   TracehouseError,
   NonRetriableError,
   ConfigError,
+  DecodeError,
+  DecodeErrorReason,
+  ValidationError,
   isTracehouseError,
   isRetriable,
 } from "./errors.js";
-export type { TracehouseErrorOptions } from "./errors.js";
+export type { TracehouseErrorOptions, ValidationIssue } from "./errors.js";
+
+export { RecordType, RECORD_TYPES, isRecordType } from "./record-type.js";
+export {
+  ENVELOPE_FIELDS,
+  ExecutionLifecycle,
+  AgentEventKind,
+  CorrelationRelationship,
+  ErrorSeverity,
+  SpanKind,
+  SpanStatusCode,
+} from "./records.js";
+export type {
+  StringMap,
+  Envelope,
+  ExecutionRecord,
+  AgentEventRecord,
+  PerformanceMetricsRecord,
+  TraceCorrelationRecord,
+  ErrorLogRecord,
+  SpanRecord,
+  SpanEvent,
+  SpanLink,
+  RecordTypeMap,
+  RecordOf,
+  TracehouseRecord,
+  DefaultedKeys,
+  RecordInput,
+  RecordInputOf,
+} from "./records.js";
+
+export { encodeRecord, decodeRecord } from "./codec.js";
+export type { DecodedRecord } from "./codec.js";
+
+export { CONTENT_TYPE_HEADER, contentTypeOf, recordTypeFromContentType } from "./content-type.js";
+
+export { newEventId, nowMicros, isTraceId, isSpanId, isEventId } from "./ids.js";
+
+export { CleanupPolicy, DEFAULT_TOPICS, createTopicCatalogue, messageKeyOf } from "./topics.js";
+export type {
+  TopicSpec,
+  TopicFamily,
+  TopicOverrides,
+  TopicCatalogueOptions,
+  TopicCatalogue,
+} from "./topics.js";
+
+export { recordFields, avroSchemaOf, currentSchemaVersion, schemaFingerprintOf } from "./schema-info.js";
+export type { FieldKind, RecordField } from "./schema-info.js";

@@ -1,0 +1,30 @@
+/**
+ * Writes the golden encoded record of every schema version that has none yet, from its
+ * hand-written JSON: test/fixtures/golden/<type>.v<N>.json → <type>.v<N>.bin, encoded
+ * with that version (not the current one). Existing .bin files are never touched.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encodeWithVersion } from "../src/codec.js";
+import { RECORD_TYPES } from "../src/record-type.js";
+import { registry } from "../src/internal/default-registry.js";
+import { goldenDir } from "./paths.js";
+
+let missingJson = 0;
+for (const recordType of RECORD_TYPES) {
+  for (const version of registry.versions[recordType]) {
+    const base = `${recordType}.v${version.version}`;
+    const binPath = join(goldenDir, `${base}.bin`);
+    const jsonPath = join(goldenDir, `${base}.json`);
+    if (existsSync(binPath)) continue;
+    if (!existsSync(jsonPath)) {
+      console.error(`missing ${base}.json: write a realistic ${recordType} v${version.version} record first`);
+      missingJson++;
+      continue;
+    }
+    const record = JSON.parse(readFileSync(jsonPath, "utf8")) as unknown;
+    writeFileSync(binPath, encodeWithVersion(recordType, version, record), { flag: "wx" });
+    console.log(`wrote ${base}.bin`);
+  }
+}
+if (missingJson > 0) process.exit(1);
