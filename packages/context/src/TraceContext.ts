@@ -354,6 +354,11 @@ export class TraceContext {
     return this.#propagated.tracestate;
   }
 
+  /** Baggage as it travels: the identity entries under {@link ContextBaggageKey} first, then {@link baggage}. */
+  toBaggage(): Baggage {
+    return new Map(this.#propagated.members());
+  }
+
   /** A new span in the same trace whose parent is this context's span. */
   child(options?: ChildOptions): TraceContext {
     let flags = this.traceFlags;

@@ -25,3 +25,17 @@ export {
 } from "./baggage.js";
 export type { Baggage, BaggageEntry } from "./baggage.js";
 export type { HeaderCarrier, HeaderValue } from "./header-carrier.js";
+export type { ContextManager } from "./context-manager.js";
+export { AsyncContextManager } from "./AsyncContextManager.js";
+export { defaultContextManager, runWithContext, currentContext, bindEmitter } from "./async-context.js";
+export { toKafkaHeaders, fromKafkaHeaders } from "./kafka-carrier.js";
+export { injectHttpHeaders, createHttpMiddleware, contextFromHttpRequest } from "./http-carrier.js";
+export type {
+  HttpHeaderTarget,
+  HttpMiddlewareOptions,
+  HttpRequestLike,
+  NextFunction,
+} from "./http-carrier.js";
+export { stampWebSocketEvent, contextFromWebSocketEvent } from "./websocket-carrier.js";
+export type { WebSocketTrace } from "./websocket-carrier.js";
+export { toSpanContext, fromSpanContext, toOtelContext, fromOtelContext } from "./otel-bridge.js";

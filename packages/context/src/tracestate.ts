@@ -93,9 +93,3 @@ export function parseTracestate(header: unknown): readonly string[] | null {
 export function formatTracestate(members: readonly string[]): string {
   return members.join(",");
 }
-
-/** The key of a `key=value` list-member. */
-export function tracestateKey(member: string): string {
-  const eq = member.indexOf("=");
-  return eq < 0 ? member : member.slice(0, eq);
-}

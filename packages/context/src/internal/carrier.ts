@@ -34,3 +34,11 @@ export function collectTraceHeaders(carrier: unknown): CollectedTraceHeaders {
   }
   return found;
 }
+
+/** True for `traceparent`, `tracestate` or `baggage` in any case. */
+export function isTraceHeaderName(name: string): boolean {
+  const length = name.length;
+  if (length !== 11 && length !== 10 && length !== 7) return false;
+  const lower = name.toLowerCase();
+  return lower === "traceparent" || lower === "tracestate" || lower === "baggage";
+}
