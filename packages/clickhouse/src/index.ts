@@ -1,1 +1,58 @@
-export const PACKAGE_NAME = "@tracehouse/clickhouse";
+export { EmbeddedSink } from "./EmbeddedSink.js";
+export { HttpSink } from "./HttpSink.js";
+export {
+  ClickHouseTraceSchema,
+  resolveSchemaConfig,
+  DEFAULT_TTL_DAYS,
+  DEFAULT_DEDUP_WINDOW,
+} from "./ClickHouseTraceSchema.js";
+export type {
+  SchemaOptions,
+  SchemaConfig,
+  MigrationReport,
+  TableVerification,
+  SchemaVerification,
+  TableStats,
+} from "./ClickHouseTraceSchema.js";
+export { SinkError, MigrationError, isSinkError } from "./errors.js";
+export type { SinkErrorOptions } from "./errors.js";
+export { noopLogger } from "./logger.js";
+export type { Logger } from "./logger.js";
+export { SinkKind } from "./sink.js";
+export type { Sink, Row, QueryParams, InsertOptions, InsertResult } from "./sink.js";
+export {
+  DEFAULT_DATABASE,
+  DEFAULT_DATA_DIR,
+  resolveSinkConfig,
+  resolveHttpSinkConfig,
+  resolveEmbeddedSinkConfig,
+} from "./config.js";
+export type {
+  SinkOptions,
+  HttpSinkOptions,
+  EmbeddedSinkOptions,
+  SinkConfig,
+  HttpSinkConfig,
+  EmbeddedSinkConfig,
+  Environment,
+} from "./config.js";
+export {
+  renderMigrationSql,
+  renderMigrations,
+  loadMigrations,
+  splitStatements,
+  DEFAULT_REPLICATION_PATH,
+  DEFAULT_REPLICA_NAME,
+} from "./migrations.js";
+export type { MigrationSettings, Migration, RenderedMigration } from "./migrations.js";
+export {
+  RecordTable,
+  ENVELOPE_COLUMNS,
+  TABLE_COLUMNS,
+  EMPTY_MEANS_NULL_COLUMNS,
+  TIME_COLUMNS,
+  SCHEMA_OBJECTS,
+  SchemaObjectKind,
+  MIGRATIONS_TABLE,
+} from "./tables.js";
+export type { SchemaObject } from "./tables.js";

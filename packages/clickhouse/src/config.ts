@@ -1,0 +1,155 @@
+import path from "node:path";
+import { ConfigError } from "@tracehouse/schemas";
+import { assertIdentifier } from "./internal/identifiers.js";
+import type { RetryPolicy } from "./internal/retry.js";
+import { noopLogger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { SinkKind } from "./sink.js";
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface SinkOptions {
+  /** ClickHouse HTTP(S) endpoint. Default: env CLICKHOUSE_URL. When present, the sink is HTTP. */
+  readonly url?: string;
+  /** Default: env CLICKHOUSE_USER, else the user in `url`, else "default". */
+  readonly username?: string;
+  /** Default: env CLICKHOUSE_PASSWORD, else the password in `url`, else "". Never logged. */
+  readonly password?: string;
+  /** Embedded engine data directory (one per process). Default: "./.tracehouse/chdb". */
+  readonly dataDir?: string;
+  /** Database of the tracehouse tables. Default: "tracehouse". */
+  readonly database?: string;
+  /** HTTP request timeout. Default: 30000. */
+  readonly requestTimeoutMs?: number;
+  /** gzip request and response bodies over HTTP. Default: true. */
+  readonly compression?: boolean;
+  /** HTTP keep-alive connection pool size. Default: 10. */
+  readonly maxOpenConnections?: number;
+  /** Retries of a retriable failure after the first attempt. Default: 3. */
+  readonly maxRetries?: number;
+  /** First backoff ceiling; doubles per attempt (full jitter). Default: 100. */
+  readonly retryBaseDelayMs?: number;
+  /** Backoff ceiling. Default: 5000. */
+  readonly retryMaxDelayMs?: number;
+  /** Default: a logger that drops everything. */
+  readonly logger?: Logger;
+  /** Where CLICKHOUSE_* variables are read from. Default: process.env. */
+  readonly env?: Environment;
+}
+
+export type HttpSinkOptions = Omit<SinkOptions, "dataDir">;
+export type EmbeddedSinkOptions = Pick<
+  SinkOptions,
+  "dataDir" | "database" | "maxRetries" | "retryBaseDelayMs" | "retryMaxDelayMs" | "logger"
+>;
+
+export const DEFAULT_DATABASE = "tracehouse";
+export const DEFAULT_DATA_DIR = "./.tracehouse/chdb";
+
+interface CommonSinkConfig {
+  readonly database: string;
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+}
+
+export interface HttpSinkConfig extends CommonSinkConfig {
+  readonly kind: typeof SinkKind.Http;
+  /** Endpoint without credentials: safe to log. */
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  readonly requestTimeoutMs: number;
+  readonly compression: boolean;
+  readonly maxOpenConnections: number;
+}
+
+export interface EmbeddedSinkConfig extends CommonSinkConfig {
+  readonly kind: typeof SinkKind.Embedded;
+  /** Absolute path. */
+  readonly dataDir: string;
+}
+
+export type SinkConfig = HttpSinkConfig | EmbeddedSinkConfig;
+
+function nonNegativeInteger(value: number | undefined, fallback: number, name: string): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < 0) {
+    throw new ConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return resolved;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  const resolved = nonNegativeInteger(value, fallback, name);
+  if (resolved === 0) throw new ConfigError(`${name} must be positive`);
+  return resolved;
+}
+
+function resolveCommon(options: SinkOptions): CommonSinkConfig {
+  const retryBaseDelayMs = nonNegativeInteger(options.retryBaseDelayMs, 100, "retryBaseDelayMs");
+  const retryMaxDelayMs = nonNegativeInteger(options.retryMaxDelayMs, 5000, "retryMaxDelayMs");
+  if (retryMaxDelayMs < retryBaseDelayMs) {
+    throw new ConfigError(
+      `retryMaxDelayMs (${retryMaxDelayMs}) is below retryBaseDelayMs (${retryBaseDelayMs})`,
+    );
+  }
+  return {
+    database: assertIdentifier(options.database ?? DEFAULT_DATABASE, "database"),
+    retry: {
+      maxRetries: nonNegativeInteger(options.maxRetries, 3, "maxRetries"),
+      retryBaseDelayMs,
+      retryMaxDelayMs,
+    },
+    logger: options.logger ?? noopLogger,
+  };
+}
+
+export function resolveHttpSinkConfig(options: HttpSinkOptions = {}): HttpSinkConfig {
+  const env = options.env ?? process.env;
+  const raw = options.url ?? env["CLICKHOUSE_URL"];
+  if (raw === undefined || raw === "") {
+    throw new ConfigError("the HTTP sink needs a url (option url or env CLICKHOUSE_URL)");
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new ConfigError("url is not a valid URL", { cause });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`url must be http: or https:, got ${url.protocol}`);
+  }
+  const urlUser = decodeURIComponent(url.username);
+  const urlPassword = decodeURIComponent(url.password);
+  url.username = "";
+  url.password = "";
+  return {
+    kind: SinkKind.Http,
+    ...resolveCommon(options),
+    url: url.toString().replace(/\/$/, ""),
+    username: options.username ?? env["CLICKHOUSE_USER"] ?? (urlUser || "default"),
+    password: options.password ?? env["CLICKHOUSE_PASSWORD"] ?? urlPassword,
+    requestTimeoutMs: positiveInteger(options.requestTimeoutMs, 30_000, "requestTimeoutMs"),
+    compression: options.compression ?? true,
+    maxOpenConnections: positiveInteger(options.maxOpenConnections, 10, "maxOpenConnections"),
+  };
+}
+
+export function resolveEmbeddedSinkConfig(options: EmbeddedSinkOptions = {}): EmbeddedSinkConfig {
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  if (dataDir === "" || dataDir === ":memory:") {
+    throw new ConfigError("dataDir must be a directory path");
+  }
+  return { kind: SinkKind.Embedded, ...resolveCommon(options), dataDir: path.resolve(dataDir) };
+}
+
+/** HTTP when a url is given (option or CLICKHOUSE_URL), else embedded; an explicit url with an explicit dataDir is a contradiction. */
+export function resolveSinkConfig(options: SinkOptions = {}): SinkConfig {
+  if (options.url !== undefined && options.dataDir !== undefined) {
+    throw new ConfigError("give either url (HTTP server) or dataDir (embedded engine), not both");
+  }
+  const env = options.env ?? process.env;
+  const useHttp =
+    options.url !== undefined || (options.dataDir === undefined && (env["CLICKHOUSE_URL"] ?? "") !== "");
+  return useHttp ? resolveHttpSinkConfig(options) : resolveEmbeddedSinkConfig(options);
+}

@@ -1,0 +1,15 @@
+/** ClickHouse settings applied to every insert, by both sinks. */
+export const INSERT_SETTINGS = {
+  async_insert: 0,
+  insert_deduplicate: 1,
+  deduplicate_blocks_in_dependent_materialized_views: 1,
+  date_time_input_format: "best_effort",
+  input_format_null_as_default: 1,
+  input_format_skip_unknown_fields: 0,
+} as const;
+
+/** ClickHouse settings applied to every query, by both sinks. */
+export const QUERY_SETTINGS = {
+  output_format_json_quote_64bit_integers: 0,
+  output_format_json_quote_denormals: 0,
+} as const;

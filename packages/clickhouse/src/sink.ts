@@ -1,0 +1,41 @@
+/** One row to insert: column name → value (a record mapped to its table's columns). */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** Values for ClickHouse `{name:Type}` placeholders; never spliced into the SQL text. */
+export type QueryParams = Readonly<Record<string, unknown>>;
+
+export const SinkKind = { Http: "http", Embedded: "embedded" } as const;
+export type SinkKind = (typeof SinkKind)[keyof typeof SinkKind];
+
+export interface InsertOptions {
+  /**
+   * Sent as `insert_deduplication_token`: a retried batch with the same token is dropped by the
+   * table and its materialized views. Use a token derived from the batch (e.g. topic, partition,
+   * offset range). Default: none (identical blocks are still deduplicated by content hash).
+   */
+  readonly dedupToken?: string;
+}
+
+export interface InsertResult {
+  /** Rows sent in this call (before any deduplication by the engine). */
+  readonly rows: number;
+}
+
+/**
+ * Where tracehouse rows go: a ClickHouse server over HTTP or the embedded engine. Same SQL, same
+ * migrations. Table names in `query`/`command` SQL are written qualified (`database.table`);
+ * `insert` qualifies an unqualified name with `database`. Every failure is a SinkError.
+ */
+export interface Sink {
+  readonly kind: SinkKind;
+  /** The database holding the tracehouse tables. */
+  readonly database: string;
+  /** Inserts rows as JSONEachRow; an empty `rows` is a no-op. */
+  insert(table: string, rows: readonly Row[], options?: InsertOptions): Promise<InsertResult>;
+  /** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers as numbers). */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  /** Runs a statement without a result (DDL, OPTIMIZE, SYSTEM …). */
+  command(sql: string): Promise<void>;
+  /** Waits for calls in flight, then releases the connection. Idempotent. */
+  close(): Promise<void>;
+}

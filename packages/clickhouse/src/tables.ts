@@ -1,0 +1,262 @@
+/** The six record tables: one row per record, one column per record field. */
+export const RecordTable = {
+  Executions: "agent_executions",
+  Events: "agent_events",
+  Metrics: "performance_metrics",
+  Correlations: "trace_correlations",
+  Errors: "error_logs",
+  Spans: "spans",
+} as const;
+export type RecordTable = (typeof RecordTable)[keyof typeof RecordTable];
+
+/** The shared envelope, first in every record table. */
+export const ENVELOPE_COLUMNS = [
+  "event_id",
+  "event_time",
+  "trace_id",
+  "span_id",
+  "parent_span_id",
+  "correlation_id",
+  "user_id",
+  "thread_id",
+  "execution_id",
+  "agent_name",
+  "metadata",
+] as const;
+
+/** Columns of each record table, in table order (envelope first). */
+export const TABLE_COLUMNS: { readonly [T in RecordTable]: readonly string[] } = {
+  agent_executions: [
+    ...ENVELOPE_COLUMNS,
+    "lifecycle",
+    "status",
+    "parent_execution_id",
+    "input_summary",
+    "result_summary",
+    "error_message",
+    "duration_ms",
+  ],
+  agent_events: [
+    ...ENVELOPE_COLUMNS,
+    "event_kind",
+    "name",
+    "status",
+    "duration_ms",
+    "payload_bytes",
+    "attributes",
+  ],
+  performance_metrics: [
+    ...ENVELOPE_COLUMNS,
+    "initialization_ms",
+    "tool_execution_ms",
+    "llm_processing_ms",
+    "websocket_notification_ms",
+    "total_ms",
+    "time_to_first_token_ms",
+    "queue_wait_ms",
+    "database_query_ms",
+    "external_api_ms",
+    "websocket_latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+  ],
+  trace_correlations: [
+    ...ENVELOPE_COLUMNS,
+    "parent_execution_id",
+    "child_execution_id",
+    "child_span_id",
+    "child_agent_name",
+    "relationship",
+  ],
+  error_logs: [
+    ...ENVELOPE_COLUMNS,
+    "error_class",
+    "message",
+    "stack",
+    "code",
+    "retriable",
+    "phase",
+    "severity",
+  ],
+  spans: [
+    ...ENVELOPE_COLUMNS,
+    "name",
+    "kind",
+    "start_time",
+    "end_time",
+    "status_code",
+    "status_message",
+    "attributes",
+    "events",
+    "links",
+  ],
+};
+
+/**
+ * Nullable string fields stored as '' for null (so they can sit in sorting keys and bloom
+ * filters). Inserting null writes ''; the trace queries read '' back as null.
+ */
+export const EMPTY_MEANS_NULL_COLUMNS: ReadonlySet<string> = new Set([
+  "parent_span_id",
+  "correlation_id",
+  "user_id",
+  "thread_id",
+  "execution_id",
+  "agent_name",
+  "parent_execution_id",
+  "child_agent_name",
+]);
+
+/** DateTime64(6) columns; rows may carry them as epoch microseconds. */
+export const TIME_COLUMNS: ReadonlySet<string> = new Set(["event_time", "start_time", "end_time"]);
+
+export const SchemaObjectKind = {
+  Table: "table",
+  MaterializedView: "materialized_view",
+  View: "view",
+} as const;
+export type SchemaObjectKind = (typeof SchemaObjectKind)[keyof typeof SchemaObjectKind];
+
+export interface SchemaObject {
+  readonly name: string;
+  readonly kind: SchemaObjectKind;
+  readonly columns: readonly string[];
+  readonly indexes: readonly string[];
+}
+
+export const MIGRATIONS_TABLE = "schema_migrations";
+
+const RECORD_INDEXES = ["idx_trace_id", "idx_user_id", "idx_correlation_id"] as const;
+
+const table = (name: string, columns: readonly string[], indexes: readonly string[] = []): SchemaObject => ({
+  name,
+  kind: SchemaObjectKind.Table,
+  columns,
+  indexes,
+});
+const view = (name: string, columns: readonly string[]): SchemaObject => ({
+  name,
+  kind: SchemaObjectKind.View,
+  columns,
+  indexes: [],
+});
+const materializedView = (name: string): SchemaObject => ({
+  name,
+  kind: SchemaObjectKind.MaterializedView,
+  columns: [],
+  indexes: [],
+});
+
+const EXECUTION_STATE_COLUMNS = [
+  "trace_id",
+  "execution_id",
+  "agent_name",
+  "parent_execution_id",
+  "user_id",
+  "thread_id",
+  "correlation_id",
+  "span_id",
+  "input_summary",
+  "lifecycle",
+  "status",
+  "result_summary",
+  "error_message",
+  "duration_ms",
+  "lifecycle_records",
+];
+
+const PHASE_COLUMNS = [
+  "initialization_ms",
+  "tool_execution_ms",
+  "llm_processing_ms",
+  "websocket_notification_ms",
+  "total_ms",
+  "queue_wait_ms",
+  "database_query_ms",
+  "external_api_ms",
+  "prompt_tokens",
+  "completion_tokens",
+];
+
+const ERROR_COUNT_COLUMNS = [
+  "hour",
+  "agent_name",
+  "error_class",
+  "severity",
+  "errors",
+  "retriable_errors",
+  "traces",
+  "executions",
+  "first_seen",
+  "last_seen",
+  "sample_message",
+];
+
+/** Every object the migrations create, as verifySchema expects to find it. */
+export const SCHEMA_OBJECTS: readonly SchemaObject[] = [
+  table(MIGRATIONS_TABLE, ["version", "name", "checksum", "applied_at"]),
+  ...Object.values(RecordTable).map((name) => table(name, TABLE_COLUMNS[name], RECORD_INDEXES)),
+  table("executions_state", [...EXECUTION_STATE_COLUMNS, "first_seen", "last_seen", "ended_at"]),
+  materializedView("executions_state_mv"),
+  view("executions_current", [...EXECUTION_STATE_COLUMNS, "started_at", "last_seen", "ended_at"]),
+  table("agent_hourly_facts", [
+    "agent_name",
+    "hour",
+    "event_id",
+    "event_time",
+    "source",
+    "trace_id",
+    "execution_id",
+    "lifecycle",
+    "status",
+    "duration_ms",
+    "time_to_first_token_ms",
+    ...PHASE_COLUMNS,
+  ]),
+  materializedView("agent_hourly_executions_mv"),
+  materializedView("agent_hourly_metrics_mv"),
+  view("agent_stats_hourly", [
+    "agent_name",
+    "hour",
+    "started",
+    "finished",
+    "failures",
+    "latency_ms_p50_p95_p99",
+    "ttft_ms_p50_p95_p99",
+    ...PHASE_COLUMNS.map((column) => `${column}_sum`),
+  ]),
+  table("errors_hourly", ERROR_COUNT_COLUMNS),
+  materializedView("errors_hourly_mv"),
+  view("error_summary_hourly", ERROR_COUNT_COLUMNS),
+  table(
+    "trace_index",
+    [
+      "trace_id",
+      "start_time",
+      "end_time",
+      "user_id",
+      "has_error",
+      "root",
+      "spans",
+      "executions",
+      "events",
+      "errors",
+    ],
+    ["idx_user_id"],
+  ),
+  ...["executions", "events", "metrics", "correlations", "errors", "spans"].map((source) =>
+    materializedView(`trace_index_${source}_mv`),
+  ),
+  view("traces", [
+    "trace_id",
+    "start_time",
+    "end_time",
+    "user_id",
+    "has_error",
+    "root",
+    "span_count",
+    "execution_count",
+    "event_count",
+    "error_count",
+  ]),
+];
