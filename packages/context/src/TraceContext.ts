@@ -33,11 +33,11 @@ export const ContextBaggageKey = {
 export type ContextBaggageKey = (typeof ContextBaggageKey)[keyof typeof ContextBaggageKey];
 
 /** The W3C headers of one context; `tracestate`/`baggage` only when non-empty. */
-export interface TraceHeaders {
+export type TraceHeaders = {
   readonly traceparent: string;
   readonly tracestate?: string;
   readonly baggage?: string;
-}
+};
 
 /** Baggage given by the application: a map of entries or a record of plain values or entries. */
 export type BaggageInput = Baggage | Readonly<Record<string, string | BaggageEntry>>;
