@@ -19,6 +19,26 @@ export type { SinkErrorOptions } from "./errors.js";
 export { noopLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { SinkKind } from "./sink.js";
+export { createSink } from "./create-sink.js";
+export { TraceQueries } from "./TraceQueries.js";
+export type {
+  TimeRange,
+  StoredRecord,
+  TraceRecords,
+  ExecutionNode,
+  TraceSummary,
+  TraceTree,
+  GetTraceOptions,
+  AgentStatsOptions,
+  Quantiles,
+  PhaseSums,
+  AgentStats,
+  AgentHourlyStats,
+  SlowestExecutionsOptions,
+  SlowExecution,
+  ErrorSummaryRow,
+  FindTracesOptions,
+} from "./TraceQueries.js";
 export type { Sink, Row, QueryParams, InsertOptions, InsertResult } from "./sink.js";
 export {
   DEFAULT_DATABASE,

@@ -1,0 +1,258 @@
+import { expect } from "chai";
+import { ClickHouseTraceSchema, TraceQueries } from "../../src/index.js";
+import type { ExecutionNode, Sink } from "../../src/index.js";
+import { uniqueDatabase } from "../support/engine.js";
+import type { SinkTarget } from "../support/engine.js";
+import {
+  EXEC,
+  HOUR,
+  OLD_OFFSET,
+  SECOND,
+  T0,
+  TRACE_A,
+  TRACE_B,
+  TRACE_OLD,
+  fixtureRows,
+} from "../support/fixture.js";
+import { insertRows } from "../support/insert.js";
+
+const at = (us: number): Date => new Date(us / 1000);
+
+export function describeQueries(target: SinkTarget): void {
+  describe(`${target.label} trace queries`, () => {
+    let sink: Sink;
+    let queries: TraceQueries;
+    let db: string;
+
+    before(async () => {
+      db = uniqueDatabase("queries");
+      sink = target.makeSink(db);
+      queries = new TraceQueries(sink);
+      await new ClickHouseTraceSchema(sink).createTables();
+      await insertRows(sink, fixtureRows());
+    });
+
+    after(async () => {
+      await sink.command(`DROP DATABASE IF EXISTS ${db}`);
+      await sink.close();
+    });
+
+    describe("getTrace", () => {
+      it("nests sub-agents under their parent via parent_execution_id and correlations", async () => {
+        const trace = await queries.getTrace(TRACE_A);
+        expect(trace).to.not.equal(null);
+        const roots = trace?.roots ?? [];
+        expect(roots.map((node) => node.executionId)).to.deep.equal([EXEC.planner]);
+        const planner = roots[0] as ExecutionNode;
+        expect(planner.agentName).to.equal("planner");
+        expect(planner.lifecycle).to.equal("COMPLETED");
+        expect(planner.status).to.equal("completed");
+        expect(planner.startedAtUs).to.equal(T0);
+        expect(planner.endedAtUs).to.equal(T0 + 10 * SECOND);
+        expect(planner.durationMs).to.equal(10000);
+        expect(planner.inputSummary).to.equal("plan a trip");
+        expect(planner.resultSummary).to.equal("trip planned");
+        expect(planner.parentExecutionId).to.equal(null);
+        expect(
+          planner.children.map((child) => [child.executionId, child.relationship, child.lifecycle]),
+        ).to.deep.equal([
+          [EXEC.researcher, "SUBAGENT", "FAILED"],
+          [EXEC.coder, "TOOL", "COMPLETED"],
+        ]);
+        const researcher = planner.children[0] as ExecutionNode;
+        expect(researcher.errorMessage).to.equal("search backend down");
+        expect(researcher.durationMs).to.equal(3000);
+        expect(researcher.errors.map((error) => error["error_class"])).to.deep.equal([
+          "BackendUnavailable",
+          "BackendUnavailable",
+        ]);
+        expect(researcher.events.map((event) => event["event_kind"])).to.deep.equal([
+          "TOOL_CALL_START",
+          "TOOL_CALL_END",
+        ]);
+        expect(researcher.spans.map((span) => span["status_code"])).to.deep.equal(["ERROR"]);
+        expect(researcher.metrics.map((metrics) => metrics["time_to_first_token_ms"])).to.deep.equal([300]);
+        expect(planner.children[1]?.parentExecutionId).to.equal(EXEC.planner);
+      });
+
+      it("returns records in contract shape: epoch-micro times, null for empty ids, nested span events", async () => {
+        const trace = await queries.getTrace(TRACE_A);
+        const planner = trace?.roots[0] as ExecutionNode;
+        expect(planner.events.map((event) => [event["event_kind"], event.event_time])).to.deep.equal([
+          ["LLM_CALL_START", T0 + 100_000],
+          ["LLM_FIRST_TOKEN", T0 + 220_000],
+          ["LLM_CALL_END", T0 + 900_000],
+        ]);
+        const end = planner.events[2];
+        expect(end?.["attributes"]).to.deep.equal({ "llm.model": "gpt-4o" });
+        expect(end?.["payload_bytes"]).to.equal(2048);
+        const rootSpan = planner.spans.find((span) => span["name"] === "agent planner");
+        expect(rootSpan?.parent_span_id).to.equal(null);
+        expect(rootSpan?.["start_time"]).to.equal(T0);
+        expect(rootSpan?.["end_time"]).to.equal(T0 + 10 * SECOND);
+        expect(rootSpan?.["events"]).to.deep.equal([
+          { name: "plan.ready", time: T0 + SECOND, attributes: { steps: "3" } },
+        ]);
+        expect(rootSpan?.["links"]).to.deep.equal([
+          { trace_id: TRACE_B, span_id: "2000000000000001", attributes: { reason: "follow-up" } },
+        ]);
+        expect(planner.metrics[0]?.["prompt_tokens"]).to.equal(1000);
+        expect(
+          trace?.unattached.events.map((event) => [event["event_kind"], event.execution_id]),
+        ).to.deep.equal([["WEBSOCKET_NOTIFICATION", null]]);
+        expect(trace?.correlations).to.have.length(2);
+      });
+
+      it("summarises the trace", async () => {
+        const trace = await queries.getTrace(TRACE_A);
+        expect(trace?.summary).to.deep.equal({
+          traceId: TRACE_A,
+          startTimeUs: T0,
+          endTimeUs: T0 + 10 * SECOND,
+          durationMs: 10000,
+          rootAgent: "planner",
+          userId: "user-1",
+          hasError: true,
+          executionCount: 3,
+          spanCount: 4,
+          eventCount: 7,
+          errorCount: 3,
+        });
+      });
+
+      it("gives the same tree with and without the trace index", async () => {
+        for (const traceId of [TRACE_A, TRACE_B, TRACE_OLD]) {
+          expect(await queries.getTrace(traceId, { useIndex: false })).to.deep.equal(
+            await queries.getTrace(traceId),
+          );
+        }
+      });
+
+      it("bounds the record-table scans by the indexed time range", async () => {
+        const [range] = await sink.query<{ from_us: number; to_us: number }>(
+          `SELECT toUnixTimestamp64Micro(start_time) AS from_us, toUnixTimestamp64Micro(end_time) AS to_us
+           FROM ${db}.traces WHERE trace_id = {t:String}`,
+          { t: TRACE_OLD },
+        );
+        expect(range).to.deep.equal({ from_us: T0 - OLD_OFFSET, to_us: T0 - OLD_OFFSET + 50 * SECOND });
+        const plan = await sink.query<{ explain: string }>(
+          `EXPLAIN indexes = 1 SELECT * FROM ${db}.spans WHERE trace_id = {t:String}
+           AND event_time BETWEEN fromUnixTimestamp64Micro({f:Int64}, 'UTC') AND fromUnixTimestamp64Micro({e:Int64}, 'UTC')`,
+          { t: TRACE_OLD, f: range?.from_us, e: range?.to_us },
+        );
+        const text = plan.map((line) => line.explain).join("\n");
+        expect(text).to.match(/Min-Max[\s\S]*?Parts: 1\/2/);
+        expect(text).to.match(/PrimaryKey[\s\S]*toStartOfHour\(event_time\) in/);
+      });
+
+      it("returns null for an unknown trace, also for hostile input", async () => {
+        expect(await queries.getTrace("f".repeat(32))).to.equal(null);
+        expect(await queries.getTrace("' OR 1=1 --", { useIndex: false })).to.equal(null);
+      });
+    });
+
+    it("agentStats: executions, failures, latency and TTFT quantiles, phase sums per agent", async () => {
+      const stats = await queries.agentStats({ from: at(T0), to: at(T0 + 2 * HOUR) });
+      expect(stats.map((row) => row.agentName)).to.deep.equal(["coder", "planner", "researcher"]);
+      const planner = stats.find((row) => row.agentName === "planner");
+      expect(planner).to.deep.include({ started: 5, finished: 5, failures: 0 });
+      expect(planner?.latencyMs).to.deep.equal({ samples: 5, p50: 300, p95: 10000, p99: 10000 });
+      expect(planner?.timeToFirstTokenMs).to.deep.equal({ samples: 5, p50: 120, p95: 200, p99: 200 });
+      expect(planner?.phases.totalMs).to.equal(11000);
+      expect(planner?.phases.llmProcessingMs).to.equal(800);
+      expect(planner?.phases.promptTokens).to.equal(1000);
+      const researcher = stats.find((row) => row.agentName === "researcher");
+      expect(researcher).to.deep.include({ started: 1, finished: 1, failures: 1 });
+      expect(researcher?.latencyMs).to.deep.equal({ samples: 1, p50: 3000, p95: 3000, p99: 3000 });
+      expect(researcher?.phases.toolExecutionMs).to.equal(1000);
+      const coder = stats.find((row) => row.agentName === "coder");
+      expect(coder?.timeToFirstTokenMs).to.deep.equal({ samples: 0, p50: null, p95: null, p99: null });
+
+      const onlyOld = await queries.agentStats({
+        from: at(T0 - OLD_OFFSET - HOUR),
+        to: at(T0),
+        agent: "planner",
+      });
+      expect(onlyOld).to.have.length(1);
+      expect(onlyOld[0]).to.deep.include({ started: 1, finished: 1, failures: 1 });
+      expect(
+        await queries.agentStats({ from: at(T0), to: at(T0 + 2 * HOUR), agent: "nobody" }),
+      ).to.deep.equal([]);
+    });
+
+    it("agentHourlyStats: one row per agent and hour", async () => {
+      const hourly = await queries.agentHourlyStats({
+        from: at(T0),
+        to: at(T0 + 2 * HOUR),
+        agent: "planner",
+      });
+      expect(hourly.map((row) => [row.hour.toISOString(), row.started, row.latencyMs.p50])).to.deep.equal([
+        [at(T0).toISOString(), 1, 10000],
+        [at(T0 + HOUR).toISOString(), 4, 300],
+      ]);
+    });
+
+    it("slowestExecutions: longest first, limited, inside the window", async () => {
+      const slowest = await queries.slowestExecutions({ from: at(T0), to: at(T0 + 2 * HOUR), limit: 3 });
+      expect(slowest.map((row) => [row.executionId, row.durationMs, row.lifecycle])).to.deep.equal([
+        [EXEC.planner, 10000, "COMPLETED"],
+        [EXEC.researcher, 3000, "FAILED"],
+        [EXEC.coder, 2000, "COMPLETED"],
+      ]);
+      expect(slowest[0]).to.deep.include({
+        traceId: TRACE_A,
+        agentName: "planner",
+        endedAtUs: T0 + 10 * SECOND,
+      });
+    });
+
+    it("errorSummary: errors per agent and class, most frequent first", async () => {
+      const summary = await queries.errorSummary({ from: at(T0), to: at(T0 + 2 * HOUR) });
+      expect(summary).to.deep.equal([
+        {
+          agentName: "researcher",
+          errorClass: "BackendUnavailable",
+          severity: "ERROR",
+          errors: 2,
+          retriableErrors: 2,
+          traces: 1,
+          executions: 1,
+          firstSeenUs: T0 + 4 * SECOND,
+          lastSeenUs: T0 + 4.5 * SECOND,
+          sampleMessage: "search backend still down",
+        },
+        {
+          agentName: "planner",
+          errorClass: "RateLimitWarning",
+          severity: "WARNING",
+          errors: 1,
+          retriableErrors: 0,
+          traces: 1,
+          executions: 1,
+          firstSeenUs: T0 + 9 * SECOND,
+          lastSeenUs: T0 + 9 * SECOND,
+          sampleMessage: "slow down",
+        },
+      ]);
+    });
+
+    it("findTraces: from the trace index, filtered by user and errors", async () => {
+      const range = { from: at(T0 - OLD_OFFSET - HOUR), to: at(T0 + 2 * HOUR) };
+      const all = await queries.findTraces(range);
+      expect(all.map((trace) => trace.traceId)).to.deep.equal([TRACE_B, TRACE_A, TRACE_OLD]);
+      expect(all[1]).to.deep.include({
+        rootAgent: "planner",
+        userId: "user-1",
+        hasError: true,
+        spanCount: 4,
+        executionCount: 3,
+      });
+      expect(
+        (await queries.findTraces({ ...range, userId: "user-2" })).map((trace) => trace.traceId),
+      ).to.deep.equal([TRACE_B]);
+      expect(
+        (await queries.findTraces({ ...range, onlyErrors: true })).map((trace) => trace.traceId),
+      ).to.deep.equal([TRACE_A, TRACE_OLD]);
+    });
+  });
+}

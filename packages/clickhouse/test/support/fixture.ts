@@ -1,0 +1,304 @@
+import type { Row } from "../../src/index.js";
+import { emptyRows, envelope } from "./records.js";
+import type { Envelope, TraceRows } from "./records.js";
+
+export const SECOND = 1_000_000;
+export const HOUR = 3600 * SECOND;
+/** The start of an hour three days ago, in epoch microseconds (inside the default 90-day TTL). */
+export const T0 = (Math.floor(Date.now() / 3_600_000) - 72) * 3_600_000 * 1000;
+/** TRACE_OLD is this much earlier: 35 days always lands in an earlier month (another partition). */
+export const OLD_OFFSET = 35 * 24 * HOUR;
+
+export const TRACE_A = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+export const TRACE_B = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2";
+/** A trace a month earlier: another partition. */
+export const TRACE_OLD = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
+
+export const EXEC = {
+  planner: "exec-planner-a",
+  researcher: "exec-researcher-a",
+  coder: "exec-coder-a",
+} as const;
+
+const SPAN = {
+  planner: "1000000000000001",
+  researcher: "1000000000000002",
+  coder: "1000000000000003",
+  llm: "1000000000000004",
+} as const;
+
+/**
+ * Trace A: planner (root) → researcher (sub-agent via parent_execution_id, FAILED) and
+ * planner → coder (linked only by a TOOL correlation). Trace B: four more planner runs in the next
+ * hour (durations 100..400 ms). Trace OLD: one planner run a month earlier.
+ * Planner latencies in [T0, T0+2h): 10000, 100, 200, 300, 400 → p50 300, p95 10000.
+ */
+export function fixtureRows(): TraceRows {
+  const rows = emptyRows();
+  const a = (fields: Partial<Envelope> & { event_time: number }): Envelope =>
+    envelope({
+      trace_id: TRACE_A,
+      user_id: "user-1",
+      correlation_id: "req-1",
+      thread_id: "thread-1",
+      ...fields,
+    });
+  const exec = (env: Envelope, lifecycle: string, extra: Record<string, unknown> = {}): Row => ({
+    ...env,
+    lifecycle,
+    status: lifecycle === "STARTED" ? "running" : lifecycle.toLowerCase(),
+    parent_execution_id: null,
+    input_summary: null,
+    result_summary: null,
+    error_message: null,
+    duration_ms: null,
+    ...extra,
+  });
+  const planner = { execution_id: EXEC.planner, agent_name: "planner", span_id: SPAN.planner };
+  const researcher = {
+    execution_id: EXEC.researcher,
+    agent_name: "researcher",
+    span_id: SPAN.researcher,
+    parent_span_id: SPAN.planner,
+  };
+  const coder = {
+    execution_id: EXEC.coder,
+    agent_name: "coder",
+    span_id: SPAN.coder,
+    parent_span_id: SPAN.planner,
+  };
+
+  rows.agent_executions.push(
+    exec(a({ ...planner, event_time: T0 }), "STARTED", { input_summary: "plan a trip" }),
+    exec(a({ ...planner, event_time: T0 + 1 * SECOND }), "UPDATED", { status: "waiting_for_tool" }),
+    exec(a({ ...planner, event_time: T0 + 10 * SECOND }), "COMPLETED", {
+      duration_ms: 10000,
+      result_summary: "trip planned",
+    }),
+    exec(a({ ...researcher, event_time: T0 + 2 * SECOND }), "STARTED", { parent_execution_id: EXEC.planner }),
+    exec(a({ ...researcher, event_time: T0 + 5 * SECOND }), "FAILED", {
+      parent_execution_id: EXEC.planner,
+      duration_ms: 3000,
+      error_message: "search backend down",
+    }),
+    exec(a({ ...coder, event_time: T0 + 6 * SECOND }), "STARTED"),
+    exec(a({ ...coder, event_time: T0 + 8 * SECOND }), "COMPLETED", { duration_ms: 2000 }),
+  );
+  rows.trace_correlations.push(
+    {
+      ...a({ ...planner, event_time: T0 + 6 * SECOND }),
+      parent_execution_id: EXEC.planner,
+      child_execution_id: EXEC.coder,
+      child_span_id: SPAN.coder,
+      child_agent_name: "coder",
+      relationship: "TOOL",
+    },
+    {
+      ...a({ ...planner, event_time: T0 + 2 * SECOND }),
+      parent_execution_id: EXEC.planner,
+      child_execution_id: EXEC.researcher,
+      child_span_id: SPAN.researcher,
+      child_agent_name: "researcher",
+      relationship: "SUBAGENT",
+    },
+  );
+  const event = (
+    env: Envelope,
+    event_kind: string,
+    name: string,
+    extra: Record<string, unknown> = {},
+  ): Row => ({
+    ...env,
+    event_kind,
+    name,
+    status: null,
+    duration_ms: null,
+    payload_bytes: null,
+    attributes: {},
+    ...extra,
+  });
+  rows.agent_events.push(
+    event(a({ ...planner, span_id: SPAN.llm, event_time: T0 + 100_000 }), "LLM_CALL_START", "gpt-4o"),
+    event(a({ ...planner, span_id: SPAN.llm, event_time: T0 + 220_000 }), "LLM_FIRST_TOKEN", "gpt-4o", {
+      duration_ms: 120,
+    }),
+    event(a({ ...planner, span_id: SPAN.llm, event_time: T0 + 900_000 }), "LLM_CALL_END", "gpt-4o", {
+      status: "ok",
+      duration_ms: 800,
+      payload_bytes: 2048,
+      attributes: { "llm.model": "gpt-4o" },
+    }),
+    event(a({ ...researcher, event_time: T0 + 3 * SECOND }), "TOOL_CALL_START", "web_search"),
+    event(a({ ...researcher, event_time: T0 + 4 * SECOND }), "TOOL_CALL_END", "web_search", {
+      status: "error",
+      duration_ms: 1000,
+    }),
+    event(a({ ...coder, event_time: T0 + 7 * SECOND }), "CUSTOM", "compiled"),
+    event(a({ event_time: T0 + 9 * SECOND }), "WEBSOCKET_NOTIFICATION", "session-channel"),
+  );
+  const metrics = (env: Envelope, values: Record<string, number | null>): Row => ({
+    ...env,
+    initialization_ms: 0,
+    tool_execution_ms: 0,
+    llm_processing_ms: 0,
+    websocket_notification_ms: 0,
+    total_ms: 0,
+    time_to_first_token_ms: null,
+    queue_wait_ms: null,
+    database_query_ms: null,
+    external_api_ms: null,
+    websocket_latency_ms: null,
+    prompt_tokens: null,
+    completion_tokens: null,
+    ...values,
+  });
+  rows.performance_metrics.push(
+    metrics(a({ ...planner, event_time: T0 + 10 * SECOND }), {
+      initialization_ms: 5,
+      llm_processing_ms: 800,
+      websocket_notification_ms: 3,
+      total_ms: 10000,
+      time_to_first_token_ms: 120,
+      prompt_tokens: 1000,
+      completion_tokens: 200,
+    }),
+    metrics(a({ ...researcher, event_time: T0 + 5 * SECOND }), {
+      initialization_ms: 7,
+      tool_execution_ms: 1000,
+      total_ms: 3000,
+      time_to_first_token_ms: 300,
+    }),
+    metrics(a({ ...coder, event_time: T0 + 8 * SECOND }), { initialization_ms: 2, total_ms: 2000 }),
+  );
+  const error = (
+    env: Envelope,
+    error_class: string,
+    message: string,
+    severity: string,
+    retriable: boolean,
+  ): Row => ({
+    ...env,
+    error_class,
+    message,
+    stack: null,
+    code: null,
+    retriable,
+    phase: "tool_execution",
+    severity,
+  });
+  rows.error_logs.push(
+    error(
+      a({ ...researcher, event_time: T0 + 4 * SECOND }),
+      "BackendUnavailable",
+      "search backend down",
+      "ERROR",
+      true,
+    ),
+    error(
+      a({ ...researcher, event_time: T0 + 4.5 * SECOND }),
+      "BackendUnavailable",
+      "search backend still down",
+      "ERROR",
+      true,
+    ),
+    error(a({ ...planner, event_time: T0 + 9 * SECOND }), "RateLimitWarning", "slow down", "WARNING", false),
+  );
+  const span = (
+    env: Envelope,
+    name: string,
+    start: number,
+    end: number,
+    status_code = "OK",
+    extra: Record<string, unknown> = {},
+  ): Row => ({
+    ...env,
+    name,
+    kind: "INTERNAL",
+    start_time: start,
+    end_time: end,
+    status_code,
+    status_message: null,
+    attributes: {},
+    events: [],
+    links: [],
+    ...extra,
+  });
+  rows.spans.push(
+    span(
+      a({ ...planner, parent_span_id: null, event_time: T0 }),
+      "agent planner",
+      T0,
+      T0 + 10 * SECOND,
+      "OK",
+      {
+        kind: "SERVER",
+        events: [{ name: "plan.ready", time: T0 + 1 * SECOND, attributes: { steps: "3" } }],
+        links: [{ trace_id: TRACE_B, span_id: "2000000000000001", attributes: { reason: "follow-up" } }],
+      },
+    ),
+    span(
+      a({ ...planner, span_id: SPAN.llm, parent_span_id: SPAN.planner, event_time: T0 + 100_000 }),
+      "llm gpt-4o",
+      T0 + 100_000,
+      T0 + 900_000,
+    ),
+    span(
+      a({ ...researcher, event_time: T0 + 2 * SECOND }),
+      "agent researcher",
+      T0 + 2 * SECOND,
+      T0 + 5 * SECOND,
+      "ERROR",
+      {
+        status_message: "search backend down",
+      },
+    ),
+    span(a({ ...coder, event_time: T0 + 6 * SECOND }), "agent coder", T0 + 6 * SECOND, T0 + 8 * SECOND),
+  );
+
+  [100, 200, 300, 400].forEach((durationMs, i) => {
+    const start = T0 + HOUR + i * 60 * SECOND;
+    const b = {
+      trace_id: TRACE_B,
+      user_id: "user-2",
+      execution_id: `exec-planner-b${i}`,
+      agent_name: "planner",
+    };
+    rows.agent_executions.push(
+      exec(envelope({ ...b, event_time: start }), "STARTED"),
+      exec(envelope({ ...b, event_time: start + durationMs * 1000 }), "COMPLETED", {
+        duration_ms: durationMs,
+      }),
+    );
+    rows.performance_metrics.push(
+      metrics(envelope({ ...b, event_time: start + durationMs * 1000 }), {
+        total_ms: durationMs,
+        time_to_first_token_ms: durationMs / 2,
+      }),
+    );
+  });
+
+  const old = {
+    trace_id: TRACE_OLD,
+    user_id: "user-3",
+    execution_id: "exec-planner-old",
+    agent_name: "planner",
+  };
+  const oldStart = T0 - OLD_OFFSET;
+  rows.agent_executions.push(
+    exec(envelope({ ...old, event_time: oldStart }), "STARTED"),
+    exec(envelope({ ...old, event_time: oldStart + 50_000_000 }), "FAILED", { duration_ms: 50000 }),
+  );
+  rows.error_logs.push(
+    error(envelope({ ...old, event_time: oldStart + 40_000_000 }), "OldError", "long ago", "FATAL", false),
+  );
+  rows.spans.push(
+    span(
+      envelope({ ...old, event_time: oldStart }),
+      "agent planner",
+      oldStart,
+      oldStart + 50_000_000,
+      "ERROR",
+    ),
+  );
+  return rows;
+}
