@@ -11,12 +11,12 @@ const dir = process.argv[2] === undefined ? schemasDir : resolve(process.argv[2]
 const files = readSchemaFiles(dir);
 const issues = checkEvolution(files);
 if (files.length === 0) {
-  console.error(`no .avsc files in ${dir}`);
+  process.stderr.write(`no .avsc files in ${dir}\n`);
   process.exit(1);
 }
 if (issues.length > 0) {
-  for (const issue of issues) console.error(`${issue.file}: ${issue.message}`);
-  console.error(`schema evolution check failed: ${issues.length} issue(s) in ${dir}`);
+  for (const issue of issues) process.stderr.write(`${issue.file}: ${issue.message}\n`);
+  process.stderr.write(`schema evolution check failed: ${issues.length} issue(s) in ${dir}\n`);
   process.exit(1);
 }
-console.log(`schema evolution check passed: ${files.map((f) => f.file).join(", ")}`);
+process.stdout.write(`schema evolution check passed: ${files.map((f) => f.file).join(", ")}\n`);

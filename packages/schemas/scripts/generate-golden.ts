@@ -18,13 +18,15 @@ for (const recordType of RECORD_TYPES) {
     const jsonPath = join(goldenDir, `${base}.json`);
     if (existsSync(binPath)) continue;
     if (!existsSync(jsonPath)) {
-      console.error(`missing ${base}.json: write a realistic ${recordType} v${version.version} record first`);
+      process.stderr.write(
+        `missing ${base}.json: write a realistic ${recordType} v${version.version} record first\n`,
+      );
       missingJson++;
       continue;
     }
     const record = JSON.parse(readFileSync(jsonPath, "utf8")) as unknown;
     writeFileSync(binPath, encodeWithVersion(recordType, version, record), { flag: "wx" });
-    console.log(`wrote ${base}.bin`);
+    process.stdout.write(`wrote ${base}.bin\n`);
   }
 }
 if (missingJson > 0) process.exit(1);

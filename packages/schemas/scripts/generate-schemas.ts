@@ -28,5 +28,5 @@ try {
 }
 if (previous !== text) {
   writeFileSync(generatedModulePath, text);
-  console.log(`wrote ${files.length} schemas to src/internal/schemas.generated.ts`);
+  process.stdout.write(`wrote ${files.length} schemas to src/internal/schemas.generated.ts\n`);
 }
