@@ -111,6 +111,33 @@ export function describeSchema(target: SinkTarget): void {
       expect((error as MigrationError).retriable).to.equal(false);
     });
 
+    it("expires rows older than ttlDays, and keeps them when TTL is off", async () => {
+      const nowUs = Date.now() * 1000;
+      const day = 24 * 3600 * 1_000_000;
+      const row = (eventTime: number, id: string): Record<string, unknown> => ({
+        event_id: id,
+        event_time: eventTime,
+        trace_id: "d".repeat(32),
+        span_id: "0".repeat(16),
+        error_class: "E",
+        message: "m",
+        retriable: false,
+        severity: "ERROR",
+      });
+      const counts: number[] = [];
+      for (const ttlDays of [7, null]) {
+        const sink = open(uniqueDatabase("ttl"));
+        await new ClickHouseTraceSchema(sink, { ttlDays }).createTables();
+        await sink.insert("error_logs", [row(nowUs - day, "recent"), row(nowUs - 10 * day, "expired")]);
+        await sink.command(`OPTIMIZE TABLE ${sink.database}.error_logs FINAL`);
+        const [result] = await sink.query<{ c: number }>(
+          `SELECT count() AS c FROM ${sink.database}.error_logs FINAL`,
+        );
+        counts.push(result?.c ?? -1);
+      }
+      expect(counts).to.deep.equal([1, 2]);
+    });
+
     it("reports rows and bytes per table from the active parts", async () => {
       const sink = open(uniqueDatabase("stats"));
       const schema = new ClickHouseTraceSchema(sink);

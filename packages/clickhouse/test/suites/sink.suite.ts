@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ConfigError, ErrorCode, isRetriable } from "@tracehouse/schemas";
 import { SinkError } from "../../src/index.js";
 import type { Sink } from "../../src/index.js";
-import { uniqueDatabase } from "../support/engine.js";
+import { recordingLogger, uniqueDatabase } from "../support/engine.js";
 import type { SinkTarget } from "../support/engine.js";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -116,6 +116,54 @@ export function describeSink(target: SinkTarget): void {
         sink.insert("items", [{ id: "extra", at: 0, n: 1, tags: {}, note: null, surprise: 1 }]),
       )) as SinkError;
       expect(extraField.retriable).to.equal(false);
+    });
+
+    it("classifies memory limit, timeout and too many parts as retriable", async () => {
+      const memory = (await rejection(
+        sink.query("SELECT groupArray(number) FROM numbers(10000000) SETTINGS max_memory_usage = 1000000"),
+      )) as SinkError;
+      expect(memory).to.be.instanceOf(SinkError);
+      expect([memory.clickhouseCode, memory.retriable]).to.deep.equal([241, true]);
+
+      const timeout = (await rejection(
+        sink.query(
+          "SELECT count() FROM numbers(100000000000) SETTINGS max_execution_time = 0.2, timeout_overflow_mode = 'throw'",
+        ),
+      )) as SinkError;
+      expect([timeout.clickhouseCode, timeout.retriable]).to.deep.equal([159, true]);
+
+      await sink.command(
+        `CREATE TABLE ${db}.fragile (id UInt32) ENGINE = MergeTree ORDER BY id
+         SETTINGS parts_to_throw_insert = 1, parts_to_delay_insert = 1, max_delay_to_insert = 0`,
+      );
+      await sink.command(`SYSTEM STOP MERGES ${db}.fragile`);
+      await sink.insert("fragile", [{ id: 1 }]);
+      const parts = (await rejection(sink.insert("fragile", [{ id: 2 }]))) as SinkError;
+      expect([parts.clickhouseCode, parts.retriable]).to.deep.equal([252, true]);
+    });
+
+    it("retries a retriable failure with backoff, then gives up with the last error", async () => {
+      const logger = recordingLogger();
+      const retrying = target.makeSink(db, { maxRetries: 2, logger });
+      try {
+        const started = Date.now();
+        const error = (await rejection(
+          retrying.query(
+            "SELECT groupArray(number) FROM numbers(10000000) SETTINGS max_memory_usage = 1000000",
+          ),
+        )) as SinkError;
+        expect(error.clickhouseCode).to.equal(241);
+        const retries = logger.lines.filter((line) => line.message === "clickhouse call failed, retrying");
+        expect(retries.map((line) => line.fields["attempt"])).to.deep.equal([1, 2]);
+        expect(Date.now() - started).to.be.lessThan(5000);
+        const syntax = (await rejection(retrying.query("SELEC 1"))) as SinkError;
+        expect(syntax.retriable).to.equal(false);
+        expect(
+          logger.lines.filter((line) => line.message === "clickhouse call failed, retrying"),
+        ).to.have.length(2);
+      } finally {
+        await retrying.close();
+      }
     });
 
     it("refuses table names that are not plain identifiers", async () => {
