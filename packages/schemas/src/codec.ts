@@ -3,7 +3,7 @@ import type { ValidationIssue } from "./errors.js";
 import { isEventId, isSpanId, isTraceId } from "./ids.js";
 import { isRecordType } from "./record-type.js";
 import type { RecordType } from "./record-type.js";
-import type { RecordInputOf, RecordOf } from "./records.js";
+import type { RecordInputOf, TracehouseRecord } from "./records.js";
 import type { AvroType } from "./internal/avro.js";
 import { HEADER_BYTES, MARKER_0, MARKER_1 } from "./internal/registry.js";
 import type { SchemaVersion, VersionReader } from "./internal/registry.js";
@@ -11,9 +11,7 @@ import { registry } from "./internal/default-registry.js";
 import { writeSingleObject } from "./internal/single-object.js";
 
 /** A decoded record with its type and the schema version it was written with. */
-export type DecodedRecord = {
-  readonly [T in RecordType]: { readonly type: T; readonly version: number; readonly record: RecordOf<T> };
-}[RecordType];
+export type DecodedRecord = TracehouseRecord & { readonly version: number };
 
 function envelopeIssues(record: Record<string, unknown>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
