@@ -11,19 +11,18 @@ export function toKafkaHeaders(
   context: TraceContext,
   extra?: Readonly<Record<string, string | Buffer>>,
 ): Record<string, Buffer> {
-  const headers: Record<string, Buffer> = {};
+  const entries: [string, Buffer][] = [];
   if (extra !== undefined) {
-    for (const name of Object.keys(extra)) {
-      if (isTraceHeaderName(name)) continue;
-      const value = extra[name] as string | Buffer;
-      headers[name] = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+    for (const [name, value] of Object.entries(extra)) {
+      if (!isTraceHeaderName(name))
+        entries.push([name, typeof value === "string" ? Buffer.from(value, "utf8") : value]);
     }
   }
   const trace = context.toHeaders();
-  headers.traceparent = Buffer.from(trace.traceparent, "latin1");
-  if (trace.tracestate !== undefined) headers.tracestate = Buffer.from(trace.tracestate, "latin1");
-  if (trace.baggage !== undefined) headers.baggage = Buffer.from(trace.baggage, "latin1");
-  return headers;
+  entries.push(["traceparent", Buffer.from(trace.traceparent, "latin1")]);
+  if (trace.tracestate !== undefined) entries.push(["tracestate", Buffer.from(trace.tracestate, "latin1")]);
+  if (trace.baggage !== undefined) entries.push(["baggage", Buffer.from(trace.baggage, "latin1")]);
+  return Object.fromEntries(entries);
 }
 
 /** The context of a consumed Kafka record; a new trace when its headers carry none. Never throws. */

@@ -67,14 +67,14 @@ export function fromSpanContext(spanContext: SpanContext, base?: TraceContext): 
 }
 
 function otelEntries(context: TraceContext): Record<string, OtelBaggageEntry> {
-  const entries: Record<string, OtelBaggageEntry> = {};
-  for (const [key, entry] of context.toBaggage()) {
-    entries[key] =
+  return Object.fromEntries(
+    Array.from(context.toBaggage(), ([key, entry]): [string, OtelBaggageEntry] => [
+      key,
       entry.metadata === undefined
         ? { value: entry.value }
-        : { value: entry.value, metadata: baggageEntryMetadataFromString(entry.metadata) };
-  }
-  return entries;
+        : { value: entry.value, metadata: baggageEntryMetadataFromString(entry.metadata) },
+    ]),
+  );
 }
 
 /**

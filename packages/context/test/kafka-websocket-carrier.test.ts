@@ -47,6 +47,13 @@ describe("Kafka header carrier", () => {
     expect(fromKafkaHeaders(headers).baggage.get("stale")).to.equal(undefined);
   });
 
+  it("keeps an extra header named __proto__ as an ordinary header", () => {
+    const extra = JSON.parse('{"__proto__":"x"}') as Record<string, string>;
+    const headers = toKafkaHeaders(context, extra);
+    expect(Object.keys(headers)).to.include("__proto__");
+    expect(Object.getPrototypeOf(headers)).to.equal(Object.prototype);
+  });
+
   it("round-trips a context; the consumer's child has the producer's span as parent", () => {
     const consumed = fromKafkaHeaders(toKafkaHeaders(context));
     expect(consumed.traceId).to.equal(context.traceId);

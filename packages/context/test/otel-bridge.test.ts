@@ -121,6 +121,21 @@ describe("OpenTelemetry bridge", () => {
     expect(fromOtelContext(ROOT_CONTEXT, context)).to.equal(context);
   });
 
+  it("carries any token key, __proto__ included", () => {
+    const tricky = TraceContext.create({
+      baggage: new Map([
+        ["__proto__", { value: "p" }],
+        ["constructor", { value: "c" }],
+      ]),
+    });
+    const otelBaggage = propagation.getBaggage(toOtelContext(tricky));
+    expect(otelBaggage?.getEntry("__proto__")?.value).to.equal("p");
+    expect([...fromOtelContext(toOtelContext(tricky)).baggage.keys()]).to.deep.equal([
+      "__proto__",
+      "constructor",
+    ]);
+  });
+
   it("fromOtelContext drops baggage the W3C header could not carry", () => {
     const otel = propagation.setBaggage(
       trace.setSpanContext(ROOT_CONTEXT, toSpanContext(context)),
