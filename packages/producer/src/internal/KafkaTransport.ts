@@ -1,0 +1,149 @@
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel, Partitioners } from "kafkajs";
+import type { LogEntry, Producer as KafkaProducer, TopicMessages } from "kafkajs";
+import { ConfigError, ErrorCode, TracehouseError } from "@tracehouse/schemas";
+import type { ProducerConfig } from "../config.js";
+import { Compression } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { Outbound } from "./outbound.js";
+
+const COMPRESSION_TYPES: Readonly<Record<Compression, CompressionTypes>> = {
+  [Compression.None]: CompressionTypes.None,
+  [Compression.Gzip]: CompressionTypes.GZIP,
+  [Compression.Lz4]: CompressionTypes.LZ4,
+  [Compression.Zstd]: CompressionTypes.ZSTD,
+};
+
+/** Broker answers that mean the idempotent producer's id or sequence numbers are no longer valid. */
+const PRODUCER_STATE_ERRORS: ReadonlySet<string> = new Set([
+  "OUT_OF_ORDER_SEQUENCE_NUMBER",
+  "UNKNOWN_PRODUCER_ID",
+  "INVALID_PRODUCER_EPOCH",
+  "INVALID_PRODUCER_ID_MAPPING",
+]);
+
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 8; depth++) {
+    const cause = (current as { cause?: unknown } | null)?.cause;
+    if (cause === undefined || cause === null || cause === current) return current;
+    current = cause;
+  }
+  return current;
+}
+
+/** kafkajs log lines go to the injected logger at debug level: the producer logs outages itself, once. */
+function logCreator(logger: Logger) {
+  return () =>
+    ({ namespace, log }: LogEntry): void => {
+      const { message, ...fields } = log;
+      logger.debug(`kafkajs ${namespace}: ${message}`, fields);
+    };
+}
+
+/**
+ * The idempotent kafkajs producer behind the pipeline: acks=all, one request in flight,
+ * records keyed by trace id with the Java-compatible partitioner. A failed batch must be
+ * retried as the same batch so the broker can drop what already arrived.
+ */
+export class KafkaTransport {
+  readonly #config: ProducerConfig;
+  readonly #kafka: Kafka;
+  #producer: KafkaProducer | null = null;
+  #connected = false;
+  readonly #compression: CompressionTypes;
+
+  constructor(config: ProducerConfig) {
+    this.#config = config;
+    this.#compression = COMPRESSION_TYPES[config.compression];
+    if (this.#compression !== CompressionTypes.None && this.#compression !== CompressionTypes.GZIP) {
+      if ((CompressionCodecs as Record<number, unknown>)[this.#compression] === undefined) {
+        throw new ConfigError(
+          `compression "${config.compression}" needs a kafkajs codec: register one in CompressionCodecs before creating the producer`,
+        );
+      }
+    }
+    this.#kafka =
+      config.kafka ??
+      new Kafka({
+        clientId: config.clientId,
+        brokers: [...config.brokers],
+        connectionTimeout: config.connectionTimeoutMs,
+        requestTimeout: config.sendTimeoutMs,
+        retry: { retries: config.sendRetries, initialRetryTime: 100, maxRetryTime: 1000 },
+        logLevel: logLevel.WARN,
+        logCreator: logCreator(config.logger),
+      });
+  }
+
+  #producerInstance(): KafkaProducer {
+    this.#producer ??= this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: this.#config.sendRetries, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    return this.#producer;
+  }
+
+  /** Sends one batch, acks=all. Throws a TracehouseError (code KAFKA) when kafkajs gives up. */
+  async send(records: readonly Outbound[]): Promise<void> {
+    const producer = this.#producerInstance();
+    try {
+      if (!this.#connected) {
+        await producer.connect();
+        this.#connected = true;
+      }
+      await producer.sendBatch({
+        topicMessages: groupByTopic(records),
+        acks: -1,
+        timeout: this.#config.sendTimeoutMs,
+        compression: this.#compression,
+      });
+    } catch (error) {
+      const root = rootCause(error) as { type?: unknown; message?: unknown };
+      if (typeof root?.type === "string" && PRODUCER_STATE_ERRORS.has(root.type)) {
+        this.#config.logger.warn("kafka rejected the producer's sequence state: starting a new producer id", {
+          error: String(root.message),
+        });
+        await this.#reset();
+      }
+      throw new TracehouseError(
+        `kafka send failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          code: ErrorCode.Kafka,
+          retriable: true,
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async #reset(): Promise<void> {
+    const producer = this.#producer;
+    this.#producer = null;
+    this.#connected = false;
+    try {
+      await producer?.disconnect();
+    } catch {
+      // the new producer does not depend on the old one closing cleanly
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#reset();
+  }
+}
+
+function groupByTopic(records: readonly Outbound[]): TopicMessages[] {
+  const byTopic = new Map<string, Outbound[]>();
+  for (const record of records) {
+    const list = byTopic.get(record.topic);
+    if (list === undefined) byTopic.set(record.topic, [record]);
+    else list.push(record);
+  }
+  const topicMessages: TopicMessages[] = [];
+  for (const [topic, messages] of byTopic)
+    topicMessages.push({ topic, messages: messages as TopicMessages["messages"] });
+  return topicMessages;
+}

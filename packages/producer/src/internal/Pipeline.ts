@@ -1,0 +1,402 @@
+import { ErrorCode, TracehouseError } from "@tracehouse/schemas";
+import type { ProducerConfig } from "../config.js";
+import { BackpressurePolicy } from "../config.js";
+import { EmitResult } from "../emit-result.js";
+import { DropReason, ProducerState } from "../stats.js";
+import { BoundedQueue } from "./BoundedQueue.js";
+import type { Counters } from "./counters.js";
+import type { KafkaTransport } from "./KafkaTransport.js";
+import type { Outbound } from "./outbound.js";
+import type { Spool, SpoolPosition } from "./Spool.js";
+
+/** The batch being sent: retried as the same batch until Kafka takes it. */
+interface Head {
+  readonly records: Outbound[];
+  /** Where these records end in the spool, once they are in it. */
+  end: SpoolPosition | null;
+  readonly recovered: boolean;
+}
+
+interface FlushWaiter {
+  readonly target: number;
+  readonly resolve: () => void;
+}
+
+const DROP_LOG_WINDOW_MS = 1000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Queue → batches → Kafka, with the spool in between when Kafka fails. Records leave in
+ * the order they were accepted: the batch being retried first, then the spool, then
+ * the queue. While Kafka fails the queue is moved to the spool and the oldest batch is
+ * retried with backoff.
+ */
+export class Pipeline {
+  readonly #config: ProducerConfig;
+  readonly #queue: BoundedQueue;
+  readonly #transport: KafkaTransport;
+  readonly #spool: Spool | null;
+  readonly #counters: Counters;
+  readonly #maxBatchRecords: number;
+  readonly #maxBatchBytes: number;
+  readonly #loop: Promise<void>;
+  #head: Head | null = null;
+  #degraded = false;
+  #backoffMs: number;
+  #retryAt = 0;
+  #wakeup: (() => void) | null = null;
+  #lingerArmed = false;
+  #lingerDue = false;
+  #draining = 0;
+  #stopping = false;
+  #spoolClosed = false;
+  #closing = false;
+  #closed: Promise<void> | null = null;
+  /** Records accepted here that were sent or dropped after acceptance; they leave in acceptance order. */
+  #settled = 0;
+  readonly #flushWaiters: FlushWaiter[] = [];
+  readonly #dropWindows = new Map<DropReason, number>();
+
+  constructor(config: ProducerConfig, transport: KafkaTransport, spool: Spool | null, counters: Counters) {
+    this.#config = config;
+    this.#queue = new BoundedQueue(config.maxQueueRecords, config.maxQueueBytes);
+    this.#transport = transport;
+    this.#spool = spool;
+    this.#counters = counters;
+    this.#maxBatchRecords = config.maxBatchRecords;
+    this.#maxBatchBytes = config.maxBatchBytes;
+    this.#backoffMs = config.retryBackoffMs;
+    this.#loop = this.#run().catch((error: unknown) => {
+      config.logger.error("producer send loop stopped", { error: String(error) });
+    });
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  get state(): ProducerState {
+    if (this.#closing) return ProducerState.Closed;
+    return this.#degraded ? ProducerState.Degraded : ProducerState.Connected;
+  }
+
+  get queuedRecords(): number {
+    return this.#queue.length;
+  }
+
+  get queuedBytes(): number {
+    return this.#queue.bytes;
+  }
+
+  get spoolBytes(): number {
+    return this.#spool === null || this.#spoolClosed ? 0 : this.#spool.pendingBytes;
+  }
+
+  /** Takes an encoded record without waiting. */
+  offer(record: Outbound): EmitResult {
+    const queue = this.#queue;
+    if (queue.push(record)) {
+      this.#counters.accepted += 1;
+      if (!this.#lingerArmed) this.#armLinger();
+      if (queue.length >= this.#maxBatchRecords || queue.bytes >= this.#maxBatchBytes) this.#wake();
+      return EmitResult.Queued;
+    }
+    return this.#offerWhenFull(record);
+  }
+
+  /** Counts a record that was not accepted, logging at most once a second per reason with the count. */
+  drop(reason: DropReason, count = 1): void {
+    this.#counters.dropped[reason] += count;
+    if (reason === DropReason.Sampling) return;
+    const pending = this.#dropWindows.get(reason);
+    if (pending !== undefined) {
+      this.#dropWindows.set(reason, pending + count);
+      return;
+    }
+    this.#dropWindows.set(reason, count);
+    setTimeout(() => {
+      const dropped = this.#dropWindows.get(reason) ?? count;
+      this.#dropWindows.delete(reason);
+      this.#config.logger.warn(`dropped ${dropped} records: ${reason}`, { reason, dropped });
+    }, DROP_LOG_WINDOW_MS).unref();
+  }
+
+  #offerWhenFull(record: Outbound): EmitResult {
+    const spool = this.#spool;
+    if (this.#config.backpressure === BackpressurePolicy.Drop || spool === null || this.#spoolClosed) {
+      this.drop(DropReason.QueueFull);
+      return EmitResult.Dropped;
+    }
+    this.#spoolQueue();
+    let written = 0;
+    try {
+      written = spool.append([record]);
+    } catch (error) {
+      this.#config.logger.error("spool write failed", { error: String(error) });
+      this.drop(DropReason.SpoolError);
+      return EmitResult.Dropped;
+    }
+    if (written === 0) {
+      this.drop(DropReason.SpoolFull);
+      return EmitResult.Dropped;
+    }
+    this.#counters.accepted += 1;
+    this.#counters.spooled += 1;
+    this.#wake();
+    return EmitResult.Spooled;
+  }
+
+  /** Moves every queued record to the spool, in order; what does not fit is dropped. */
+  #spoolQueue(): void {
+    const spool = this.#spool;
+    if (spool === null || this.#spoolClosed || this.#queue.length === 0) return;
+    const records = this.#queue.takeAll();
+    let written = 0;
+    let reason: DropReason = DropReason.SpoolFull;
+    try {
+      written = spool.append(records);
+    } catch (error) {
+      this.#config.logger.error("spool write failed", { error: String(error) });
+      reason = DropReason.SpoolError;
+    }
+    this.#counters.spooled += written;
+    const lost = records.length - written;
+    if (lost > 0) {
+      this.drop(reason, lost);
+      this.#settle(lost);
+    }
+  }
+
+  #armLinger(): void {
+    this.#lingerArmed = true;
+    const fire = (): void => {
+      this.#lingerArmed = false;
+      this.#lingerDue = true;
+      this.#wake();
+    };
+    if (this.#config.lingerMs === 0) setImmediate(fire);
+    else setTimeout(fire, this.#config.lingerMs);
+  }
+
+  #wake(): void {
+    const wakeup = this.#wakeup;
+    if (wakeup !== null) {
+      this.#wakeup = null;
+      wakeup();
+    }
+  }
+
+  /** Waits for `wake()` or `ms`, whichever comes first. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      this.#wakeup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve();
+      };
+      if (Number.isFinite(ms)) {
+        timer = setTimeout(() => {
+          this.#wakeup = null;
+          resolve();
+        }, ms);
+        timer.unref();
+      }
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      if (this.#degraded) {
+        this.#spoolQueue();
+        const wait = this.#retryAt - Date.now();
+        if (wait > 0) {
+          await this.#sleep(wait);
+          continue;
+        }
+      }
+      const batch = this.#head ?? this.#nextBatch();
+      if (batch === null) {
+        await this.#sleep(Number.POSITIVE_INFINITY);
+        continue;
+      }
+      this.#head = batch;
+      const started = performance.now();
+      try {
+        await this.#transport.send(batch.records);
+      } catch (error) {
+        this.#onFailure(batch, error);
+        continue;
+      }
+      this.#onSuccess(batch, performance.now() - started);
+    }
+  }
+
+  #nextBatch(): Head | null {
+    const spool = this.#spool;
+    if (spool !== null && !spool.isEmpty) {
+      const batch = spool.read(this.#maxBatchRecords, this.#maxBatchBytes);
+      const lost = spool.takeLost();
+      if (lost > 0) this.drop(DropReason.Corrupt, lost);
+      if (batch !== null) return { records: batch.records, end: batch.end, recovered: batch.recovered };
+    }
+    const queue = this.#queue;
+    if (queue.length === 0) return null;
+    const full = queue.length >= this.#maxBatchRecords || queue.bytes >= this.#maxBatchBytes;
+    if (!full && !this.#lingerDue && this.#draining === 0) return null;
+    const records = queue.take(this.#maxBatchRecords, this.#maxBatchBytes);
+    if (queue.length === 0) this.#lingerDue = false;
+    return { records, end: null, recovered: false };
+  }
+
+  #onSuccess(batch: Head, elapsedMs: number): void {
+    const counters = this.#counters;
+    const count = batch.records.length;
+    counters.recordLatency(elapsedMs);
+    counters.batchesSent += 1;
+    counters.sent += count;
+    if (batch.recovered) counters.recovered += count;
+    else this.#settle(count);
+    this.#head = null;
+    if (batch.end !== null && this.#spool !== null && !this.#spoolClosed) {
+      try {
+        this.#spool.ack(batch.end);
+      } catch (error) {
+        this.#config.logger.error("spool acknowledgement failed: these records may be sent again", {
+          error: String(error),
+        });
+      }
+    }
+    if (this.#degraded) {
+      this.#degraded = false;
+      this.#backoffMs = this.#config.retryBackoffMs;
+      this.#config.logger.info("kafka is reachable again: sending spooled records first", {
+        spoolBytes: this.spoolBytes,
+      });
+    }
+  }
+
+  #onFailure(batch: Head, error: unknown): void {
+    this.#counters.sendErrors += 1;
+    if (!this.#degraded) {
+      this.#degraded = true;
+      this.#config.logger.warn("kafka send failed: spooling records and retrying the oldest batch", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    const spool = this.#spool;
+    if (spool !== null && !this.#spoolClosed && batch.end === null) {
+      try {
+        batch.end = spool.writeHead(batch.records);
+        if (batch.end !== null) this.#counters.spooled += batch.records.length;
+      } catch (spoolError) {
+        this.#config.logger.error("spool write failed: the batch stays in memory", {
+          error: String(spoolError),
+        });
+      }
+    }
+    this.#spoolQueue();
+    this.#retryAt = Date.now() + this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#config.maxRetryBackoffMs);
+  }
+
+  #settle(count: number): void {
+    this.#settled += count;
+    const waiters = this.#flushWaiters;
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i] as FlushWaiter;
+      if (waiter.target <= this.#settled) {
+        waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /** Resolves once every record accepted before the call is sent (or was dropped); rejects with code TIMEOUT. */
+  async flush(timeoutMs: number): Promise<void> {
+    const target = this.#counters.accepted;
+    if (this.#settled >= target) return;
+    this.#draining += 1;
+    this.#wake();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#flushWaiters.push({ target, resolve });
+        timer = setTimeout(() => {
+          const index = this.#flushWaiters.findIndex((w) => w.resolve === resolve);
+          if (index >= 0) this.#flushWaiters.splice(index, 1);
+          reject(
+            new TracehouseError(
+              `flush timed out after ${timeoutMs} ms with ${target - this.#settled} records unsent` +
+                (this.#degraded ? " (kafka unavailable; they are kept in the spool)" : ""),
+              { code: ErrorCode.Timeout, retriable: true },
+            ),
+          );
+        }, timeoutMs);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.#draining -= 1;
+    }
+  }
+
+  /** Stops taking records, sends what it can within `timeoutMs`, spools the rest, disconnects. */
+  close(timeoutMs: number): Promise<void> {
+    this.#closed ??= this.#close(timeoutMs);
+    return this.#closed;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    const deadline = Date.now() + timeoutMs;
+    try {
+      await this.flush(timeoutMs);
+    } catch {
+      // what is left goes to the spool below
+    }
+    this.#stopping = true;
+    this.#wake();
+    await Promise.race([this.#loop, delay(Math.max(0, deadline - Date.now()))]);
+    this.#persistLeftovers();
+    if (this.#spool !== null) {
+      const pending = this.#spool.pendingBytes;
+      this.#spoolClosed = true;
+      try {
+        this.#spool.close();
+      } catch (error) {
+        this.#config.logger.error("spool close failed", { error: String(error) });
+      }
+      if (pending > 0) {
+        this.#config.logger.warn(
+          "closed with unsent records in the spool: a producer on the same directory sends them",
+          {
+            dir: this.#spool.dir,
+            bytes: pending,
+          },
+        );
+      }
+    }
+    await Promise.race([this.#transport.disconnect(), delay(Math.max(1000, deadline - Date.now()))]);
+  }
+
+  #persistLeftovers(): void {
+    const head = this.#head;
+    const spool = this.#spoolClosed ? null : this.#spool;
+    if (head !== null && head.end === null && !head.recovered) {
+      let end: SpoolPosition | null = null;
+      try {
+        end = spool?.writeHead(head.records) ?? null;
+      } catch (error) {
+        this.#config.logger.error("spool write failed at close", { error: String(error) });
+      }
+      if (end !== null) this.#counters.spooled += head.records.length;
+      else this.drop(DropReason.Closed, head.records.length);
+      head.end = end;
+    }
+    if (spool !== null) this.#spoolQueue();
+    const left = this.#queue.takeAll().length;
+    if (left > 0) this.drop(DropReason.Closed, left);
+  }
+}
