@@ -106,9 +106,15 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * into the current schema of its type. Throws DecodeError (non-retriable) with a
  * `reason`, never a partial record.
  */
-export function decodeRecord(bytes: Uint8Array): DecodedRecord {
+export function decodeRecord(bytes: Uint8Array | null | undefined): DecodedRecord {
+  if (bytes === null || bytes === undefined || bytes.length === 0) {
+    throw new DecodeError(DecodeErrorReason.Empty, "no bytes to decode");
+  }
+  if (!(bytes instanceof Uint8Array)) {
+    throw new DecodeError(DecodeErrorReason.BadMarker, `expected bytes, got ${describe(bytes)}`);
+  }
   const buf = asBuffer(bytes);
-  if ((buf.length > 0 && buf[0] !== MARKER_0) || (buf.length > 1 && buf[1] !== MARKER_1)) {
+  if (buf[0] !== MARKER_0 || (buf.length > 1 && buf[1] !== MARKER_1)) {
     throw new DecodeError(
       DecodeErrorReason.BadMarker,
       "not an Avro single-object record: marker is not C3 01",
@@ -127,27 +133,31 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord {
       `unknown writer schema fingerprint ${buf.toString("hex", 2, HEADER_BYTES)}`,
     );
   }
+  const { recordType, version } = reader;
+  const what = `${recordType} v${version} record`;
   let decoded: { value: unknown; offset: number };
   try {
     decoded = reader.readerType.decode(buf, HEADER_BYTES, reader.resolver);
   } catch (cause) {
-    throw new DecodeError(
-      DecodeErrorReason.Corrupt,
-      `corrupt ${reader.recordType} v${reader.version} record: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new DecodeError(DecodeErrorReason.Corrupt, `corrupt ${what}: ${detail}`, {
+      cause,
+      recordType,
+      version,
+    });
   }
   if (decoded.offset < 0) {
-    throw new DecodeError(
-      DecodeErrorReason.Truncated,
-      `truncated ${reader.recordType} v${reader.version} record`,
-    );
+    throw new DecodeError(DecodeErrorReason.Truncated, `truncated ${what}`, { recordType, version });
   }
   if (decoded.offset !== buf.length) {
     throw new DecodeError(
       DecodeErrorReason.TrailingBytes,
-      `${buf.length - decoded.offset} bytes after the ${reader.recordType} v${reader.version} record`,
+      `${buf.length - decoded.offset} bytes after the ${what}`,
+      {
+        recordType,
+        version,
+      },
     );
   }
-  return { type: reader.recordType, version: reader.version, record: decoded.value } as DecodedRecord;
+  return { type: recordType, version, record: decoded.value } as DecodedRecord;
 }

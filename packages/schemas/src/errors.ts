@@ -1,3 +1,5 @@
+import type { RecordType } from "./record-type.js";
+
 /**
  * The one error hierarchy of tracehouse. Callers decide retry, dead-letter or
  * commit from `retriable` alone.
@@ -64,6 +66,8 @@ export function isRetriable(error: unknown): boolean {
 
 /** Why bytes could not be decoded into a record. */
 export const DecodeErrorReason = {
+  /** No bytes at all (null, undefined or zero length), e.g. a Kafka tombstone. */
+  Empty: "empty",
   /** Not a single-object encoded Avro record: the first two bytes are not C3 01. */
   BadMarker: "bad_marker",
   /** The writer schema's fingerprint matches no known schema version. */
@@ -77,14 +81,25 @@ export const DecodeErrorReason = {
 } as const;
 export type DecodeErrorReason = (typeof DecodeErrorReason)[keyof typeof DecodeErrorReason];
 
+export interface DecodeErrorOptions {
+  readonly cause?: unknown;
+  /** Record type and writer version named by the fingerprint, when it was known. */
+  readonly recordType?: RecordType;
+  readonly version?: number;
+}
+
 /** Bytes that can never be decoded: dead-letter them, never retry. */
 export class DecodeError extends NonRetriableError {
   override readonly name: string = "DecodeError";
   readonly reason: DecodeErrorReason;
+  readonly recordType: RecordType | null;
+  readonly version: number | null;
 
-  constructor(reason: DecodeErrorReason, message: string, options: { readonly cause?: unknown } = {}) {
-    super(message, { ...options, code: ErrorCode.Decode });
+  constructor(reason: DecodeErrorReason, message: string, options: DecodeErrorOptions = {}) {
+    super(message, { code: ErrorCode.Decode, cause: options.cause });
     this.reason = reason;
+    this.recordType = options.recordType ?? null;
+    this.version = options.version ?? null;
   }
 }
 

@@ -9,7 +9,7 @@ export {
   isTracehouseError,
   isRetriable,
 } from "./errors.js";
-export type { TracehouseErrorOptions, ValidationIssue } from "./errors.js";
+export type { TracehouseErrorOptions, DecodeErrorOptions, ValidationIssue } from "./errors.js";
 
 export { RecordType, RECORD_TYPES, isRecordType } from "./record-type.js";
 export {

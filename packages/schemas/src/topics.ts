@@ -78,7 +78,7 @@ function resolveCatalogueConfig(options: TopicCatalogueOptions): ResolvedCatalog
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const overrides = options.overrides ?? {};
   for (const key of Object.keys(overrides)) {
-    if (!(key in DEFAULT_TOPICS)) throw new ConfigError(`overrides.${key}: not a topic family`);
+    if (!Object.hasOwn(DEFAULT_TOPICS, key)) throw new ConfigError(`overrides.${key}: not a topic family`);
   }
   const names: TopicFamily[] = [...RECORD_TYPES, "dlq"];
   const families = names.map((family) => {

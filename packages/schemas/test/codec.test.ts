@@ -203,16 +203,31 @@ describe("encodeRecord / decodeRecord", () => {
       expect(decodeError(bytes).reason).to.equal(DecodeErrorReason.UnknownFingerprint);
     });
 
+    it("rejects missing bytes as empty", () => {
+      for (const bytes of [null, undefined, Buffer.alloc(0), new Uint8Array(0)]) {
+        expect(decodeError(bytes as Uint8Array).reason).to.equal(DecodeErrorReason.Empty);
+      }
+    });
+
+    it("rejects things that are not bytes without crashing", () => {
+      for (const value of ["c301", 42, { length: 12 }, [0xc3, 0x01]]) {
+        expect(decodeError(value as unknown as Uint8Array).reason).to.equal(DecodeErrorReason.BadMarker);
+      }
+    });
+
     it("rejects every truncation as truncated", () => {
-      for (let length = 0; length < valid.length; length++) {
+      for (let length = 1; length < valid.length; length++) {
         const error = decodeError(valid.subarray(0, length));
         expect(error.reason, `length ${length}`).to.equal(DecodeErrorReason.Truncated);
+        expect(error.recordType, `length ${length}`).to.equal(length >= 10 ? "span" : null);
       }
     });
 
     it("rejects trailing bytes", () => {
       const error = decodeError(Buffer.concat([valid, Buffer.from([0])]));
       expect(error.reason).to.equal(DecodeErrorReason.TrailingBytes);
+      expect(error.recordType).to.equal("span");
+      expect(error.version).to.equal(1);
     });
 
     it("rejects an enum index outside the symbols as corrupt", () => {

@@ -84,6 +84,10 @@ describe("topic catalogue", () => {
       ConfigError,
       /overrides\.spans/,
     );
+    expect(() => createTopicCatalogue({ overrides: { toString: {} } as never })).to.throw(
+      ConfigError,
+      /toString/,
+    );
     expect(() => createTopicCatalogue().topicFor("audit" as RecordType)).to.throw(ConfigError);
   });
 
