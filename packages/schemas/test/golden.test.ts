@@ -1,10 +1,13 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { expect } from "chai";
 import { RECORD_TYPES, avroSchemaOf, decodeRecord, schemaFingerprintOf } from "../src/index.js";
 import { encodeWithVersion } from "../src/codec.js";
 import { registry } from "../src/internal/default-registry.js";
-import { goldenDir, goldenFiles, readJson } from "./helpers/samples.js";
+import { goldenDir, goldenFiles, packageDir, readJson } from "./helpers/samples.js";
 
 const GOLDEN = /^([a-z]+)\.v(\d+)\.bin$/;
 
@@ -45,4 +48,44 @@ describe("golden fixtures", () => {
       expect(encodeWithVersion(type!, writer, written).equals(bytes)).to.equal(true);
     });
   }
+});
+
+describe("npm run golden", () => {
+  const run = promisify(execFile);
+  const script = join(packageDir, "scripts", "generate-golden.ts");
+  const tsx = join(packageDir, "..", "..", "node_modules", ".bin", "tsx");
+
+  it("writes only the missing .bin files and never overwrites one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "golden-"));
+    try {
+      cpSync(goldenDir, dir, { recursive: true });
+      rmSync(join(dir, "execution.v1.bin"));
+      writeFileSync(join(dir, "span.v1.bin"), "kept as is");
+      const { stdout } = await run(tsx, [script, dir], { cwd: packageDir });
+      expect(stdout.trim()).to.equal("wrote execution.v1.bin");
+      expect(
+        readFileSync(join(dir, "execution.v1.bin")).equals(readFileSync(join(goldenDir, "execution.v1.bin"))),
+      ).to.equal(true);
+      expect(readFileSync(join(dir, "span.v1.bin"), "utf8")).to.equal("kept as is");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails when a version has no JSON to encode", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "golden-"));
+    try {
+      cpSync(goldenDir, dir, { recursive: true });
+      rmSync(join(dir, "metrics.v1.bin"));
+      rmSync(join(dir, "metrics.v1.json"));
+      const failure = await run(tsx, [script, dir], { cwd: packageDir }).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).to.equal(1);
+      expect(failure?.stderr).to.contain("missing metrics.v1.json");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
