@@ -241,6 +241,13 @@ describe("encodeRecord / decodeRecord", () => {
       expect(error.cause).to.be.instanceOf(Error);
     });
 
+    it("rejects an overlong block-count varint", () => {
+      const { header, avroType } = registry.current.span;
+      const body = avroType.toBuffer({ ...SAMPLES.span, events: [], links: [] });
+      const bytes = Buffer.concat([header, body.subarray(0, body.length - 1), Buffer.alloc(200, 0xff)]);
+      expect(decodeError(bytes).reason).to.be.oneOf([DecodeErrorReason.Truncated, DecodeErrorReason.Corrupt]);
+    });
+
     it("rejects a huge block count quickly instead of looping", () => {
       const { header, avroType } = registry.current.span;
       const body = avroType.toBuffer({ ...SAMPLES.span, events: [], links: [] });

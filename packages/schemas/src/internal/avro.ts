@@ -36,7 +36,8 @@ function readBlockCount(tap: Tap): number {
     count = -count;
     tap.skipLong();
   }
-  return count > tap.buf.length - tap.pos ? invalidate(tap) : count;
+  // Negated so a NaN count from an overlong varint is rejected too.
+  return !(count <= tap.buf.length - tap.pos) ? invalidate(tap) : count;
 }
 
 function skipBlocks(tap: Tap, skipItem: (tap: Tap) => void): void {
@@ -44,12 +45,12 @@ function skipBlocks(tap: Tap, skipItem: (tap: Tap) => void): void {
   while ((count = tap.readLong()) !== 0) {
     if (count < 0) {
       const size = tap.readLong();
-      if (size < 0 || size > tap.buf.length - tap.pos) {
+      if (!(size >= 0 && size <= tap.buf.length - tap.pos)) {
         invalidate(tap);
         return;
       }
       tap.pos += size;
-    } else if (count > tap.buf.length - tap.pos) {
+    } else if (!(count <= tap.buf.length - tap.pos)) {
       invalidate(tap);
       return;
     } else {
