@@ -1,1 +1,9 @@
-export const PACKAGE_NAME = "@tracehouse/worker";
+export { createWorker, Worker, WorkerState } from "./Worker.js";
+export type { WorkerStatus } from "./Worker.js";
+export { resolveWorkerConfig, WORKER_DEFAULTS } from "./config.js";
+export type { WorkerOptions, WorkerConfig, RetryConfig } from "./config.js";
+export { recordToRow, TABLE_OF_RECORD_TYPE, isRecordTable, RowMappingError } from "./rows.js";
+export type { MappedRow } from "./rows.js";
+export { DeadLetterHeader, DeadLetterReason, parseDeadLetterHeaders } from "./dead-letter.js";
+export type { DeadLetterInfo } from "./dead-letter.js";
+export { DeadLetterLimitError } from "./errors.js";

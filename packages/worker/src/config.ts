@@ -1,0 +1,331 @@
+import type { Logger, RecordTable, Sink, SinkOptions } from "@tracehouse/clickhouse";
+import { noopLogger } from "@tracehouse/clickhouse";
+import { ConfigError, RECORD_TYPES, createTopicCatalogue } from "@tracehouse/schemas";
+import type { Kafka, KafkaConfig } from "kafkajs";
+import type { Registry } from "prom-client";
+import { TABLE_OF_RECORD_TYPE, isRecordTable } from "./rows.js";
+
+export interface WorkerOptions {
+  /** Kafka bootstrap brokers, `host:port`. Default: `["127.0.0.1:9092"]`. */
+  readonly brokers?: readonly string[];
+  /** Extra kafkajs client settings (ssl, sasl, timeouts). Default: none. */
+  readonly kafkaConfig?: Omit<KafkaConfig, "brokers" | "clientId" | "logCreator" | "logLevel">;
+  /** A kafkajs client to use instead of creating one; contradicts `brokers` and `kafkaConfig`. */
+  readonly kafka?: Kafka;
+  /** Default: `"tracehouse-worker"`. */
+  readonly clientId?: string;
+  /** Consumer group shared by all worker pods. Default: `"tracehouse-worker"`. */
+  readonly groupId?: string;
+  /** Topic name prefix of the catalogue. Default: `"tracehouse."`. */
+  readonly topicPrefix?: string;
+  /** Tables to write; records of other tables are counted as skipped. Default: all six. */
+  readonly tables?: readonly RecordTable[];
+  /** Topics to consume. Default: the catalogue topics of `tables`. */
+  readonly topics?: readonly string[];
+  /** Where poison records go. Default: the catalogue's dead-letter topic (`tracehouse.dlq`). */
+  readonly deadLetterTopic?: string;
+  /** Where a group without committed offsets starts: the earliest record (true) or the end. Default: true. */
+  readonly fromBeginning?: boolean;
+  /** A sink to write through; the worker does not close it. Contradicts `clickhouse`. */
+  readonly sink?: Sink;
+  /** How to open a sink when none is given: HTTP `url`, else the embedded engine in `dataDir`. Default: `{}`. */
+  readonly clickhouse?: SinkOptions;
+  /** Apply the ClickHouse migrations at start. Default: false. */
+  readonly createTables?: boolean;
+  /** A table batch is inserted when it holds this many rows. Default: 10000. */
+  readonly maxBatchRows?: number;
+  /** ... or this many record bytes (Kafka value sizes). Default: 8 MiB. */
+  readonly maxBatchBytes?: number;
+  /** ... or when its oldest row waited this long. Default: 1000. */
+  readonly flushIntervalMs?: number;
+  /** Record bytes buffered in all tables (open, queued and inserting) before every partition is paused. Default: 64 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Sealed batches waiting per table before the partitions feeding it are paused. Default: 2. */
+  readonly maxPendingBatches?: number;
+  /** Inserts running at once, over all tables. Default: 2. */
+  readonly maxConcurrentInserts?: number;
+  /** First retry delay ceiling of a transient failure; doubles per attempt, full jitter. Default: 100. */
+  readonly retryBaseDelayMs?: number;
+  /** Retry delay ceiling. Default: 30000. */
+  readonly retryMaxDelayMs?: number;
+  /** Retries of one transient failure before the worker stops; null retries for ever. Default: null. */
+  readonly maxRetries?: number | null;
+  /** Dead letters allowed among the last `deadLetterWindow` records of a partition, as a fraction; 1 disables. Default: 0.1. */
+  readonly maxDeadLetterRatio?: number;
+  /** Records per partition the dead-letter ratio is measured over. Default: 1000. */
+  readonly deadLetterWindow?: number;
+  /** Group session timeout: how soon a crashed pod's partitions move. Default: 10000. */
+  readonly sessionTimeoutMs?: number;
+  /** Default: 1000. Must be below `sessionTimeoutMs`. */
+  readonly heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin during a rebalance. Default: 30000. */
+  readonly rebalanceTimeoutMs?: number;
+  /** Fetch size per partition. Default: 1 MiB. */
+  readonly maxBytesPerPartition?: number;
+  /** Graceful stop budget (flush, commit, leave); afterwards the worker leaves without committing. Default: 30000. */
+  readonly shutdownTimeoutMs?: number;
+  /** Port of the `/healthz`, `/readyz`, `/metrics` server; 0 picks a free port, null runs none. Default: null. */
+  readonly healthPort?: number | null;
+  /** Default: `"0.0.0.0"`. */
+  readonly healthHost?: string;
+  /** Prometheus registry for the worker's metrics. Default: a new registry with process metrics. */
+  readonly registry?: Registry;
+  /** Default: a logger that drops everything. */
+  readonly logger?: Logger;
+}
+
+export interface RetryConfig {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxRetries: number | null;
+}
+
+export interface WorkerConfig {
+  readonly kafka: Kafka | null;
+  readonly brokers: readonly string[];
+  readonly kafkaConfig: Omit<KafkaConfig, "brokers" | "clientId" | "logCreator" | "logLevel">;
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly tables: readonly RecordTable[];
+  readonly topics: readonly string[];
+  readonly deadLetterTopic: string;
+  readonly fromBeginning: boolean;
+  readonly sink: Sink | null;
+  readonly clickhouse: SinkOptions;
+  readonly createTables: boolean;
+  readonly maxBatchRows: number;
+  readonly maxBatchBytes: number;
+  readonly flushIntervalMs: number;
+  readonly maxBufferedBytes: number;
+  readonly maxPendingBatches: number;
+  readonly maxConcurrentInserts: number;
+  readonly retry: RetryConfig;
+  readonly maxDeadLetterRatio: number;
+  readonly deadLetterWindow: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly maxBytesPerPartition: number;
+  readonly shutdownTimeoutMs: number;
+  readonly healthPort: number | null;
+  readonly healthHost: string;
+  readonly registry: Registry | null;
+  readonly logger: Logger;
+}
+
+export const WORKER_DEFAULTS = {
+  brokers: ["127.0.0.1:9092"],
+  clientId: "tracehouse-worker",
+  groupId: "tracehouse-worker",
+  topicPrefix: "tracehouse.",
+  fromBeginning: true,
+  createTables: false,
+  maxBatchRows: 10_000,
+  maxBatchBytes: 8 * 1024 * 1024,
+  flushIntervalMs: 1000,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxPendingBatches: 2,
+  maxConcurrentInserts: 2,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 30_000,
+  maxRetries: null,
+  maxDeadLetterRatio: 0.1,
+  deadLetterWindow: 1000,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1000,
+  rebalanceTimeoutMs: 30_000,
+  maxBytesPerPartition: 1024 * 1024,
+  shutdownTimeoutMs: 30_000,
+  healthPort: null,
+  healthHost: "0.0.0.0",
+} as const;
+
+export function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < 1) {
+    throw new ConfigError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return resolved;
+}
+
+function nonNegativeInteger(value: number | undefined, fallback: number, name: string): number {
+  const resolved = value ?? fallback;
+  if (!Number.isSafeInteger(resolved) || resolved < 0) {
+    throw new ConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return resolved;
+}
+
+function nonEmpty(value: string | undefined, fallback: string, name: string): string {
+  const resolved = value ?? fallback;
+  if (typeof resolved !== "string" || resolved.trim() === "")
+    throw new ConfigError(`${name} must not be empty`);
+  return resolved;
+}
+
+function resolveTables(tables: readonly string[] | undefined): readonly RecordTable[] {
+  if (tables === undefined) return Object.freeze(RECORD_TYPES.map((type) => TABLE_OF_RECORD_TYPE[type]));
+  if (tables.length === 0) throw new ConfigError("tables must name at least one table");
+  for (const table of tables) {
+    if (!isRecordTable(table)) {
+      const known = Object.values(TABLE_OF_RECORD_TYPE).join(", ");
+      throw new ConfigError(`tables: unknown table ${JSON.stringify(table)} (known: ${known})`);
+    }
+  }
+  return Object.freeze([...new Set(tables as readonly RecordTable[])]);
+}
+
+function resolveBrokers(options: WorkerOptions): readonly string[] {
+  if (options.kafka !== undefined && (options.brokers !== undefined || options.kafkaConfig !== undefined)) {
+    throw new ConfigError("give either kafka (a client) or brokers/kafkaConfig, not both");
+  }
+  const brokers = options.brokers ?? WORKER_DEFAULTS.brokers;
+  if (brokers.length === 0) throw new ConfigError("brokers must list at least one host:port");
+  for (const broker of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError(`brokers: ${JSON.stringify(broker)} is not host:port`);
+    }
+  }
+  return Object.freeze([...brokers]);
+}
+
+/** Resolves worker options into a complete config; throws ConfigError on invalid or contradictory options. */
+export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
+  const brokers = resolveBrokers(options);
+  if (options.sink !== undefined && options.clickhouse !== undefined) {
+    throw new ConfigError("give either sink or clickhouse (sink options), not both");
+  }
+  const catalogue = createTopicCatalogue({ prefix: options.topicPrefix ?? WORKER_DEFAULTS.topicPrefix });
+  const tables = resolveTables(options.tables);
+  const topics =
+    options.topics ??
+    RECORD_TYPES.filter((type) => tables.includes(TABLE_OF_RECORD_TYPE[type])).map((type) =>
+      catalogue.topicFor(type),
+    );
+  if (topics.length === 0) throw new ConfigError("topics must name at least one topic");
+  const deadLetterTopic = nonEmpty(options.deadLetterTopic, catalogue.dlq, "deadLetterTopic");
+  if (topics.includes(deadLetterTopic)) {
+    throw new ConfigError(`the dead-letter topic ${deadLetterTopic} cannot also be consumed`);
+  }
+
+  const maxBatchRows = positiveInteger(options.maxBatchRows, WORKER_DEFAULTS.maxBatchRows, "maxBatchRows");
+  const maxBatchBytes = positiveInteger(
+    options.maxBatchBytes,
+    WORKER_DEFAULTS.maxBatchBytes,
+    "maxBatchBytes",
+  );
+  const maxBufferedBytes = positiveInteger(
+    options.maxBufferedBytes,
+    WORKER_DEFAULTS.maxBufferedBytes,
+    "maxBufferedBytes",
+  );
+  if (maxBufferedBytes < maxBatchBytes) {
+    throw new ConfigError(`maxBufferedBytes (${maxBufferedBytes}) is below maxBatchBytes (${maxBatchBytes})`);
+  }
+
+  const baseDelayMs = nonNegativeInteger(
+    options.retryBaseDelayMs,
+    WORKER_DEFAULTS.retryBaseDelayMs,
+    "retryBaseDelayMs",
+  );
+  const maxDelayMs = nonNegativeInteger(
+    options.retryMaxDelayMs,
+    WORKER_DEFAULTS.retryMaxDelayMs,
+    "retryMaxDelayMs",
+  );
+  if (maxDelayMs < baseDelayMs) {
+    throw new ConfigError(`retryMaxDelayMs (${maxDelayMs}) is below retryBaseDelayMs (${baseDelayMs})`);
+  }
+  const maxRetries =
+    options.maxRetries === null || options.maxRetries === undefined
+      ? WORKER_DEFAULTS.maxRetries
+      : nonNegativeInteger(options.maxRetries, 0, "maxRetries");
+
+  const maxDeadLetterRatio = options.maxDeadLetterRatio ?? WORKER_DEFAULTS.maxDeadLetterRatio;
+  if (!(maxDeadLetterRatio > 0 && maxDeadLetterRatio <= 1)) {
+    throw new ConfigError(`maxDeadLetterRatio must be in (0, 1], got ${String(options.maxDeadLetterRatio)}`);
+  }
+
+  const sessionTimeoutMs = positiveInteger(
+    options.sessionTimeoutMs,
+    WORKER_DEFAULTS.sessionTimeoutMs,
+    "sessionTimeoutMs",
+  );
+  const heartbeatIntervalMs = positiveInteger(
+    options.heartbeatIntervalMs,
+    WORKER_DEFAULTS.heartbeatIntervalMs,
+    "heartbeatIntervalMs",
+  );
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigError(
+      `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs})`,
+    );
+  }
+  const healthPort =
+    options.healthPort === undefined || options.healthPort === null
+      ? WORKER_DEFAULTS.healthPort
+      : nonNegativeInteger(options.healthPort, 0, "healthPort");
+  if (healthPort !== null && healthPort > 65_535)
+    throw new ConfigError(`healthPort ${healthPort} is not a port`);
+
+  return Object.freeze({
+    kafka: options.kafka ?? null,
+    brokers,
+    kafkaConfig: options.kafkaConfig ?? {},
+    clientId: nonEmpty(options.clientId, WORKER_DEFAULTS.clientId, "clientId"),
+    groupId: nonEmpty(options.groupId, WORKER_DEFAULTS.groupId, "groupId"),
+    tables,
+    topics: Object.freeze([...new Set(topics)]),
+    deadLetterTopic,
+    fromBeginning: options.fromBeginning ?? WORKER_DEFAULTS.fromBeginning,
+    sink: options.sink ?? null,
+    clickhouse: options.clickhouse ?? {},
+    createTables: options.createTables ?? WORKER_DEFAULTS.createTables,
+    maxBatchRows,
+    maxBatchBytes,
+    flushIntervalMs: positiveInteger(
+      options.flushIntervalMs,
+      WORKER_DEFAULTS.flushIntervalMs,
+      "flushIntervalMs",
+    ),
+    maxBufferedBytes,
+    maxPendingBatches: positiveInteger(
+      options.maxPendingBatches,
+      WORKER_DEFAULTS.maxPendingBatches,
+      "maxPendingBatches",
+    ),
+    maxConcurrentInserts: positiveInteger(
+      options.maxConcurrentInserts,
+      WORKER_DEFAULTS.maxConcurrentInserts,
+      "maxConcurrentInserts",
+    ),
+    retry: Object.freeze({ baseDelayMs, maxDelayMs, maxRetries }),
+    maxDeadLetterRatio,
+    deadLetterWindow: positiveInteger(
+      options.deadLetterWindow,
+      WORKER_DEFAULTS.deadLetterWindow,
+      "deadLetterWindow",
+    ),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs: positiveInteger(
+      options.rebalanceTimeoutMs,
+      WORKER_DEFAULTS.rebalanceTimeoutMs,
+      "rebalanceTimeoutMs",
+    ),
+    maxBytesPerPartition: positiveInteger(
+      options.maxBytesPerPartition,
+      WORKER_DEFAULTS.maxBytesPerPartition,
+      "maxBytesPerPartition",
+    ),
+    shutdownTimeoutMs: positiveInteger(
+      options.shutdownTimeoutMs,
+      WORKER_DEFAULTS.shutdownTimeoutMs,
+      "shutdownTimeoutMs",
+    ),
+    healthPort,
+    healthHost: nonEmpty(options.healthHost, WORKER_DEFAULTS.healthHost, "healthHost"),
+    registry: options.registry ?? null,
+    logger: options.logger ?? noopLogger,
+  });
+}

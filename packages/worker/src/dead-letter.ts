@@ -1,0 +1,82 @@
+import { DecodeErrorReason } from "@tracehouse/schemas";
+
+/**
+ * Headers added to a dead-lettered record. The value, key and original headers are kept as they
+ * were; these say why, where from and when.
+ */
+export const DeadLetterHeader = {
+  /** A {@link DeadLetterReason}. */
+  Reason: "tracehouse-dlq-reason",
+  /** The error message. */
+  Error: "tracehouse-dlq-error",
+  Topic: "tracehouse-dlq-topic",
+  Partition: "tracehouse-dlq-partition",
+  Offset: "tracehouse-dlq-offset",
+  /** The source record's Kafka timestamp (epoch milliseconds). */
+  Timestamp: "tracehouse-dlq-timestamp",
+  /** When it was dead-lettered (ISO 8601). */
+  Time: "tracehouse-dlq-time",
+  /** The table whose insert rejected the row, for `rejected`. */
+  Table: "tracehouse-dlq-table",
+  /** The consumer group that dead-lettered it. */
+  Group: "tracehouse-dlq-group",
+} as const;
+export type DeadLetterHeader = (typeof DeadLetterHeader)[keyof typeof DeadLetterHeader];
+
+/** Why a record was dead-lettered: the decode failures, then the row-level ones. */
+export const DeadLetterReason = {
+  ...DecodeErrorReason,
+  /** Decoded, but a value cannot be stored faithfully (e.g. a time outside DateTime64). */
+  InvalidRow: "invalid_row",
+  /** ClickHouse rejected the row (found by splitting the failed batch). */
+  Rejected: "rejected",
+} as const;
+export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
+
+/** A dead-lettered record as read back from the dead-letter topic. */
+export interface DeadLetterInfo {
+  readonly reason: string;
+  readonly error: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly timestamp: string | null;
+  readonly time: string;
+  readonly table: string | null;
+  readonly group: string | null;
+}
+
+type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+function text(value: HeaderValue): string | null {
+  if (value === undefined) return null;
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return null;
+  return typeof first === "string" ? first : first.toString("utf8");
+}
+
+/** The dead-letter headers of a consumed record; null when it carries none (or they are malformed). */
+export function parseDeadLetterHeaders(
+  headers: Readonly<Record<string, HeaderValue>> | undefined,
+): DeadLetterInfo | null {
+  if (headers === undefined) return null;
+  const reason = text(headers[DeadLetterHeader.Reason]);
+  const topic = text(headers[DeadLetterHeader.Topic]);
+  const partition = Number(text(headers[DeadLetterHeader.Partition]));
+  const offset = text(headers[DeadLetterHeader.Offset]);
+  const time = text(headers[DeadLetterHeader.Time]);
+  if (reason === null || topic === null || offset === null || time === null || !Number.isInteger(partition)) {
+    return null;
+  }
+  return {
+    reason,
+    error: text(headers[DeadLetterHeader.Error]) ?? "",
+    topic,
+    partition,
+    offset,
+    timestamp: text(headers[DeadLetterHeader.Timestamp]),
+    time,
+    table: text(headers[DeadLetterHeader.Table]),
+    group: text(headers[DeadLetterHeader.Group]),
+  };
+}

@@ -1,0 +1,620 @@
+import { createHash } from "node:crypto";
+import { isSinkError } from "@tracehouse/clickhouse";
+import type { Logger, RecordTable, Row, Sink } from "@tracehouse/clickhouse";
+import { TraceContext } from "@tracehouse/context";
+import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
+import type { KafkaMessage } from "kafkajs";
+import type { WorkerConfig } from "../config.js";
+import { DeadLetterReason } from "../dead-letter.js";
+import { DeadLetterLimitError } from "../errors.js";
+import { RowMappingError, recordToRow } from "../rows.js";
+import { withRetries } from "./backoff.js";
+import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
+import { PartitionOffsets } from "./PartitionOffsets.js";
+import { groupByTopic, partitionKey } from "./source.js";
+import type { SourceRecord, TopicPartitions } from "./source.js";
+import type { WorkerMetrics } from "./WorkerMetrics.js";
+
+export type PipelineConfig = Pick<
+  WorkerConfig,
+  | "tables"
+  | "maxBatchRows"
+  | "maxBatchBytes"
+  | "flushIntervalMs"
+  | "maxBufferedBytes"
+  | "maxPendingBatches"
+  | "maxConcurrentInserts"
+  | "retry"
+  | "maxDeadLetterRatio"
+  | "deadLetterWindow"
+>;
+
+export interface CommitOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export interface PipelineHooks {
+  pause(partitions: readonly TopicPartitions[]): void;
+  resume(partitions: readonly TopicPartitions[]): void;
+  commit(offsets: readonly CommitOffset[]): Promise<void>;
+  /** The pipeline cannot go on (dead-letter limit, missing table, retries exhausted): stop the worker. */
+  fail(error: Error): void;
+}
+
+/** One fetched run of a partition's records, already cut to what should be handled. */
+export interface FetchedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly KafkaMessage[];
+  /** The offset after the last record the fetch covered (filtered control records included). */
+  readonly endOffset: number;
+  readonly highWatermark: number;
+}
+
+export interface PipelineStats {
+  readonly bufferedRows: number;
+  readonly bufferedBytes: number;
+  readonly pausedPartitions: number;
+  /** True while an insert is waiting to be retried. */
+  readonly insertRetrying: boolean;
+}
+
+interface TableBatch {
+  readonly table: RecordTable;
+  readonly rows: Row[];
+  readonly sources: SourceRecord[];
+  bytes: number;
+  readonly openedAt: number;
+}
+
+interface TableState {
+  readonly table: RecordTable;
+  open: TableBatch | null;
+  readonly queue: TableBatch[];
+  inserting: boolean;
+  /** Topics whose records went into this table: the partitions to pause when it backs up. */
+  readonly topics: Set<string>;
+}
+
+/**
+ * ClickHouse codes of an insert that fails whatever the rows: a missing table, database or column,
+ * no permission. Splitting the batch cannot find a bad row, so the worker stops instead.
+ */
+const STRUCTURAL_CLICKHOUSE_CODES: ReadonlySet<number> = new Set([
+  16, // NO_SUCH_COLUMN_IN_TABLE
+  36, // BAD_ARGUMENTS
+  47, // UNKNOWN_IDENTIFIER
+  60, // UNKNOWN_TABLE
+  81, // UNKNOWN_DATABASE
+  115, // UNKNOWN_SETTING
+  164, // READONLY
+  192, // UNKNOWN_USER
+  193, // WRONG_PASSWORD
+  497, // ACCESS_DENIED
+  516, // AUTHENTICATION_FAILED
+]);
+
+function isRowRejection(error: unknown): boolean {
+  return (
+    isSinkError(error) &&
+    !error.retriable &&
+    error.clickhouseCode !== null &&
+    !STRUCTURAL_CLICKHOUSE_CODES.has(error.clickhouseCode)
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * `insert_deduplication_token` of a batch: a hash of its table and topic-partition-offset ranges,
+ * so a retried insert of the same batch is recognised and dropped by ClickHouse.
+ */
+export function dedupToken(table: string, sources: readonly SourceRecord[]): string {
+  const hash = createHash("sha256").update(table);
+  let current: SourceRecord | undefined;
+  let first = 0;
+  let last = 0;
+  const flush = (): void => {
+    if (current !== undefined) hash.update(`|${current.topic}/${current.partition}/${first}-${last}`);
+  };
+  for (const source of sources) {
+    if (current !== undefined && source.topic === current.topic && source.partition === current.partition) {
+      if (source.offset === last + 1) {
+        last = source.offset;
+        continue;
+      }
+    }
+    flush();
+    current = source;
+    first = source.offset;
+    last = source.offset;
+  }
+  flush();
+  return `${table}-${hash.digest("hex").slice(0, 40)}`;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The consumption engine between kafkajs and ClickHouse: decodes, maps and batches records per
+ * table, inserts batches (retrying transient failures, splitting batches ClickHouse rejects),
+ * dead-letters poison records, tracks which offsets are written, commits them, and pauses
+ * partitions while batches pile up.
+ */
+export class Pipeline {
+  readonly #config: PipelineConfig;
+  readonly #sink: Sink;
+  readonly #deadLetters: DeadLetterSender;
+  readonly #metrics: WorkerMetrics;
+  readonly #logger: Logger;
+  readonly #hooks: PipelineHooks;
+  readonly #tables = new Map<RecordTable, TableState>();
+  readonly #selected: ReadonlySet<string>;
+  readonly #partitions = new Map<string, PartitionOffsets>();
+  readonly #deadLetterOffsets = new Map<string, number[]>();
+  readonly #paused = new Map<string, PartitionOffsets>();
+  readonly #abort = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #idleWaiters: (() => void)[] = [];
+  #bufferedRows = 0;
+  #bufferedBytes = 0;
+  #pausedForBytes = false;
+  #activeInserts = 0;
+  #activeDeadLetters = 0;
+  #retryingInserts = 0;
+  #committing: Promise<void> | null = null;
+  #commitAgain = false;
+  #commitFailures = 0;
+  #nextCommitAt = 0;
+  #failed: Error | null = null;
+  #draining = false;
+
+  constructor(
+    config: PipelineConfig,
+    sink: Sink,
+    deadLetters: DeadLetterSender,
+    metrics: WorkerMetrics,
+    logger: Logger,
+    hooks: PipelineHooks,
+  ) {
+    this.#config = config;
+    this.#sink = sink;
+    this.#deadLetters = deadLetters;
+    this.#metrics = metrics;
+    this.#logger = logger;
+    this.#hooks = hooks;
+    this.#selected = new Set(config.tables);
+    const tickMs = Math.max(10, Math.min(250, Math.floor(config.flushIntervalMs / 2)));
+    this.#timer = setInterval(() => this.#tick(), tickMs);
+    this.#timer.unref();
+  }
+
+  get failed(): Error | null {
+    return this.#failed;
+  }
+
+  stats(): PipelineStats {
+    return {
+      bufferedRows: this.#bufferedRows,
+      bufferedBytes: this.#bufferedBytes,
+      pausedPartitions: this.#paused.size,
+      insertRetrying: this.#retryingInserts > 0,
+    };
+  }
+
+  /** The offsets of a partition, tracked from its first batch after being assigned. */
+  partition(topic: string, partition: number): PartitionOffsets {
+    const key = partitionKey(topic, partition);
+    let offsets = this.#partitions.get(key);
+    if (offsets === undefined) {
+      offsets = new PartitionOffsets(topic, partition);
+      this.#partitions.set(key, offsets);
+    }
+    return offsets;
+  }
+
+  partitions(): readonly PartitionOffsets[] {
+    return [...this.#partitions.values()];
+  }
+
+  /**
+   * A new assignment after a rebalance: partitions no longer owned are forgotten (their late
+   * completions commit nothing); for the ones kept, returns where fetching must continue so that
+   * records buffered before the rebalance are not fetched twice.
+   */
+  reassign(assigned: ReadonlyMap<string, ReadonlySet<number>>): CommitOffset[] {
+    const seeks: CommitOffset[] = [];
+    const resumed: PartitionOffsets[] = [];
+    for (const [key, offsets] of this.#partitions) {
+      if (assigned.get(offsets.topic)?.has(offsets.partition) === true) {
+        if (offsets.end >= 0) {
+          seeks.push({ topic: offsets.topic, partition: offsets.partition, offset: String(offsets.end) });
+        }
+        continue;
+      }
+      offsets.retire();
+      this.#partitions.delete(key);
+      this.#deadLetterOffsets.delete(key);
+      this.#metrics.lag.remove({ topic: offsets.topic, partition: String(offsets.partition) });
+      if (this.#paused.delete(key)) resumed.push(offsets);
+    }
+    if (resumed.length > 0) this.#hooks.resume(groupByTopic(resumed));
+    this.#metrics.pausedPartitions.set(this.#paused.size);
+    return seeks;
+  }
+
+  /** No partition is resumed from now on: the consumer is stopping. */
+  stopFetching(): void {
+    this.#draining = true;
+  }
+
+  /** Pauses again every partition paused for backpressure (a restarted client forgets them). */
+  reapplyPauses(): void {
+    if (this.#paused.size > 0) this.#hooks.pause(groupByTopic(this.#paused.values()));
+  }
+
+  /** Decodes, maps and buffers one fetched batch; resolves once its dead letters are in the dead-letter topic. */
+  async accept(batch: FetchedBatch): Promise<void> {
+    if (this.#failed !== null) return;
+    const offsets = this.partition(batch.topic, batch.partition);
+    const letters: DeadLetter[] = [];
+    let skipped = 0;
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      if (!offsets.add(offset)) continue;
+      const value = message.value ?? EMPTY;
+      const source: SourceRecord = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset,
+        message,
+        bytes: value.length + (message.key?.length ?? 0),
+        offsets,
+      };
+      let mapped;
+      try {
+        mapped = recordToRow(decodeRecord(value), TraceContext.fromHeaders(message.headers));
+      } catch (error) {
+        letters.push(this.#letterFor(source, error));
+        continue;
+      }
+      if (!this.#selected.has(mapped.table)) {
+        offsets.markDone(offset);
+        skipped++;
+        continue;
+      }
+      this.#add(mapped.table, mapped.row, source);
+    }
+    offsets.seenUntil(batch.endOffset);
+    this.#metrics.recordsHandled(batch.topic, "skipped", skipped);
+    this.#metrics.lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, batch.highWatermark - batch.endOffset),
+    );
+    this.#applyBackpressure();
+    if (letters.length > 0) await this.#sendDeadLetters(letters);
+    this.#commitSoon();
+  }
+
+  /** Seals every open batch, waits until all are inserted and dead letters sent, then commits. */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    for (const state of this.#tables.values()) this.#seal(state);
+    this.#pump();
+    while (!this.#idle() && this.#failed === null) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    if (this.#failed !== null) throw this.#failed;
+    await this.commitNow();
+  }
+
+  /** Commits every written offset now; throws when the commit fails. */
+  async commitNow(): Promise<void> {
+    while (this.#committing !== null) await this.#committing;
+    const offsets = this.#collectCommits();
+    if (offsets.length > 0) await this.#commit(offsets);
+  }
+
+  /** Gives up on everything in flight (shutdown timeout): retries end, nothing more is committed. */
+  abandon(): void {
+    this.#abort.abort(new Error("worker stopped before its batches were written"));
+    this.close();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #letterFor(source: SourceRecord, error: unknown): DeadLetter {
+    if (error instanceof DecodeError) return { source, reason: error.reason, error: error.message };
+    if (error instanceof RowMappingError)
+      return { source, reason: DeadLetterReason.InvalidRow, error: error.message };
+    return { source, reason: DecodeErrorReason.Corrupt, error: messageOf(error) };
+  }
+
+  #add(table: RecordTable, row: Row, source: SourceRecord): void {
+    let state = this.#tables.get(table);
+    if (state === undefined) {
+      state = { table, open: null, queue: [], inserting: false, topics: new Set() };
+      this.#tables.set(table, state);
+    }
+    state.topics.add(source.topic);
+    const open = (state.open ??= { table, rows: [], sources: [], bytes: 0, openedAt: Date.now() });
+    open.rows.push(row);
+    open.sources.push(source);
+    open.bytes += source.bytes;
+    this.#bufferedRows++;
+    this.#bufferedBytes += source.bytes;
+    if (open.rows.length >= this.#config.maxBatchRows || open.bytes >= this.#config.maxBatchBytes) {
+      this.#seal(state);
+      this.#pump();
+    }
+  }
+
+  #seal(state: TableState): void {
+    if (state.open === null) return;
+    state.queue.push(state.open);
+    state.open = null;
+  }
+
+  #tick(): void {
+    if (this.#failed !== null) return;
+    const now = Date.now();
+    let sealed = false;
+    for (const state of this.#tables.values()) {
+      if (state.open !== null && now - state.open.openedAt >= this.#config.flushIntervalMs) {
+        this.#seal(state);
+        sealed = true;
+      }
+    }
+    if (sealed) this.#pump();
+    this.#updateGauges();
+    if (now >= this.#nextCommitAt) this.#commitSoon();
+  }
+
+  #pump(): void {
+    while (this.#activeInserts < this.#config.maxConcurrentInserts && this.#failed === null) {
+      let next: TableState | undefined;
+      for (const state of this.#tables.values()) {
+        const head = state.queue[0];
+        if (state.inserting || head === undefined) continue;
+        if (next === undefined || head.openedAt < next.queue[0]!.openedAt) next = state;
+      }
+      if (next === undefined) return;
+      const batch = next.queue.shift()!;
+      next.inserting = true;
+      this.#activeInserts++;
+      void this.#insert(next, batch);
+    }
+  }
+
+  async #insert(state: TableState, batch: TableBatch): Promise<void> {
+    const started = performance.now();
+    try {
+      const rejected = await this.#write(batch.table, batch.rows, batch.sources);
+      const rejectedSources = new Set(rejected.map((letter) => letter.source));
+      this.#metrics.rowsInserted(
+        batch.table,
+        batch.rows.length - rejected.length,
+        (performance.now() - started) / 1000,
+      );
+      const written = new Map<string, number>();
+      for (const source of batch.sources) {
+        if (rejectedSources.has(source)) continue;
+        source.offsets.markDone(source.offset);
+        written.set(source.topic, (written.get(source.topic) ?? 0) + 1);
+      }
+      for (const [topic, count] of written) this.#metrics.recordsHandled(topic, "written", count);
+      if (rejected.length > 0) await this.#sendDeadLetters(rejected);
+    } catch (error) {
+      if (!this.#abort.signal.aborted) this.#fail(error);
+    } finally {
+      state.inserting = false;
+      this.#activeInserts--;
+      this.#bufferedRows -= batch.rows.length;
+      this.#bufferedBytes -= batch.bytes;
+      this.#pump();
+      this.#applyBackpressure();
+      this.#commitSoon();
+      this.#wakeIfIdle();
+    }
+  }
+
+  /** Inserts rows; a batch ClickHouse rejects is split until the rejected rows are found and returned. */
+  async #write(table: RecordTable, rows: Row[], sources: SourceRecord[]): Promise<DeadLetter[]> {
+    try {
+      await this.#retrying("insert", () =>
+        this.#sink.insert(table, rows, { dedupToken: dedupToken(table, sources) }),
+      );
+      return [];
+    } catch (error) {
+      if (!isRowRejection(error)) throw error;
+      if (rows.length === 1) {
+        return [{ source: sources[0]!, reason: DeadLetterReason.Rejected, error: messageOf(error), table }];
+      }
+      const middle = Math.ceil(rows.length / 2);
+      const left = await this.#write(table, rows.slice(0, middle), sources.slice(0, middle));
+      const right = await this.#write(table, rows.slice(middle), sources.slice(middle));
+      return [...left, ...right];
+    }
+  }
+
+  async #retrying<T>(operation: "insert" | "dead_letter", run: () => Promise<T>): Promise<T> {
+    let waiting = false;
+    try {
+      return await withRetries(run, {
+        retry: this.#config.retry,
+        signal: this.#abort.signal,
+        onRetry: (error, attempt, delayMs) => {
+          if (!waiting && operation === "insert") this.#retryingInserts++;
+          waiting = true;
+          this.#metrics.retries.inc({ operation });
+          this.#logger.warn(`${operation} failed, retrying`, { attempt, delayMs, error: messageOf(error) });
+        },
+      });
+    } finally {
+      if (waiting && operation === "insert") this.#retryingInserts--;
+    }
+  }
+
+  #checkDeadLetterLimit(letters: readonly DeadLetter[]): void {
+    const { deadLetterWindow: window, maxDeadLetterRatio: ratio } = this.#config;
+    const byPartition = new Map<string, DeadLetter[]>();
+    for (const letter of letters) {
+      const key = partitionKey(letter.source.topic, letter.source.partition);
+      let list = byPartition.get(key);
+      if (list === undefined) byPartition.set(key, (list = []));
+      list.push(letter);
+    }
+    for (const [key, list] of byPartition) {
+      const { offsets, topic, partition } = list[0]!.source;
+      const from = offsets.end - window;
+      const recent = (this.#deadLetterOffsets.get(key) ?? []).filter((offset) => offset >= from);
+      for (const letter of list) recent.push(letter.source.offset);
+      if (recent.length > ratio * window) {
+        throw new DeadLetterLimitError(topic, partition, recent.length, window, ratio);
+      }
+      this.#deadLetterOffsets.set(key, recent);
+    }
+  }
+
+  async #sendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
+    this.#activeDeadLetters++;
+    try {
+      this.#checkDeadLetterLimit(letters);
+      await this.#retrying("dead_letter", () => this.#deadLetters.send(letters));
+      for (const letter of letters) {
+        letter.source.offsets.markDone(letter.source.offset);
+        this.#metrics.deadLetters.inc({ topic: letter.source.topic, reason: letter.reason });
+        this.#metrics.recordsHandled(letter.source.topic, "dead_lettered", 1);
+      }
+      this.#logger.warn("records dead-lettered", {
+        count: letters.length,
+        deadLetterTopic: this.#deadLetters.topic,
+        reasons: [...new Set(letters.map((letter) => letter.reason))],
+        first: `${letters[0]!.source.topic}[${letters[0]!.source.partition}]@${letters[0]!.source.offset}`,
+      });
+    } catch (error) {
+      if (!this.#abort.signal.aborted) this.#fail(error);
+    } finally {
+      this.#activeDeadLetters--;
+      this.#wakeIfIdle();
+    }
+  }
+
+  #collectCommits(): CommitOffset[] {
+    const offsets: CommitOffset[] = [];
+    for (const partition of this.#partitions.values()) {
+      const offset = partition.toCommit();
+      if (offset !== null)
+        offsets.push({ topic: partition.topic, partition: partition.partition, offset: String(offset) });
+    }
+    return offsets;
+  }
+
+  async #commit(offsets: readonly CommitOffset[]): Promise<void> {
+    await this.#hooks.commit(offsets);
+    for (const { topic, partition, offset } of offsets) {
+      this.#partitions.get(partitionKey(topic, partition))?.committedAt(Number(offset));
+    }
+    this.#metrics.commits.inc();
+  }
+
+  #commitSoon(): void {
+    if (this.#committing !== null) {
+      this.#commitAgain = true;
+      return;
+    }
+    if (Date.now() < this.#nextCommitAt) return;
+    const offsets = this.#collectCommits();
+    if (offsets.length === 0) return;
+    this.#committing = this.#commit(offsets)
+      .then(
+        () => {
+          this.#commitFailures = 0;
+          this.#nextCommitAt = 0;
+        },
+        (error: unknown) => {
+          this.#commitFailures++;
+          this.#metrics.retries.inc({ operation: "commit" });
+          const delayMs = Math.min(
+            this.#config.retry.maxDelayMs,
+            100 * 2 ** Math.min(this.#commitFailures, 10),
+          );
+          this.#nextCommitAt = Date.now() + delayMs;
+          this.#logger.warn("offset commit failed, retrying", { delayMs, error: messageOf(error) });
+        },
+      )
+      .finally(() => {
+        this.#committing = null;
+        if (this.#commitAgain) {
+          this.#commitAgain = false;
+          this.#commitSoon();
+        }
+      });
+  }
+
+  #applyBackpressure(): void {
+    const { maxBufferedBytes, maxPendingBatches } = this.#config;
+    const overBytes = this.#pausedForBytes
+      ? this.#bufferedBytes > maxBufferedBytes / 2
+      : this.#bufferedBytes >= maxBufferedBytes;
+    this.#pausedForBytes = overBytes;
+    const backedUpTopics = new Set<string>();
+    for (const state of this.#tables.values()) {
+      if (state.queue.length >= maxPendingBatches)
+        for (const topic of state.topics) backedUpTopics.add(topic);
+    }
+    const pause: PartitionOffsets[] = [];
+    const resume: PartitionOffsets[] = [];
+    for (const [key, offsets] of this.#partitions) {
+      const wanted = overBytes || backedUpTopics.has(offsets.topic);
+      const paused = this.#paused.has(key);
+      if (wanted && !paused) {
+        this.#paused.set(key, offsets);
+        pause.push(offsets);
+      } else if (!wanted && paused && !this.#draining) {
+        this.#paused.delete(key);
+        resume.push(offsets);
+      }
+    }
+    if (pause.length > 0) {
+      this.#logger.debug("pausing partitions: batches are piling up", {
+        partitions: pause.length,
+        bufferedBytes: this.#bufferedBytes,
+      });
+      this.#hooks.pause(groupByTopic(pause));
+    }
+    if (resume.length > 0) this.#hooks.resume(groupByTopic(resume));
+    this.#metrics.pausedPartitions.set(this.#paused.size);
+  }
+
+  #updateGauges(): void {
+    this.#metrics.bufferedRows.set(this.#bufferedRows);
+    this.#metrics.bufferedBytes.set(this.#bufferedBytes);
+  }
+
+  #idle(): boolean {
+    if (this.#activeInserts > 0 || this.#activeDeadLetters > 0) return false;
+    for (const state of this.#tables.values())
+      if (state.open !== null || state.queue.length > 0) return false;
+    return true;
+  }
+
+  #wakeIfIdle(): void {
+    if (this.#failed !== null || this.#idle()) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed !== null) return;
+    this.#failed = error instanceof Error ? error : new Error(String(error));
+    this.#logger.error("worker cannot go on", { error: this.#failed.message, name: this.#failed.name });
+    this.#wakeIfIdle();
+    this.#hooks.fail(this.#failed);
+  }
+}

@@ -1,0 +1,103 @@
+import { EMPTY_MEANS_NULL_COLUMNS, RecordTable, TABLE_COLUMNS, TIME_COLUMNS } from "@tracehouse/clickhouse";
+import type { Row } from "@tracehouse/clickhouse";
+import type { TraceContext } from "@tracehouse/context";
+import { ErrorCode, NonRetriableError, RecordType } from "@tracehouse/schemas";
+import type { DecodedRecord, SpanEvent } from "@tracehouse/schemas";
+
+/** The table each record type is projected into. */
+export const TABLE_OF_RECORD_TYPE = {
+  [RecordType.Execution]: RecordTable.Executions,
+  [RecordType.Event]: RecordTable.Events,
+  [RecordType.Metrics]: RecordTable.Metrics,
+  [RecordType.Correlation]: RecordTable.Correlations,
+  [RecordType.Error]: RecordTable.Errors,
+  [RecordType.Span]: RecordTable.Spans,
+} as const satisfies { readonly [T in RecordType]: RecordTable };
+
+const TABLES: ReadonlySet<string> = new Set(Object.values(TABLE_OF_RECORD_TYPE));
+
+export function isRecordTable(value: unknown): value is RecordTable {
+  return typeof value === "string" && TABLES.has(value);
+}
+
+/** A record that decodes but cannot become a row (e.g. a time outside DateTime64(6)); dead-lettered, never retried. */
+export class RowMappingError extends NonRetriableError {
+  override readonly name: string = "RowMappingError";
+  readonly column: string;
+
+  constructor(column: string, message: string) {
+    super(`${column}: ${message}`, { code: ErrorCode.Validation });
+    this.column = column;
+  }
+}
+
+/** DateTime64(6) holds 1900-01-01 to 2299-12-31; ClickHouse would silently clamp anything outside. */
+const MIN_TIME_MICROS = Date.UTC(1900, 0, 1) * 1000;
+const MAX_TIME_MICROS = Date.UTC(2300, 0, 1) * 1000 - 1;
+
+function checkTime(column: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new RowMappingError(column, `expected epoch microseconds, got ${String(value)}`);
+  }
+  if (value < MIN_TIME_MICROS || value > MAX_TIME_MICROS) {
+    throw new RowMappingError(column, `${value} µs is outside the years 1900–2299`);
+  }
+  return value;
+}
+
+function spanEvents(events: readonly SpanEvent[]): SpanEvent[] {
+  return events.map((event, index) => ({
+    name: event.name,
+    time: checkTime(`events.${index}.time`, event.time),
+    attributes: event.attributes,
+  }));
+}
+
+/** Column order of each table, resolved once. */
+const COLUMNS_OF_TYPE: { readonly [T in RecordType]: readonly string[] } = {
+  [RecordType.Execution]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.execution],
+  [RecordType.Event]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.event],
+  [RecordType.Metrics]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.metrics],
+  [RecordType.Correlation]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.correlation],
+  [RecordType.Error]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.error],
+  [RecordType.Span]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.span],
+};
+
+/** Envelope identity fields a record may leave null and its headers' baggage may carry. */
+const IDENTITY_FROM_CONTEXT = [
+  ["correlation_id", "correlationId"],
+  ["user_id", "userId"],
+  ["thread_id", "threadId"],
+] as const;
+
+export interface MappedRow {
+  readonly table: RecordTable;
+  readonly row: Row;
+}
+
+/**
+ * The one mapping from records to rows: every column of the record's table takes the record
+ * field of the same name. Nullable ids stored as '' get '' for null; times stay epoch
+ * microseconds and must fit DateTime64(6). Identity fields the record leaves null
+ * (correlation, user, thread) are taken from the trace context of its headers, when it has them.
+ * Throws RowMappingError for a record that cannot be stored faithfully.
+ */
+export function recordToRow(decoded: DecodedRecord, context?: TraceContext): MappedRow {
+  const record = decoded.record as unknown as Readonly<Record<string, unknown>>;
+  const row: Record<string, unknown> = {};
+  for (const column of COLUMNS_OF_TYPE[decoded.type]) {
+    const value = record[column];
+    if (value === undefined) continue;
+    if (TIME_COLUMNS.has(column)) row[column] = checkTime(column, value);
+    else if (value === null && EMPTY_MEANS_NULL_COLUMNS.has(column)) row[column] = "";
+    else row[column] = value;
+  }
+  if (decoded.type === RecordType.Span) row.events = spanEvents(decoded.record.events);
+  if (context !== undefined) {
+    for (const [column, property] of IDENTITY_FROM_CONTEXT) {
+      const fromContext = context[property];
+      if (record[column] === null && fromContext !== undefined) row[column] = fromContext;
+    }
+  }
+  return { table: TABLE_OF_RECORD_TYPE[decoded.type], row };
+}

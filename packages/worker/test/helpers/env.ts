@@ -1,0 +1,121 @@
+import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import type { Sink } from "@tracehouse/clickhouse";
+import { RECORD_TYPES } from "@tracehouse/schemas";
+import { embeddedDataDir, testTopics, uniqueName } from "@tracehouse/testkit";
+import type { TestTopics } from "@tracehouse/testkit";
+import type { Kafka, KafkaMessage } from "kafkajs";
+import type { TopicsByType } from "./records.js";
+
+/** A sink on the process's embedded-engine data directory (chdb binds one per process). */
+export function processSink(database: string): Sink {
+  return createSink({ dataDir: embeddedDataDir(), database });
+}
+
+export interface WorkerTestEnv {
+  readonly kafka: Kafka;
+  readonly topics: TopicsByType;
+  readonly topicList: readonly string[];
+  readonly dlq: string;
+  readonly database: string;
+  readonly sink: Sink;
+  readonly admin: TestTopics;
+  cleanup(): Promise<void>;
+}
+
+/** Fresh record topics, dead-letter topic and ClickHouse database with the tracehouse tables. */
+export async function setupEnv(
+  options: { partitions?: number; database?: string } = {},
+): Promise<WorkerTestEnv> {
+  const admin = await testTopics();
+  const partitions = options.partitions ?? 3;
+  const entries = await Promise.all(
+    RECORD_TYPES.map(
+      async (type) => [type, await admin.create(`wk_${type}`, { numPartitions: partitions })] as const,
+    ),
+  );
+  const topics = Object.fromEntries(entries) as unknown as TopicsByType;
+  const dlq = await admin.create("wk_dlq", { numPartitions: 1 });
+  const database = options.database ?? uniqueName("wk");
+  const sink = processSink(database);
+  await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
+  return {
+    kafka: admin.kafka,
+    topics,
+    topicList: entries.map(([, topic]) => topic),
+    dlq,
+    database,
+    sink,
+    admin,
+    async cleanup() {
+      await admin.cleanup();
+      await sink.command(`DROP DATABASE IF EXISTS ${database} SYNC`).catch(() => undefined);
+      await sink.close();
+    },
+  };
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  { timeoutMs = 30_000, intervalMs = 100, what = "condition" } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== null && value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Distinct event ids of a table, read with FINAL. */
+export async function eventIds(sink: Sink, table: string): Promise<string[]> {
+  const rows = await sink.query<{ event_id: string }>(
+    `SELECT event_id FROM ${sink.database}.${table} FINAL ORDER BY event_id`,
+  );
+  return rows.map((row) => row.event_id);
+}
+
+export async function countRows(sink: Sink, table: string, final = true): Promise<number> {
+  const rows = await sink.query<{ n: number }>(
+    `SELECT count() AS n FROM ${sink.database}.${table}${final ? " FINAL" : ""}`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Reads a topic from the beginning until `count` messages arrived (or the timeout). */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 100 });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done!: () => void;
+    const enough = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        messages.push(message);
+        if (messages.length >= count) done();
+      },
+    });
+    await Promise.race([enough, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    // A little longer, so that extra (unexpected) messages are seen too.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
