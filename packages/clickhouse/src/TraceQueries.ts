@@ -352,8 +352,8 @@ function sortTree(nodes: MutableNode[]): void {
 
 /**
  * The read side: trace lookup and the common aggregate queries. Every value is a bound
- * `{name:Type}` parameter; every read is exact before merges (FINAL on ReplacingMergeTree,
- * -Merge over idempotent states).
+ * `{name:Type}` parameter; every read is exact before merges (FINAL or LIMIT 1 BY event_id on
+ * ReplacingMergeTree, -Merge over idempotent states).
  */
 export class TraceQueries {
   readonly #db: string;
@@ -380,16 +380,20 @@ export class TraceQueries {
     }
     const records = (table: RecordTable): Promise<StoredRecord[]> =>
       this.sink.query<StoredRecord>(
-        `SELECT ${selectList(table)} FROM ${this.#db}.${table} AS t FINAL
-         WHERE t.trace_id = {trace_id:String}${bounds} ORDER BY t.event_time, t.event_id`,
+        `SELECT ${selectList(table)} FROM ${this.#db}.${table} AS t
+         WHERE t.trace_id = {trace_id:String}${bounds}
+         ORDER BY t.event_time, t.event_id LIMIT 1 BY t.event_id`,
         params,
       );
     const [executions, correlations, events, metrics, errors, spans] = await Promise.all([
       this.sink.query<ExecutionStateRow>(
-        `SELECT execution_id, agent_name, parent_execution_id, lifecycle, status,
-                toUnixTimestamp64Micro(started_at) AS started_at, toUnixTimestamp64Micro(ended_at) AS ended_at,
-                duration_ms, user_id, thread_id, span_id, input_summary, result_summary, error_message
-         FROM ${this.#db}.executions_current WHERE trace_id = {trace_id:String}`,
+        `SELECT execution_id, max(agent_name) AS agent_name, max(parent_execution_id) AS parent_execution_id,
+                argMaxMerge(s.lifecycle) AS lifecycle, argMaxMerge(s.status) AS status,
+                toUnixTimestamp64Micro(min(first_seen)) AS started_at, toUnixTimestamp64Micro(max(s.ended_at)) AS ended_at,
+                argMaxMerge(s.duration_ms) AS duration_ms, max(s.user_id) AS user_id, max(s.thread_id) AS thread_id,
+                argMinMerge(s.span_id) AS span_id, argMinMerge(s.input_summary) AS input_summary,
+                argMaxMerge(s.result_summary) AS result_summary, argMaxMerge(s.error_message) AS error_message
+         FROM ${this.#db}.executions_state AS s WHERE s.trace_id = {trace_id:String} GROUP BY execution_id`,
         { trace_id: traceId },
       ),
       records(RecordTable.Correlations),
