@@ -1,10 +1,13 @@
-import { CompressionCodecs, CompressionTypes, Kafka, logLevel, Partitioners } from "kafkajs";
-import type { LogEntry, Producer as KafkaProducer, TopicMessages } from "kafkajs";
+import kafkajs from "kafkajs";
+import type { Kafka, LogEntry, Producer as KafkaProducer, TopicMessages } from "kafkajs";
 import { ConfigError, ErrorCode, TracehouseError } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Outbound } from "./outbound.js";
+
+const { CompressionCodecs, CompressionTypes, logLevel, Partitioners } = kafkajs;
+type CompressionTypes = kafkajs.CompressionTypes;
 
 const COMPRESSION_TYPES: Readonly<Record<Compression, CompressionTypes>> = {
   [Compression.None]: CompressionTypes.None,
@@ -64,7 +67,7 @@ export class KafkaTransport {
     }
     this.#kafka =
       config.kafka ??
-      new Kafka({
+      new kafkajs.Kafka({
         clientId: config.clientId,
         brokers: [...config.brokers],
         connectionTimeout: config.connectionTimeoutMs,

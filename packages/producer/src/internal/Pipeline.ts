@@ -69,9 +69,7 @@ export class Pipeline {
     this.#maxBatchRecords = config.maxBatchRecords;
     this.#maxBatchBytes = config.maxBatchBytes;
     this.#backoffMs = config.retryBackoffMs;
-    this.#loop = this.#run().catch((error: unknown) => {
-      config.logger.error("producer send loop stopped", { error: String(error) });
-    });
+    this.#loop = this.#run();
   }
 
   get closing(): boolean {
@@ -209,29 +207,38 @@ export class Pipeline {
 
   async #run(): Promise<void> {
     while (!this.#stopping) {
-      if (this.#degraded) {
-        this.#spoolQueue();
-        const wait = this.#retryAt - Date.now();
-        if (wait > 0) {
-          await this.#sleep(wait);
-          continue;
-        }
-      }
-      const batch = this.#head ?? this.#nextBatch();
-      if (batch === null) {
-        await this.#sleep(Number.POSITIVE_INFINITY);
-        continue;
-      }
-      this.#head = batch;
-      const started = performance.now();
       try {
-        await this.#transport.send(batch.records);
+        await this.#step();
       } catch (error) {
-        this.#onFailure(batch, error);
-        continue;
+        this.#config.logger.error("producer send loop failed: retrying", { error: String(error) });
+        await this.#sleep(this.#backoffMs);
       }
-      this.#onSuccess(batch, performance.now() - started);
     }
+  }
+
+  async #step(): Promise<void> {
+    if (this.#degraded) {
+      this.#spoolQueue();
+      const wait = this.#retryAt - Date.now();
+      if (wait > 0) {
+        await this.#sleep(wait);
+        return;
+      }
+    }
+    const batch = this.#head ?? this.#nextBatch();
+    if (batch === null) {
+      await this.#sleep(Number.POSITIVE_INFINITY);
+      return;
+    }
+    this.#head = batch;
+    const started = performance.now();
+    try {
+      await this.#transport.send(batch.records);
+    } catch (error) {
+      this.#onFailure(batch, error);
+      return;
+    }
+    this.#onSuccess(batch, performance.now() - started);
   }
 
   #nextBatch(): Head | null {

@@ -313,7 +313,7 @@ export class Spool {
 
   #createSegment(id: number): Segment {
     const file = path.join(this.#config.dir, segmentName(id));
-    const fd = fs.openSync(file, "wx");
+    const fd = fs.openSync(file, "wx+");
     const segment: Segment = {
       id,
       path: file,
