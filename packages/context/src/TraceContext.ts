@@ -1,14 +1,16 @@
 import { ConfigError } from "@tracehouse/schemas";
 import {
+  forEachBaggageMember,
   formatBaggageMembers,
   isValidBaggageKey,
   normalizeBaggageMetadata,
-  parseBaggage,
   type Baggage,
   type BaggageEntry,
 } from "./baggage.js";
 import type { HeaderCarrier } from "./header-carrier.js";
+import { PairCache } from "./internal/PairCache.js";
 import { collectTraceHeaders } from "./internal/carrier.js";
+import { combineValues } from "./internal/list.js";
 import { randomSpanId, randomTraceId } from "./internal/ids.js";
 import { formatTraceparent, parseTraceparent, TraceFlag, type Traceparent } from "./traceparent.js";
 import { formatTracestate, parseTracestate } from "./tracestate.js";
@@ -150,17 +152,57 @@ function isIdentityKey(key: string): boolean {
 
 /** Splits the identity entries out of valid baggage. */
 function splitIdentity(baggage: Baggage): { identity: Identity; baggage: Baggage } {
-  let rest: Map<string, BaggageEntry> | undefined;
-  const identity = { ...NO_IDENTITY };
-  for (const [key, entry] of baggage) {
-    if (!isIdentityKey(key)) continue;
-    rest ??= new Map(baggage);
-    rest.delete(key);
-    if (key === ContextBaggageKey.CorrelationId) identity.correlationId = entry.value;
-    else if (key === ContextBaggageKey.UserId) identity.userId = entry.value;
-    else identity.threadId = entry.value;
+  const correlation = baggage.get(ContextBaggageKey.CorrelationId);
+  const user = baggage.get(ContextBaggageKey.UserId);
+  const thread = baggage.get(ContextBaggageKey.ThreadId);
+  if (correlation === undefined && user === undefined && thread === undefined)
+    return { identity: NO_IDENTITY, baggage };
+  const rest = new Map<string, BaggageEntry>();
+  for (const [key, entry] of baggage) if (!isIdentityKey(key)) rest.set(key, entry);
+  return {
+    identity: { correlationId: correlation?.value, userId: user?.value, threadId: thread?.value },
+    baggage: rest,
+  };
+}
+
+/**
+ * Incoming baggage and tracestate repeat across the messages of a trace or a user, so
+ * their parsed form (and its formatted headers) is kept for the last few hundred distinct
+ * header values.
+ */
+const incomingCache = new PairCache<Propagated>(512, 2048);
+
+function parsePropagated(baggageHeader: string, tracestateHeader: string): Propagated {
+  let correlationId: string | undefined;
+  let userId: string | undefined;
+  let threadId: string | undefined;
+  let baggage: Map<string, BaggageEntry> | undefined;
+  forEachBaggageMember(baggageHeader, (key, entry) => {
+    if (key === ContextBaggageKey.CorrelationId) correlationId = entry.value;
+    else if (key === ContextBaggageKey.UserId) userId = entry.value;
+    else if (key === ContextBaggageKey.ThreadId) threadId = entry.value;
+    else (baggage ??= new Map()).set(key, entry);
+  });
+  const identity =
+    correlationId === undefined && userId === undefined && threadId === undefined
+      ? NO_IDENTITY
+      : { correlationId, userId, threadId };
+  const tracestate = tracestateHeader === "" ? null : parseTracestate(tracestateHeader);
+  return new Propagated(
+    identity,
+    baggage ?? EMPTY_BAGGAGE,
+    tracestate === null ? EMPTY_LIST : Object.freeze(tracestate),
+  );
+}
+
+function propagatedFromHeaders(baggageHeader: string, tracestateHeader: string): Propagated {
+  if (baggageHeader === "" && tracestateHeader === "") return EMPTY_PROPAGATED;
+  let propagated = incomingCache.get(tracestateHeader, baggageHeader);
+  if (propagated === undefined) {
+    propagated = parsePropagated(baggageHeader, tracestateHeader);
+    incomingCache.set(tracestateHeader, baggageHeader, propagated);
   }
-  return { identity, baggage: rest ?? baggage };
+  return propagated;
 }
 
 /** Validates application baggage; throws ConfigError on a key or metadata the header could not carry. */
@@ -295,30 +337,20 @@ export class TraceContext {
   static fromHeaders(headers: HeaderCarrier | null | undefined): TraceContext {
     try {
       const found = collectTraceHeaders(headers);
-      const baggage = found.baggage.length === 0 ? null : parseBaggage(found.baggage);
-      const { identity, baggage: rest } =
-        baggage === null ? { identity: NO_IDENTITY, baggage: EMPTY_BAGGAGE } : splitIdentity(baggage);
       const traceparent = found.traceparent.length === 1 ? parseTraceparent(found.traceparent[0]) : null;
-      if (traceparent === null) {
-        const propagated = new Propagated(identity, rest, EMPTY_LIST);
-        return new TraceContext(
-          {
-            traceId: randomTraceId(),
-            spanId: randomSpanId(),
-            traceFlags: TraceFlag.Sampled | TraceFlag.Random,
-          },
-          EMPTY_LIST,
-          false,
-          propagated,
-        );
-      }
-      const tracestate = found.tracestate.length === 0 ? null : parseTracestate(found.tracestate);
-      const propagated = new Propagated(
-        identity,
-        rest,
-        tracestate === null ? EMPTY_LIST : Object.freeze(tracestate.slice()),
+      const tracestate = traceparent === null ? "" : (combineValues(found.tracestate) ?? "");
+      const propagated = propagatedFromHeaders(combineValues(found.baggage) ?? "", tracestate);
+      if (traceparent !== null) return new TraceContext(traceparent, EMPTY_LIST, true, propagated);
+      return new TraceContext(
+        {
+          traceId: randomTraceId(),
+          spanId: randomSpanId(),
+          traceFlags: TraceFlag.Sampled | TraceFlag.Random,
+        },
+        EMPTY_LIST,
+        false,
+        propagated,
       );
-      return new TraceContext(traceparent, EMPTY_LIST, true, propagated);
     } catch {
       return TraceContext.create();
     }

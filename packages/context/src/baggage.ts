@@ -1,4 +1,4 @@
-import { trimOws } from "./internal/ows.js";
+import { forEachListItem, combineValues, trimOws } from "./internal/list.js";
 
 /** One baggage list-member: its decoded value and its properties, kept as opaque text. */
 export interface BaggageEntry {
@@ -17,23 +17,41 @@ export const BaggageLimit = {
   maxBytes: 8192,
 } as const;
 
-// key = token (RFC 7230 §3.2.6)
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN_CHAR = new Uint8Array(128);
+const BAGGAGE_OCTET = new Uint8Array(128);
+// token (RFC 7230 §3.2.6) = 1*tchar
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
+}
 // baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
-const BAGGAGE_OCTETS = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
-
-export function isValidBaggageKey(key: string): boolean {
-  return TOKEN.test(key);
+for (let c = 0x21; c <= 0x7e; c++) {
+  if (c !== 0x22 && c !== 0x2c && c !== 0x3b && c !== 0x5c) BAGGAGE_OCTET[c] = 1;
 }
 
+function isToken(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 128 || TOKEN_CHAR[code] === 0) return false;
+  }
+  return true;
+}
+
+function isBaggageOctets(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 128 || BAGGAGE_OCTET[code] === 0) return false;
+  }
+  return true;
+}
+
+export function isValidBaggageKey(key: string): boolean {
+  return isToken(key);
+}
+
+/** A baggage-octet that needs no encoding: everything but `%`. */
 function isSafeOctet(code: number): boolean {
-  return (
-    code === 0x21 ||
-    (code >= 0x23 && code <= 0x2b && code !== 0x25) ||
-    (code >= 0x2d && code <= 0x3a) ||
-    (code >= 0x3c && code <= 0x5b) ||
-    (code >= 0x5d && code <= 0x7e)
-  );
+  return code < 128 && code !== 0x25 && BAGGAGE_OCTET[code] === 1;
 }
 
 const PERCENT_HEX = Array.from(
@@ -92,44 +110,58 @@ export function decodeBaggageValue(value: string): string {
 function normalizeProperty(raw: string): string | null {
   const property = trimOws(raw);
   const eq = property.indexOf("=");
-  if (eq < 0) return TOKEN.test(property) ? property : null;
+  if (eq < 0) return isToken(property) ? property : null;
   const key = trimOws(property.slice(0, eq));
   const value = trimOws(property.slice(eq + 1));
-  return TOKEN.test(key) && BAGGAGE_OCTETS.test(value) ? `${key}=${value}` : null;
+  return isToken(key) && isBaggageOctets(value) ? `${key}=${value}` : null;
 }
 
 /** Validates and normalizes properties (`k1=v1;k2`); null when one breaks the grammar. */
 export function normalizeBaggageMetadata(metadata: string): string | null {
-  const parts = metadata.split(";");
-  const normalized: string[] = [];
-  for (const part of parts) {
-    const property = normalizeProperty(part);
-    if (property === null) return null;
-    normalized.push(property);
-  }
-  return normalized.join(";");
+  let normalized = "";
+  let valid = true;
+  forEachListItem(metadata, ";", (raw) => {
+    const property = normalizeProperty(raw);
+    if (property === null) return (valid = false);
+    normalized = normalized.length === 0 ? property : `${normalized};${property}`;
+    return true;
+  });
+  return valid ? normalized : null;
 }
 
-interface ParsedMember {
-  readonly key: string;
-  readonly entry: BaggageEntry;
-  readonly bytes: number;
-}
-
-function parseMember(raw: string): ParsedMember | null {
-  const semicolon = raw.indexOf(";");
-  const pair = semicolon < 0 ? raw : raw.slice(0, semicolon);
-  const eq = pair.indexOf("=");
-  if (eq < 0) return null;
-  const key = trimOws(pair.slice(0, eq));
-  const encoded = trimOws(pair.slice(eq + 1));
-  if (!TOKEN.test(key) || !BAGGAGE_OCTETS.test(encoded)) return null;
-  let bytes = key.length + 1 + encoded.length;
-  if (semicolon < 0) return { key, entry: { value: decodeBaggageValue(encoded) }, bytes };
-  const metadata = normalizeBaggageMetadata(raw.slice(semicolon + 1));
-  if (metadata === null) return null;
-  bytes += 1 + metadata.length;
-  return { key, entry: { value: decodeBaggageValue(encoded), metadata }, bytes };
+/**
+ * Calls `visit` with each valid list-member of a combined `baggage` value, in order,
+ * within the limits (see {@link parseBaggage}).
+ */
+export function forEachBaggageMember(
+  header: string,
+  visit: (key: string, entry: BaggageEntry) => void,
+): void {
+  let totalBytes = 0;
+  let members = 0;
+  forEachListItem(header, ",", (raw) => {
+    const semicolon = raw.indexOf(";");
+    const pair = semicolon < 0 ? raw : raw.slice(0, semicolon);
+    const eq = pair.indexOf("=");
+    if (eq < 0) return true;
+    const key = trimOws(pair.slice(0, eq));
+    const encoded = trimOws(pair.slice(eq + 1));
+    if (!isToken(key) || !isBaggageOctets(encoded)) return true;
+    const metadata = semicolon < 0 ? undefined : normalizeBaggageMetadata(raw.slice(semicolon + 1));
+    if (metadata === null) return true;
+    const bytes =
+      (members === 0 ? 0 : 1) +
+      key.length +
+      1 +
+      encoded.length +
+      (metadata === undefined ? 0 : 1 + metadata.length);
+    if (totalBytes + bytes > BaggageLimit.maxBytes) return true;
+    totalBytes += bytes;
+    members++;
+    const value = decodeBaggageValue(encoded);
+    visit(key, metadata === undefined ? { value } : { value, metadata });
+    return members < BaggageLimit.maxMembers;
+  });
 }
 
 /**
@@ -142,24 +174,10 @@ function parseMember(raw: string): ParsedMember | null {
  * Returns null when no valid list-member remains. Never throws.
  */
 export function parseBaggage(header: unknown): Baggage | null {
-  let combined: string;
-  if (typeof header === "string") combined = header;
-  else if (Array.isArray(header) && header.every((part) => typeof part === "string"))
-    combined = header.join(",");
-  else return null;
+  const combined = combineValues(header);
+  if (combined === null) return null;
   const entries = new Map<string, BaggageEntry>();
-  let totalBytes = 0;
-  let members = 0;
-  for (const raw of combined.split(",")) {
-    if (members === BaggageLimit.maxMembers) break;
-    const member = parseMember(raw);
-    if (member === null) continue;
-    const bytes = member.bytes + (members === 0 ? 0 : 1);
-    if (totalBytes + bytes > BaggageLimit.maxBytes) continue;
-    totalBytes += bytes;
-    members++;
-    entries.set(member.key, member.entry);
-  }
+  forEachBaggageMember(combined, (key, entry) => entries.set(key, entry));
   return entries.size === 0 ? null : entries;
 }
 

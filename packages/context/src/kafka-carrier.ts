@@ -11,18 +11,25 @@ export function toKafkaHeaders(
   context: TraceContext,
   extra?: Readonly<Record<string, string | Buffer>>,
 ): Record<string, Buffer> {
-  const entries: [string, Buffer][] = [];
+  const trace = context.toHeaders();
+  const headers: Record<string, Buffer> = {};
   if (extra !== undefined) {
-    for (const [name, value] of Object.entries(extra)) {
-      if (!isTraceHeaderName(name))
-        entries.push([name, typeof value === "string" ? Buffer.from(value, "utf8") : value]);
+    for (const name of Object.keys(extra)) {
+      if (isTraceHeaderName(name)) continue;
+      const value = extra[name] as string | Buffer;
+      // defineProperty keeps a header named "__proto__" an ordinary header
+      Object.defineProperty(headers, name, {
+        value: typeof value === "string" ? Buffer.from(value, "utf8") : value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
-  const trace = context.toHeaders();
-  entries.push(["traceparent", Buffer.from(trace.traceparent, "latin1")]);
-  if (trace.tracestate !== undefined) entries.push(["tracestate", Buffer.from(trace.tracestate, "latin1")]);
-  if (trace.baggage !== undefined) entries.push(["baggage", Buffer.from(trace.baggage, "latin1")]);
-  return Object.fromEntries(entries);
+  headers.traceparent = Buffer.from(trace.traceparent, "latin1");
+  if (trace.tracestate !== undefined) headers.tracestate = Buffer.from(trace.tracestate, "latin1");
+  if (trace.baggage !== undefined) headers.baggage = Buffer.from(trace.baggage, "latin1");
+  return headers;
 }
 
 /** The context of a consumed Kafka record; a new trace when its headers carry none. Never throws. */

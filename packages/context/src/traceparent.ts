@@ -1,5 +1,5 @@
-import { isLowerHexAt, isValidIdAt } from "./internal/ids.js";
-import { trimOws } from "./internal/ows.js";
+import { isValidIdAt, lowerHexByteAt } from "./internal/ids.js";
+import { trimOws } from "./internal/list.js";
 
 /** The fields of a `traceparent` header (W3C Trace Context). */
 export interface Traceparent {
@@ -24,10 +24,6 @@ const KNOWN_FLAGS = TraceFlag.Sampled | TraceFlag.Random;
 const TRACEPARENT_LENGTH = 55;
 const DASH = 0x2d;
 
-function hexByte(value: string, start: number): number {
-  return parseInt(value.slice(start, start + 2), 16);
-}
-
 /**
  * Parses a `traceparent` value, strictly per W3C Trace Context:
  * - optional white space (space, tab) around the value is ignored;
@@ -43,9 +39,8 @@ export function parseTraceparent(header: unknown): Traceparent | null {
   if (typeof header !== "string") return null;
   const value = trimOws(header);
   if (value.length < TRACEPARENT_LENGTH) return null;
-  if (!isLowerHexAt(value, 0, 2) || value.charCodeAt(2) !== DASH) return null;
-  const version = hexByte(value, 0);
-  if (version === 0xff) return null;
+  const version = lowerHexByteAt(value, 0);
+  if (version < 0 || version === 0xff || value.charCodeAt(2) !== DASH) return null;
   if (
     version === 0
       ? value.length !== TRACEPARENT_LENGTH
@@ -55,8 +50,8 @@ export function parseTraceparent(header: unknown): Traceparent | null {
   }
   if (!isValidIdAt(value, 3, 32) || value.charCodeAt(35) !== DASH) return null;
   if (!isValidIdAt(value, 36, 16) || value.charCodeAt(52) !== DASH) return null;
-  if (!isLowerHexAt(value, 53, 2)) return null;
-  const flags = hexByte(value, 53);
+  const flags = lowerHexByteAt(value, 53);
+  if (flags < 0) return null;
   return {
     traceId: value.slice(3, 35),
     spanId: value.slice(36, 52),

@@ -1,4 +1,4 @@
-import { trimOws } from "./internal/ows.js";
+import { combineValues, forEachListItem } from "./internal/list.js";
 
 /** W3C Trace Context limits for `tracestate`. */
 export const TracestateLimit = {
@@ -10,19 +10,58 @@ export const TracestateLimit = {
   largeMemberLength: 128,
 } as const;
 
-// key = simple-key / multi-tenant-key (Trace Context Level 1 §3.3.1.3.1)
-const SIMPLE_KEY = "[a-z][a-z0-9_\\-*/]{0,255}";
-const MULTI_TENANT_KEY = "[a-z0-9][a-z0-9_\\-*/]{0,240}@[a-z][a-z0-9_\\-*/]{0,13}";
-const KEY = new RegExp(`^(?:${SIMPLE_KEY}|${MULTI_TENANT_KEY})$`);
-// value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E
-const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
-
-export function isValidTracestateKey(key: string): boolean {
-  return KEY.test(key);
+function isLcAlpha(code: number): boolean {
+  return code >= 0x61 && code <= 0x7a;
 }
 
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+// lcalpha / DIGIT / "_" / "-" / "*" / "/"
+function isKeyChar(code: number): boolean {
+  return isLcAlpha(code) || isDigit(code) || code === 0x5f || code === 0x2d || code === 0x2a || code === 0x2f;
+}
+
+function allKeyChars(key: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isKeyChar(key.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * key = simple-key / multi-tenant-key (Trace Context Level 1 §3.3.1.3.1):
+ * simple-key = lcalpha 0*255(keychar); multi-tenant-key = tenant-id "@" system-id,
+ * tenant-id = (lcalpha / DIGIT) 0*240(keychar), system-id = lcalpha 0*13(keychar).
+ */
+export function isValidTracestateKey(key: string): boolean {
+  const at = key.indexOf("@");
+  if (at < 0)
+    return (
+      key.length >= 1 && key.length <= 256 && isLcAlpha(key.charCodeAt(0)) && allKeyChars(key, 1, key.length)
+    );
+  const first = key.charCodeAt(0);
+  const systemLength = key.length - at - 1;
+  return (
+    at >= 1 &&
+    at <= 241 &&
+    (isLcAlpha(first) || isDigit(first)) &&
+    allKeyChars(key, 1, at) &&
+    systemLength >= 1 &&
+    systemLength <= 14 &&
+    isLcAlpha(key.charCodeAt(at + 1)) &&
+    allKeyChars(key, at + 2, key.length)
+  );
+}
+
+/** value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E. */
 export function isValidTracestateValue(value: string): boolean {
-  return VALUE.test(value);
+  const length = value.length;
+  if (length < 1 || length > 256 || value.charCodeAt(length - 1) === 0x20) return false;
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e || code === 0x2c || code === 0x3d) return false;
+  }
+  return true;
 }
 
 function joinedLength(members: readonly string[]): number {
@@ -47,6 +86,7 @@ function removeLastWhere(members: string[], predicate: (member: string) => boole
  */
 function truncate(members: string[]): string[] {
   let length = joinedLength(members);
+  if (length <= TracestateLimit.maxLength) return members;
   const isLarge = (member: string): boolean => member.length > TracestateLimit.largeMemberLength;
   while (length > TracestateLimit.maxLength && removeLastWhere(members, isLarge))
     length = joinedLength(members);
@@ -67,26 +107,25 @@ function truncate(members: string[]): string[] {
  * 512 characters is truncated by whole members. Never throws.
  */
 export function parseTracestate(header: unknown): readonly string[] | null {
-  let combined: string;
-  if (typeof header === "string") combined = header;
-  else if (Array.isArray(header) && header.every((part) => typeof part === "string"))
-    combined = header.join(",");
-  else return null;
+  const combined = combineValues(header);
+  if (combined === null) return null;
   const members: string[] = [];
-  const keys = new Set<string>();
-  for (const part of combined.split(",")) {
-    const member = trimOws(part);
-    if (member.length === 0) continue;
+  let keys: string[] | undefined;
+  let valid = true;
+  forEachListItem(combined, ",", (member) => {
+    if (member.length === 0) return true;
     const eq = member.indexOf("=");
-    if (eq <= 0) return null;
     const key = member.slice(0, eq);
-    if (!isValidTracestateKey(key) || !isValidTracestateValue(member.slice(eq + 1))) return null;
-    if (keys.has(key)) return null;
-    keys.add(key);
+    if (eq <= 0 || !isValidTracestateKey(key) || !isValidTracestateValue(member.slice(eq + 1)))
+      return (valid = false);
+    if (members.length === TracestateLimit.maxMembers) return (valid = false);
+    keys ??= [];
+    if (keys.includes(key)) return (valid = false);
+    keys.push(key);
     members.push(member);
-    if (members.length > TracestateLimit.maxMembers) return null;
-  }
-  return truncate(members);
+    return true;
+  });
+  return valid ? truncate(members) : null;
 }
 
 /** Joins list-members into a `tracestate` value (empty string for none). */
