@@ -14,3 +14,29 @@ export { DropReason, ProducerState } from "./stats.js";
 export type { ProducerStats, SendLatencyStats } from "./stats.js";
 export { noopLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
+export { createExecutionTracker, ExecutionTracker } from "./ExecutionTracker.js";
+export type {
+  ExecutionTrackerOptions,
+  ExecutionStartData,
+  ExecutionUpdateData,
+  ExecutionCompleteData,
+  PerformanceMetricsData,
+} from "./ExecutionTracker.js";
+export { Execution, ExecutionState } from "./Execution.js";
+export type {
+  StartExecutionOptions,
+  ChildExecutionOptions,
+  EventDetails,
+  TokenUsage,
+  MetricsInput,
+  CompleteOptions,
+  FailOptions,
+  RecordErrorOptions,
+  ToolCall,
+  LlmCall,
+} from "./Execution.js";
+export { ExecutionTimingCollector, TimingPhase } from "./ExecutionTimingCollector.js";
+export type { PhaseTimer, TimingBreakdown, TimingCollectorOptions } from "./ExecutionTimingCollector.js";
+export { AgentTracer, AgentSpan, createAgentTracer } from "./AgentTracer.js";
+export type { AgentTracerOptions, AgentSpanOptions } from "./AgentTracer.js";
+export { TracehouseSpanExporter, SpanAttribute, spanRecordFields } from "./TracehouseSpanExporter.js";

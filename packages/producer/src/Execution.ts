@@ -1,0 +1,387 @@
+import {
+  AgentEventKind,
+  CorrelationRelationship,
+  ErrorSeverity,
+  ExecutionLifecycle,
+  RecordType,
+  SpanStatusCode,
+} from "@tracehouse/schemas";
+import type { TraceContext } from "@tracehouse/context";
+import type { AgentSpan } from "./AgentTracer.js";
+import { ExecutionTimingCollector, TimingPhase } from "./ExecutionTimingCollector.js";
+import type { TimingBreakdown } from "./ExecutionTimingCollector.js";
+import { describeError, summarize } from "./internal/summaries.js";
+import type { EmitFields } from "./Producer.js";
+
+export const ExecutionState = { Running: "running", Completed: "completed", Failed: "failed" } as const;
+export type ExecutionState = (typeof ExecutionState)[keyof typeof ExecutionState];
+
+export interface StartExecutionOptions {
+  readonly agentName: string;
+  /** Summarised into `input_summary`. Default: none. */
+  readonly input?: unknown;
+  /** Copied into every record of the execution. Default: none. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Default: a new UUIDv7. */
+  readonly executionId?: string;
+  /** The parent execution, when it is not started through this tracker (another process). Default: none. */
+  readonly parentExecutionId?: string;
+  /** Status of the STARTED record. Default: `"running"`. */
+  readonly status?: string;
+}
+
+export interface ChildExecutionOptions extends Omit<
+  StartExecutionOptions,
+  "agentName" | "parentExecutionId"
+> {
+  /** Default: `SUBAGENT`. */
+  readonly relationship?: CorrelationRelationship;
+}
+
+export interface EventDetails {
+  readonly status?: string;
+  readonly durationMs?: number;
+  readonly payloadBytes?: number;
+  /** Payload metadata. */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+export interface TokenUsage {
+  readonly promptTokens?: number;
+  readonly completionTokens?: number;
+}
+
+/** Values for the performance-metrics record; given ones replace what the timing collector measured. */
+export interface MetricsInput extends TokenUsage {
+  readonly initializationMs?: number;
+  readonly toolExecutionMs?: number;
+  readonly llmProcessingMs?: number;
+  readonly websocketNotificationMs?: number;
+  readonly totalMs?: number;
+  readonly timeToFirstTokenMs?: number;
+  readonly queueWaitMs?: number;
+  readonly databaseQueryMs?: number;
+  readonly externalApiMs?: number;
+  readonly websocketLatencyMs?: number;
+}
+
+export interface CompleteOptions {
+  readonly usage?: TokenUsage;
+  /** Default: `"completed"`. */
+  readonly status?: string;
+}
+
+export interface FailOptions {
+  /** The phase the execution failed in, e.g. `tool_execution`. Default: none. */
+  readonly phase?: string;
+  /** Default: `ERROR`. */
+  readonly severity?: ErrorSeverity;
+  /** Default: `"failed"`. */
+  readonly status?: string;
+}
+
+export interface RecordErrorOptions {
+  readonly phase?: string;
+  /** Default: `WARNING`. */
+  readonly severity?: ErrorSeverity;
+}
+
+/** A tool call in progress: `end()` records TOOL_CALL_END with its duration. */
+export interface ToolCall {
+  end(details?: Omit<EventDetails, "durationMs">): boolean;
+}
+
+/** An LLM call in progress. */
+export interface LlmCall {
+  /** Records LLM_FIRST_TOKEN and the time to first token (first call only). */
+  firstToken(): boolean;
+  end(details?: Omit<EventDetails, "durationMs"> & { readonly usage?: TokenUsage }): boolean;
+}
+
+/** What an execution needs from its tracker; not public. */
+export interface ExecutionHost {
+  emit<T extends RecordType>(type: T, fields: EmitFields<T>, context: TraceContext): boolean;
+  startChild(parent: Execution, agentName: string, options: ChildExecutionOptions): Execution;
+  finished(execution: Execution): void;
+  run<R>(context: TraceContext, fn: () => R): R;
+  readonly summaryMaxChars: number;
+}
+
+export interface ExecutionInit {
+  readonly executionId: string;
+  readonly agentName: string;
+  readonly context: TraceContext;
+  readonly parentExecutionId: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly span: AgentSpan | null;
+}
+
+function metricsFields(
+  breakdown: TimingBreakdown,
+  given: MetricsInput,
+): EmitFields<typeof RecordType.Metrics> {
+  return {
+    initialization_ms: given.initializationMs ?? breakdown.initializationMs,
+    tool_execution_ms: given.toolExecutionMs ?? breakdown.toolExecutionMs,
+    llm_processing_ms: given.llmProcessingMs ?? breakdown.llmProcessingMs,
+    websocket_notification_ms: given.websocketNotificationMs ?? breakdown.websocketNotificationMs,
+    total_ms: given.totalMs ?? breakdown.totalMs,
+    time_to_first_token_ms: given.timeToFirstTokenMs ?? breakdown.timeToFirstTokenMs,
+    queue_wait_ms: given.queueWaitMs ?? breakdown.queueWaitMs,
+    database_query_ms: given.databaseQueryMs ?? breakdown.databaseQueryMs,
+    external_api_ms: given.externalApiMs ?? breakdown.externalApiMs,
+    websocket_latency_ms: given.websocketLatencyMs ?? breakdown.websocketLatencyMs,
+    prompt_tokens: given.promptTokens ?? null,
+    completion_tokens: given.completionTokens ?? null,
+  };
+}
+
+/**
+ * One agent execution: lifecycle records (STARTED, UPDATED, COMPLETED or FAILED), agent
+ * events, phase timings and, at the end, its performance-metrics record. Every method
+ * returns true when its record was taken (or deliberately sampled out), false when it was
+ * invalid or dropped. Create it with `ExecutionTracker.startExecution` or `startChild`.
+ */
+export class Execution {
+  readonly executionId: string;
+  readonly agentName: string;
+  /** The execution's own span: every record of the execution carries its ids. */
+  readonly context: TraceContext;
+  readonly parentExecutionId: string | null;
+  readonly timing = new ExecutionTimingCollector();
+  /** The OpenTelemetry span, when the tracker has an AgentTracer. */
+  readonly span: AgentSpan | null;
+  readonly #metadata: Readonly<Record<string, string>>;
+  readonly #host: ExecutionHost;
+  #state: ExecutionState = ExecutionState.Running;
+  #metrics: MetricsInput = {};
+  #metricsEmitted = false;
+
+  constructor(host: ExecutionHost, init: ExecutionInit) {
+    this.#host = host;
+    this.executionId = init.executionId;
+    this.agentName = init.agentName;
+    this.context = init.context;
+    this.parentExecutionId = init.parentExecutionId;
+    this.#metadata = init.metadata;
+    this.span = init.span;
+  }
+
+  get state(): ExecutionState {
+    return this.#state;
+  }
+
+  #envelope() {
+    return { execution_id: this.executionId, agent_name: this.agentName, metadata: this.#metadata };
+  }
+
+  #execution(
+    lifecycle: ExecutionLifecycle,
+    status: string,
+    extra: Partial<EmitFields<typeof RecordType.Execution>> = {},
+  ): boolean {
+    return this.#host.emit(
+      RecordType.Execution,
+      { ...this.#envelope(), lifecycle, status, parent_execution_id: this.parentExecutionId, ...extra },
+      this.context,
+    );
+  }
+
+  /** @internal Emits the STARTED record. */
+  started(input: unknown, status: string): boolean {
+    return this.#execution(ExecutionLifecycle.Started, status, {
+      input_summary: summarize(input, this.#host.summaryMaxChars),
+    });
+  }
+
+  /** Records a new state (e.g. `waiting_for_tool`). False once the execution has ended. */
+  update(status: string, metadata?: Readonly<Record<string, string>>): boolean {
+    if (this.#state !== ExecutionState.Running) return false;
+    return this.#execution(ExecutionLifecycle.Updated, status, {
+      duration_ms: this.timing.getBreakdown().totalMs,
+      ...(metadata === undefined ? {} : { metadata: { ...this.#metadata, ...metadata } }),
+    });
+  }
+
+  recordEvent(kind: AgentEventKind, name: string, details: EventDetails = {}): boolean {
+    return this.#host.emit(
+      RecordType.Event,
+      {
+        ...this.#envelope(),
+        event_kind: kind,
+        name,
+        status: details.status ?? null,
+        duration_ms: details.durationMs ?? null,
+        payload_bytes: details.payloadBytes ?? null,
+        attributes: details.attributes ?? {},
+      },
+      this.context,
+    );
+  }
+
+  /** Records TOOL_CALL_START now and times the `tool_execution` phase until `end()`. */
+  startToolCall(name: string, attributes?: Readonly<Record<string, string>>): ToolCall {
+    this.recordEvent(AgentEventKind.ToolCallStart, name, attributes === undefined ? {} : { attributes });
+    const timer = this.timing.startPhase(TimingPhase.ToolExecution);
+    let ended = false;
+    return {
+      end: (details = {}) => {
+        if (ended) return false;
+        ended = true;
+        return this.recordEvent(AgentEventKind.ToolCallEnd, name, { ...details, durationMs: timer.end() });
+      },
+    };
+  }
+
+  /** Records LLM_CALL_START now and times the `llm_processing` phase until `end()`. */
+  startLlmCall(model: string, attributes?: Readonly<Record<string, string>>): LlmCall {
+    this.recordEvent(AgentEventKind.LlmCallStart, model, attributes === undefined ? {} : { attributes });
+    const timer = this.timing.startPhase(TimingPhase.LlmProcessing);
+    let sawFirstToken = false;
+    let ended = false;
+    return {
+      firstToken: () => {
+        if (sawFirstToken || ended) return false;
+        sawFirstToken = true;
+        this.timing.markFirstToken();
+        return this.recordEvent(AgentEventKind.LlmFirstToken, model, {
+          durationMs: this.timing.getBreakdown().timeToFirstTokenMs ?? undefined,
+        });
+      },
+      end: (details = {}) => {
+        if (ended) return false;
+        ended = true;
+        const { usage, ...rest } = details;
+        if (usage !== undefined) this.addUsage(usage);
+        return this.recordEvent(AgentEventKind.LlmCallEnd, model, { ...rest, durationMs: timer.end() });
+      },
+    };
+  }
+
+  /**
+   * Records a WebSocket notification on `channel`: the time spent sending it counts in the
+   * `websocket_notification` phase, the delivery latency (when known) in `websocket_latency_ms`.
+   */
+  recordWebSocketNotification(
+    channel: string,
+    details: EventDetails & { readonly latencyMs?: number } = {},
+  ): boolean {
+    const { latencyMs, ...event } = details;
+    if (event.durationMs !== undefined) this.timing.recordWebSocketNotification(event.durationMs);
+    if (latencyMs !== undefined) this.timing.recordWebSocketLatency(latencyMs);
+    return this.recordEvent(AgentEventKind.WebsocketNotification, channel, event);
+  }
+
+  /** Adds token counts to the execution's totals. */
+  addUsage(usage: TokenUsage): void {
+    const current = this.#metrics;
+    this.#metrics = {
+      ...current,
+      promptTokens: sum(current.promptTokens, usage.promptTokens),
+      completionTokens: sum(current.completionTokens, usage.completionTokens),
+    };
+  }
+
+  /** Values for the performance-metrics record sent at the end; given fields replace the measured ones. */
+  recordMetrics(metrics: MetricsInput): void {
+    this.#metrics = { ...this.#metrics, ...metrics };
+  }
+
+  /** @internal Emits the metrics record now; the end of the execution then sends none. */
+  emitMetrics(metrics: MetricsInput = {}): boolean {
+    this.recordMetrics(metrics);
+    this.#metricsEmitted = true;
+    return this.#host.emit(
+      RecordType.Metrics,
+      { ...this.#envelope(), ...metricsFields(this.timing.getBreakdown(), this.#metrics) },
+      this.context,
+    );
+  }
+
+  /** Logs an error that did not end the execution. */
+  recordError(error: unknown, options: RecordErrorOptions = {}): boolean {
+    return this.#errorRecord(error, options.phase, options.severity ?? ErrorSeverity.Warning);
+  }
+
+  #errorRecord(error: unknown, phase: string | undefined, severity: ErrorSeverity): boolean {
+    const described = describeError(error);
+    return this.#host.emit(
+      RecordType.Error,
+      {
+        ...this.#envelope(),
+        error_class: described.errorClass,
+        message: described.message,
+        stack: described.stack,
+        code: described.code,
+        retriable: described.retriable,
+        phase: phase ?? null,
+        severity,
+      },
+      this.context,
+    );
+  }
+
+  /** Ends the execution: COMPLETED record, then its performance metrics. False if already ended. */
+  complete(result?: unknown, options: CompleteOptions = {}): boolean {
+    if (this.#state !== ExecutionState.Running) return false;
+    this.#state = ExecutionState.Completed;
+    this.timing.stop();
+    if (options.usage !== undefined) this.addUsage(options.usage);
+    const accepted = this.#execution(ExecutionLifecycle.Completed, options.status ?? "completed", {
+      result_summary: summarize(result, this.#host.summaryMaxChars),
+      duration_ms: this.timing.getBreakdown().totalMs,
+    });
+    const metrics = this.#metricsEmitted ? true : this.emitMetrics();
+    this.span?.setStatus(SpanStatusCode.Ok).end();
+    this.#host.finished(this);
+    return accepted && metrics;
+  }
+
+  /** Ends the execution as failed: FAILED record, an error record, then its performance metrics. */
+  fail(error: unknown, options: FailOptions = {}): boolean {
+    if (this.#state !== ExecutionState.Running) return false;
+    this.#state = ExecutionState.Failed;
+    this.timing.stop();
+    const described = describeError(error);
+    const accepted = this.#execution(ExecutionLifecycle.Failed, options.status ?? "failed", {
+      error_message: described.message,
+      duration_ms: this.timing.getBreakdown().totalMs,
+    });
+    const logged = this.#errorRecord(error, options.phase, options.severity ?? ErrorSeverity.Error);
+    const metrics = this.#metricsEmitted ? true : this.emitMetrics();
+    if (this.span !== null)
+      this.span.recordException(error).setStatus(SpanStatusCode.Error, described.message).end();
+    this.#host.finished(this);
+    return accepted && logged && metrics;
+  }
+
+  /** Starts a sub-agent: a child span, a correlation record linking both, and the child's STARTED record. */
+  startChild(agentName: string, options: ChildExecutionOptions = {}): Execution {
+    return this.#host.startChild(this, agentName, options);
+  }
+
+  /** @internal Emits the correlation record of a child. */
+  correlate(child: Execution, relationship: CorrelationRelationship): boolean {
+    return this.#host.emit(
+      RecordType.Correlation,
+      {
+        ...this.#envelope(),
+        parent_execution_id: this.executionId,
+        child_execution_id: child.executionId,
+        child_span_id: child.context.spanId,
+        child_agent_name: child.agentName,
+        relationship,
+      },
+      this.context,
+    );
+  }
+
+  /** Runs `fn` with the execution's context active, so records emitted inside carry it. */
+  run<R>(fn: () => R): R {
+    return this.#host.run(this.context, fn);
+  }
+}
+
+function sum(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : a + b;
+}

@@ -1,0 +1,289 @@
+import {
+  ConfigError,
+  CorrelationRelationship,
+  ExecutionLifecycle,
+  newEventId,
+  RecordType,
+} from "@tracehouse/schemas";
+import type { RecordType as RecordTypeT } from "@tracehouse/schemas";
+import { TraceContext } from "@tracehouse/context";
+import type { AgentTracer } from "./AgentTracer.js";
+import { EmitResult } from "./emit-result.js";
+import { Execution } from "./Execution.js";
+import type {
+  ChildExecutionOptions,
+  CompleteOptions,
+  ExecutionHost,
+  MetricsInput,
+  StartExecutionOptions,
+  TokenUsage,
+} from "./Execution.js";
+import { describeError, summarize } from "./internal/summaries.js";
+import type { Logger } from "./logger.js";
+import type { EmitFields, Producer } from "./Producer.js";
+
+export interface ExecutionTrackerOptions {
+  /** Gives every execution an OpenTelemetry agent span whose ids are the execution's. Default: none. */
+  readonly tracer?: AgentTracer;
+  /** Longest input/result summary. Default: 512. */
+  readonly summaryMaxChars?: number;
+  /** Executions remembered for the `write*` calls; the oldest is forgotten beyond it. Default: 10000. */
+  readonly maxOpenExecutions?: number;
+  /** Default: the producer's logger. */
+  readonly logger?: Logger;
+}
+
+/** `writeExecutionStart`: an execution whose id and context the platform manages. */
+export interface ExecutionStartData {
+  readonly executionId: string;
+  readonly agentName: string;
+  /** The execution's own trace context. Default: the active context, else a new trace. */
+  readonly context?: TraceContext;
+  readonly parentExecutionId?: string;
+  readonly input?: unknown;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Default: `"running"`. */
+  readonly status?: string;
+}
+
+export interface ExecutionUpdateData {
+  readonly executionId: string;
+  readonly status: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Used when the execution was not started through this tracker. Default: the active context. */
+  readonly context?: TraceContext;
+  readonly agentName?: string;
+}
+
+export interface ExecutionCompleteData {
+  readonly executionId: string;
+  /** `failed` (or an `error`) ends it as FAILED. Default: `"completed"`. */
+  readonly status?: string;
+  readonly result?: unknown;
+  readonly error?: unknown;
+  readonly usage?: TokenUsage;
+  /** Used when the execution was not started through this tracker. */
+  readonly durationMs?: number;
+  readonly context?: TraceContext;
+  readonly agentName?: string;
+}
+
+export interface PerformanceMetricsData {
+  readonly executionId: string;
+  readonly metrics: MetricsInput;
+  readonly context?: TraceContext;
+  readonly agentName?: string;
+}
+
+/**
+ * The persistence API agent platforms call: executions with their lifecycle, events,
+ * timings and sub-agents, written through a producer (never blocking, never throwing on
+ * the write* calls).
+ */
+export class ExecutionTracker {
+  readonly #producer: Producer;
+  readonly #tracer: AgentTracer | null;
+  readonly #logger: Logger;
+  readonly #maxOpen: number;
+  readonly #open = new Map<string, Execution>();
+  readonly #host: ExecutionHost;
+
+  constructor(producer: Producer, options: ExecutionTrackerOptions = {}) {
+    this.#producer = producer;
+    this.#tracer = options.tracer ?? null;
+    this.#logger = options.logger ?? producer.config.logger;
+    const summaryMaxChars = options.summaryMaxChars ?? 512;
+    if (!Number.isInteger(summaryMaxChars) || summaryMaxChars < 1) {
+      throw new ConfigError(`summaryMaxChars must be a positive integer, got ${summaryMaxChars}`);
+    }
+    this.#maxOpen = options.maxOpenExecutions ?? 10_000;
+    if (!Number.isInteger(this.#maxOpen) || this.#maxOpen < 1) {
+      throw new ConfigError(`maxOpenExecutions must be a positive integer, got ${this.#maxOpen}`);
+    }
+    this.#host = {
+      emit: (type, fields, context) => this.#emit(type, fields, context),
+      startChild: (parent, agentName, childOptions) => this.#startChild(parent, agentName, childOptions),
+      finished: (execution) => {
+        if (this.#open.get(execution.executionId) === execution) this.#open.delete(execution.executionId);
+      },
+      run: (context, fn) => producer.config.contextManager.run(context, fn),
+      summaryMaxChars,
+    };
+  }
+
+  /** Executions started and not yet ended. */
+  get openExecutions(): number {
+    return this.#open.size;
+  }
+
+  /** The running execution with this id, if this tracker knows it. */
+  execution(executionId: string): Execution | undefined {
+    return this.#open.get(executionId);
+  }
+
+  #emit<T extends RecordTypeT>(type: T, fields: EmitFields<T>, context: TraceContext): boolean {
+    try {
+      return this.#producer.emit(type, fields, context) !== EmitResult.Dropped;
+    } catch (error) {
+      this.#logger.warn(`invalid ${type} record not written`, { error: describeError(error).message });
+      return false;
+    }
+  }
+
+  /**
+   * Starts an execution as a new span under `parent` (default: the active context, else a
+   * new trace) and writes its STARTED record.
+   */
+  startExecution(parent: TraceContext | undefined, options: StartExecutionOptions): Execution {
+    const base = parent ?? this.#producer.config.contextManager.active() ?? TraceContext.create();
+    return this.#begin(base, options, true);
+  }
+
+  #begin(
+    base: TraceContext,
+    options: StartExecutionOptions,
+    newSpan: boolean,
+    onCreated?: (e: Execution) => void,
+  ): Execution {
+    if (typeof options.agentName !== "string" || options.agentName.length === 0) {
+      throw new ConfigError("agentName must be a non-empty string");
+    }
+    const executionId = options.executionId ?? newEventId();
+    const span =
+      newSpan && this.#tracer !== null
+        ? this.#tracer.startAgentSpan(options.agentName, base, { executionId })
+        : null;
+    const context = span?.context ?? (newSpan ? base.child() : base);
+    const execution = new Execution(this.#host, {
+      executionId,
+      agentName: options.agentName,
+      context,
+      parentExecutionId: options.parentExecutionId ?? null,
+      metadata: options.metadata ?? {},
+      span,
+    });
+    this.#remember(execution);
+    onCreated?.(execution);
+    execution.started(options.input, options.status ?? "running");
+    return execution;
+  }
+
+  #startChild(parent: Execution, agentName: string, options: ChildExecutionOptions): Execution {
+    const { relationship = CorrelationRelationship.Subagent, ...rest } = options;
+    return this.#begin(
+      parent.context,
+      { ...rest, agentName, parentExecutionId: parent.executionId },
+      true,
+      (child) => parent.correlate(child, relationship),
+    );
+  }
+
+  #remember(execution: Execution): void {
+    if (this.#open.size >= this.#maxOpen) {
+      const oldest = this.#open.keys().next().value;
+      if (oldest !== undefined) {
+        this.#open.delete(oldest);
+        this.#logger.debug("forgetting the oldest open execution", { executionId: oldest });
+      }
+    }
+    this.#open.set(execution.executionId, execution);
+  }
+
+  #contextOf(data: { readonly context?: TraceContext }): TraceContext {
+    return data.context ?? this.#producer.config.contextManager.active() ?? TraceContext.create();
+  }
+
+  /** Writes the STARTED record of an execution; its context is used as is. True when accepted. */
+  writeExecutionStart(data: ExecutionStartData): boolean {
+    try {
+      const { context, ...options } = data;
+      this.#begin(this.#contextOf({ context }), options, false);
+      return true;
+    } catch (error) {
+      this.#logger.warn("writeExecutionStart failed", { error: describeError(error).message });
+      return false;
+    }
+  }
+
+  /** Writes an UPDATED record. True when accepted. */
+  writeExecutionUpdate(data: ExecutionUpdateData): boolean {
+    const open = this.#open.get(data.executionId);
+    if (open !== undefined) return open.update(data.status, data.metadata);
+    return this.#emit(
+      RecordType.Execution,
+      {
+        execution_id: data.executionId,
+        agent_name: data.agentName ?? null,
+        metadata: data.metadata ?? {},
+        lifecycle: ExecutionLifecycle.Updated,
+        status: data.status,
+      },
+      this.#contextOf(data),
+    );
+  }
+
+  /** Writes the COMPLETED (or FAILED) record and, for a known execution, its performance metrics. True when accepted. */
+  writeExecutionComplete(data: ExecutionCompleteData): boolean {
+    const failed = data.error !== undefined || data.status === "failed";
+    const open = this.#open.get(data.executionId);
+    if (open !== undefined) {
+      if (failed)
+        return open.fail(data.error ?? new Error(data.status ?? "failed"), {
+          status: data.status ?? "failed",
+        });
+      const options: CompleteOptions = {
+        status: data.status ?? "completed",
+        ...(data.usage ? { usage: data.usage } : {}),
+      };
+      return open.complete(data.result, options);
+    }
+    return this.#emit(
+      RecordType.Execution,
+      {
+        execution_id: data.executionId,
+        agent_name: data.agentName ?? null,
+        lifecycle: failed ? ExecutionLifecycle.Failed : ExecutionLifecycle.Completed,
+        status: data.status ?? (failed ? "failed" : "completed"),
+        result_summary: summarize(data.result, this.#host.summaryMaxChars),
+        error_message: data.error === undefined ? null : describeError(data.error).message,
+        duration_ms: data.durationMs ?? null,
+      },
+      this.#contextOf(data),
+    );
+  }
+
+  /** Writes a performance-metrics record now (a known execution then sends none at its end). True when accepted. */
+  writePerformanceMetrics(data: PerformanceMetricsData): boolean {
+    const open = this.#open.get(data.executionId);
+    if (open !== undefined) return open.emitMetrics(data.metrics);
+    const m = data.metrics;
+    return this.#emit(
+      RecordType.Metrics,
+      {
+        execution_id: data.executionId,
+        agent_name: data.agentName ?? null,
+        initialization_ms: m.initializationMs ?? 0,
+        tool_execution_ms: m.toolExecutionMs ?? 0,
+        llm_processing_ms: m.llmProcessingMs ?? 0,
+        websocket_notification_ms: m.websocketNotificationMs ?? 0,
+        total_ms: m.totalMs ?? 0,
+        time_to_first_token_ms: m.timeToFirstTokenMs ?? null,
+        queue_wait_ms: m.queueWaitMs ?? null,
+        database_query_ms: m.databaseQueryMs ?? null,
+        external_api_ms: m.externalApiMs ?? null,
+        websocket_latency_ms: m.websocketLatencyMs ?? null,
+        prompt_tokens: m.promptTokens ?? null,
+        completion_tokens: m.completionTokens ?? null,
+      },
+      this.#contextOf(data),
+    );
+  }
+}
+
+/** Creates an {@link ExecutionTracker} writing through `producer`. */
+export function createExecutionTracker(
+  producer: Producer,
+  options: ExecutionTrackerOptions = {},
+): ExecutionTracker {
+  return new ExecutionTracker(producer, options);
+}
