@@ -259,6 +259,28 @@ describe("TraceContext.fromHeaders", () => {
     }
   });
 
+  it("gives the same answer for repeated and for many distinct incoming headers", () => {
+    const headersFor = (i: number): Record<string, string> => ({
+      traceparent: TraceContext.create().traceparent,
+      tracestate: `v${i}=1`,
+      baggage: `th.user_id=u${i},k=${i}`,
+    });
+    const first = headersFor(0);
+    const a = TraceContext.fromHeaders(first);
+    for (let i = 1; i < 1500; i++) {
+      const headers = headersFor(i);
+      const context = TraceContext.fromHeaders(headers);
+      expect(context.userId).to.equal(`u${i}`);
+      expect(context.tracestate).to.deep.equal([`v${i}=1`]);
+    }
+    const b = TraceContext.fromHeaders(first);
+    const c = TraceContext.fromHeaders({ ...first, traceparent: TraceContext.create().traceparent });
+    expect(b.toJSON()).to.deep.equal(a.toJSON());
+    expect(c.traceId).to.not.equal(a.traceId);
+    expect(c.userId).to.equal("u0");
+    expect(c.baggage).to.deep.equal(a.baggage);
+  });
+
   it("round-trips a context through its headers", () => {
     const original = TraceContext.create({
       correlationId: "c,1",
