@@ -1,6 +1,6 @@
+import type { CorrelationRelationship } from "@tracehouse/schemas";
 import {
   AgentEventKind,
-  CorrelationRelationship,
   ErrorSeverity,
   ExecutionLifecycle,
   RecordType,

@@ -2,8 +2,8 @@ import { SpanKind as OtelSpanKind, SpanStatusCode as OtelStatusCode } from "@ope
 import type { AttributeValue, Attributes, HrTime } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { fromSpanContext } from "@tracehouse/context";
-import { RecordType, SpanKind, SpanStatusCode } from "@tracehouse/schemas";
-import type { StringMap } from "@tracehouse/schemas";
+import { SpanKind, SpanStatusCode } from "@tracehouse/schemas";
+import type { StringMap, RecordType } from "@tracehouse/schemas";
 import { EmitResult } from "./emit-result.js";
 import type { EmitFields, Producer } from "./Producer.js";
 
