@@ -2,7 +2,11 @@
 export type HeaderValue = string | Uint8Array | readonly (string | Uint8Array)[] | undefined | null;
 
 /**
- * A plain record of headers. Names are matched case-insensitively; values may be strings,
- * Buffers (Kafka) or arrays of them (repeated HTTP headers). Anything else is ignored.
+ * Headers to read a context from: a plain record (node:http `IncomingHttpHeaders`, Kafka
+ * client headers, objects), or anything with `forEach((value, name) => …)` such as a fetch
+ * `Headers` or a `Map`. Names are matched case-insensitively; values may be strings,
+ * Buffers or arrays of them (repeated headers). Anything else is ignored.
  */
-export type HeaderCarrier = { readonly [name: string]: HeaderValue };
+export type HeaderCarrier =
+  | { readonly [name: string]: HeaderValue }
+  | { forEach(callback: (value: string, name: string) => void): void };

@@ -210,6 +210,16 @@ describe("TraceContext.fromHeaders", () => {
     expect([...context.baggage.keys()]).to.deep.equal(["k1", "k2"]);
   });
 
+  it("reads fetch Headers and Maps", () => {
+    const fromFetch = TraceContext.fromHeaders(
+      new Headers({ TraceParent: TRACEPARENT, baggage: "th.user_id=f" }),
+    );
+    expect(fromFetch.spanId).to.equal(SPAN_ID);
+    expect(fromFetch.userId).to.equal("f");
+    const fromMap = TraceContext.fromHeaders(new Map([["Traceparent", Buffer.from(TRACEPARENT)]]) as never);
+    expect(fromMap.spanId).to.equal(SPAN_ID);
+  });
+
   it("starts a new trace on a missing, invalid or repeated traceparent, keeping baggage but not tracestate", () => {
     const cases = [
       {},

@@ -16,22 +16,32 @@ function decode(value: unknown, into: string[]): void {
   }
 }
 
+function collect(found: CollectedTraceHeaders, name: string, value: unknown): void {
+  const length = name.length;
+  if (length !== 11 && length !== 10 && length !== 7) return;
+  const lower = name.toLowerCase();
+  if (lower === "traceparent") decode(value, found.traceparent);
+  else if (lower === "tracestate") decode(value, found.tracestate);
+  else if (lower === "baggage") decode(value, found.baggage);
+}
+
 /**
  * Collects every value of `traceparent`, `tracestate` and `baggage` in one pass over
- * the carrier's own names, whatever their case. Anything unreadable is skipped.
+ * the carrier's names, whatever their case: a record's own properties, or the entries of a
+ * fetch `Headers` or a `Map`. Anything unreadable is skipped.
  */
 export function collectTraceHeaders(carrier: unknown): CollectedTraceHeaders {
   const found: CollectedTraceHeaders = { traceparent: [], tracestate: [], baggage: [] };
-  if (typeof carrier !== "object" || carrier === null) return found;
-  const record = carrier as Record<string, unknown>;
-  for (const name of Object.keys(record)) {
-    const length = name.length;
-    if (length !== 11 && length !== 10 && length !== 7) continue;
-    const lower = name.toLowerCase();
-    if (lower === "traceparent") decode(record[name], found.traceparent);
-    else if (lower === "tracestate") decode(record[name], found.tracestate);
-    else if (lower === "baggage") decode(record[name], found.baggage);
+  if (typeof carrier !== "object" || carrier === null || Array.isArray(carrier)) return found;
+  const forEach = (carrier as { forEach?: unknown }).forEach;
+  if (typeof forEach === "function") {
+    forEach.call(carrier, (value: unknown, name: unknown) => {
+      if (typeof name === "string") collect(found, name, value);
+    });
+    return found;
   }
+  const record = carrier as Record<string, unknown>;
+  for (const name of Object.keys(record)) collect(found, name, record[name]);
   return found;
 }
 
