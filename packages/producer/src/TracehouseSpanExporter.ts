@@ -1,7 +1,7 @@
 import { SpanKind as OtelSpanKind, SpanStatusCode as OtelStatusCode } from "@opentelemetry/api";
 import type { AttributeValue, Attributes, HrTime } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { fromSpanContext } from "@tracehouse/context";
+import { fromSpanContext, TraceContext } from "@tracehouse/context";
 import { SpanKind, SpanStatusCode } from "@tracehouse/schemas";
 import type { StringMap, RecordType } from "@tracehouse/schemas";
 import { EmitResult } from "./emit-result.js";
@@ -118,7 +118,13 @@ export class TracehouseSpanExporter implements SpanExporter {
     let failed: unknown = null;
     for (const span of spans) {
       try {
-        const result = this.#producer.emitSpan(spanRecordFields(span), fromSpanContext(span.spanContext()));
+        const fields = spanRecordFields(span);
+        const identity = TraceContext.create({
+          ...(fields.correlation_id ? { correlationId: fields.correlation_id } : {}),
+          ...(fields.user_id ? { userId: fields.user_id } : {}),
+          ...(fields.thread_id ? { threadId: fields.thread_id } : {}),
+        });
+        const result = this.#producer.emitSpan(fields, fromSpanContext(span.spanContext(), identity));
         if (result === EmitResult.Dropped)
           failed ??= new Error(`span ${span.name} was dropped by the producer`);
       } catch (error) {

@@ -1,0 +1,167 @@
+import { expect } from "chai";
+import { TraceContext } from "@tracehouse/context";
+import { AgentEventKind, ExecutionLifecycle, RecordType } from "@tracehouse/schemas";
+import type { DecodedRecord } from "@tracehouse/schemas";
+import { createAgentTracer, createExecutionTracker, createProducer } from "../src/index.js";
+import { contentTypeOfReceived, tempSpoolDir, topicFixture } from "./helpers/kafka.js";
+import type { Received, TopicFixture } from "./helpers/kafka.js";
+
+type RecordOfType<T extends DecodedRecord["type"]> = Extract<DecodedRecord, { type: T }>["record"];
+
+function ofType<T extends DecodedRecord["type"]>(received: readonly Received[], type: T): RecordOfType<T>[] {
+  return received.filter((m) => m.decoded.type === type).map((m) => m.decoded.record as RecordOfType<T>);
+}
+
+describe("nested sub-agents", function () {
+  this.timeout(120_000);
+  let fixture: TopicFixture;
+  let spool: ReturnType<typeof tempSpoolDir>;
+
+  before(async () => {
+    fixture = await topicFixture();
+    spool = tempSpoolDir();
+  });
+
+  after(async () => {
+    await fixture.cleanup();
+    spool.remove();
+  });
+
+  it("arrive decodable, keyed by trace id, with parent/child ids, correlations, spans and W3C headers", async () => {
+    const producer = createProducer({
+      brokers: fixture.brokers,
+      topics: fixture.topics,
+      spool: { dir: spool.dir },
+    });
+    const tracer = createAgentTracer({ producer });
+    const tracker = createExecutionTracker(producer, { tracer });
+    const request = TraceContext.create({
+      userId: "user-7",
+      threadId: "thread-3",
+      baggage: { tenant: "acme" },
+    });
+
+    const root = tracker.startExecution(request, { agentName: "planner", input: { task: "plan a trip" } });
+    const child = root.startChild("researcher", { input: "find flights" });
+    const tool = child.startToolCall("flight_search", { provider: "test" });
+    const grandchild = child.startChild("summarizer");
+    const llm = grandchild.startLlmCall("small-model");
+    llm.firstToken();
+    llm.end({ usage: { promptTokens: 120, completionTokens: 30 } });
+    expect(grandchild.fail(new RangeError("summary too long"), { phase: "llm_processing" })).to.equal(true);
+    tool.end({ status: "ok" });
+    child.recordWebSocketNotification("updates", { durationMs: 2, latencyMs: 5, payloadBytes: 512 });
+    expect(child.complete({ flights: 3 })).to.equal(true);
+    expect(root.complete("done", { usage: { promptTokens: 10 } })).to.equal(true);
+    expect(tracker.openExecutions).to.equal(0);
+
+    await tracer.forceFlush();
+    await producer.flush({ timeoutMs: 30_000 });
+    const expected = producer.stats().accepted;
+    await producer.close();
+    await tracer.shutdown();
+    const received = await fixture.consume(expected);
+    expect(received).to.have.length(expected);
+
+    for (const message of received) {
+      const record = message.decoded.record;
+      expect(record.trace_id).to.equal(request.traceId);
+      expect(message.key).to.equal(request.traceId);
+      expect(contentTypeOfReceived(message)).to.equal(message.decoded.type);
+      expect(message.topic).to.equal(fixture.topics.topicFor(message.decoded.type));
+      expect(message.headers.traceparent).to.match(
+        new RegExp(`^00-${request.traceId}-${record.span_id}-0[13]$`),
+      );
+      // spans carry the identity fields as attributes; other baggage does not travel with OpenTelemetry spans
+      expect(message.headers.baggage).to.include("th.user_id=user-7");
+      if (message.decoded.type !== RecordType.Span) expect(message.headers.baggage).to.include("tenant=acme");
+      expect(record.user_id).to.equal("user-7");
+      expect(record.thread_id).to.equal("thread-3");
+    }
+
+    // one execution per agent, each its own span, parented along the call chain
+    const executions = ofType(received, RecordType.Execution);
+    const started = new Map(
+      executions.filter((e) => e.lifecycle === ExecutionLifecycle.Started).map((e) => [e.agent_name, e]),
+    );
+    const planner = started.get("planner")!;
+    const researcher = started.get("researcher")!;
+    const summarizer = started.get("summarizer")!;
+    expect(planner.execution_id).to.equal(root.executionId);
+    expect(planner.parent_span_id).to.equal(request.spanId);
+    expect(planner.parent_execution_id).to.equal(null);
+    expect(planner.input_summary).to.equal('{"task":"plan a trip"}');
+    expect(researcher.parent_execution_id).to.equal(root.executionId);
+    expect(researcher.parent_span_id).to.equal(planner.span_id);
+    expect(summarizer.parent_execution_id).to.equal(child.executionId);
+    expect(summarizer.parent_span_id).to.equal(researcher.span_id);
+    expect(new Set([planner.span_id, researcher.span_id, summarizer.span_id]).size).to.equal(3);
+
+    const ends = executions.filter((e) => e.lifecycle !== ExecutionLifecycle.Started);
+    const failed = ends.find((e) => e.agent_name === "summarizer")!;
+    expect(failed.lifecycle).to.equal(ExecutionLifecycle.Failed);
+    expect(failed.error_message).to.equal("summary too long");
+    expect(ends.find((e) => e.agent_name === "researcher")!.result_summary).to.equal('{"flights":3}');
+
+    const correlations = ofType(received, RecordType.Correlation);
+    expect(correlations).to.have.length(2);
+    const toResearcher = correlations.find((c) => c.child_agent_name === "researcher")!;
+    expect(toResearcher.parent_execution_id).to.equal(root.executionId);
+    expect(toResearcher.execution_id).to.equal(root.executionId);
+    expect(toResearcher.span_id).to.equal(planner.span_id);
+    expect(toResearcher.child_execution_id).to.equal(child.executionId);
+    expect(toResearcher.child_span_id).to.equal(researcher.span_id);
+    expect(toResearcher.relationship).to.equal("SUBAGENT");
+    const toSummarizer = correlations.find((c) => c.child_agent_name === "summarizer")!;
+    expect(toSummarizer.parent_execution_id).to.equal(child.executionId);
+    expect(toSummarizer.child_span_id).to.equal(summarizer.span_id);
+
+    const events = ofType(received, RecordType.Event);
+    expect(events.map((e) => e.event_kind).sort()).to.deep.equal(
+      [
+        AgentEventKind.ToolCallStart,
+        AgentEventKind.ToolCallEnd,
+        AgentEventKind.LlmCallStart,
+        AgentEventKind.LlmFirstToken,
+        AgentEventKind.LlmCallEnd,
+        AgentEventKind.WebsocketNotification,
+      ].sort(),
+    );
+    const toolEnd = events.find((e) => e.event_kind === AgentEventKind.ToolCallEnd)!;
+    expect(toolEnd.execution_id).to.equal(child.executionId);
+    expect(toolEnd.span_id).to.equal(researcher.span_id);
+    expect(toolEnd.duration_ms).to.be.a("number").and.at.least(0);
+
+    const errors = ofType(received, RecordType.Error);
+    expect(errors).to.have.length(1);
+    expect(errors[0]!.error_class).to.equal("RangeError");
+    expect(errors[0]!.phase).to.equal("llm_processing");
+    expect(errors[0]!.execution_id).to.equal(grandchild.executionId);
+
+    const metrics = ofType(received, RecordType.Metrics);
+    expect(metrics.map((m) => m.agent_name).sort()).to.deep.equal(["planner", "researcher", "summarizer"]);
+    const summarizerMetrics = metrics.find((m) => m.agent_name === "summarizer")!;
+    expect(summarizerMetrics.prompt_tokens).to.equal(120);
+    expect(summarizerMetrics.completion_tokens).to.equal(30);
+    expect(summarizerMetrics.time_to_first_token_ms).to.be.a("number");
+    const researcherMetrics = metrics.find((m) => m.agent_name === "researcher")!;
+    expect(researcherMetrics.websocket_latency_ms).to.equal(5);
+    expect(researcherMetrics.websocket_notification_ms).to.equal(2);
+    expect(researcherMetrics.tool_execution_ms).to.be.greaterThan(0);
+
+    // the OpenTelemetry spans have the executions' ids
+    const spans = ofType(received, RecordType.Span);
+    expect(spans).to.have.length(3);
+    const spanOf = (agent: string) => spans.find((s) => s.agent_name === agent)!;
+    expect(spanOf("planner").span_id).to.equal(planner.span_id);
+    expect(spanOf("planner").parent_span_id).to.equal(request.spanId);
+    expect(spanOf("researcher").span_id).to.equal(researcher.span_id);
+    expect(spanOf("researcher").parent_span_id).to.equal(planner.span_id);
+    expect(spanOf("summarizer").parent_span_id).to.equal(researcher.span_id);
+    expect(spanOf("summarizer").status_code).to.equal("ERROR");
+    expect(spanOf("summarizer").events.map((e) => e.name)).to.include("exception");
+    expect(spanOf("planner").status_code).to.equal("OK");
+    expect(spanOf("planner").execution_id).to.equal(root.executionId);
+    expect(spanOf("planner").end_time).to.be.at.least(spanOf("planner").start_time);
+  });
+});
