@@ -1,5 +1,4 @@
-import { ClickHouseTraceSchema, createSink, resolveSinkConfig } from "@tracehouse/clickhouse";
-import type { Sink } from "@tracehouse/clickhouse";
+import { resolveSinkConfig } from "@tracehouse/clickhouse";
 import type { Registry } from "prom-client";
 import { resolveWorkerConfig } from "./config.js";
 import type { WorkerConfig, WorkerOptions } from "./config.js";
@@ -7,6 +6,8 @@ import { Consumption, ConsumptionState } from "./internal/Consumption.js";
 import { startHealthServer } from "./internal/health-server.js";
 import type { HealthServer, Probe } from "./internal/health-server.js";
 import { kafkaClientFor } from "./internal/kafka-client.js";
+import { openSink } from "./internal/open-sink.js";
+import type { OpenedSink } from "./internal/open-sink.js";
 import type { TopicPartitions } from "./internal/source.js";
 import { WorkerMetrics } from "./internal/WorkerMetrics.js";
 
@@ -38,8 +39,7 @@ export class Worker {
   #resolveDone!: () => void;
   #rejectDone!: (error: unknown) => void;
   #consumption: Consumption | null = null;
-  #sink: Sink | null = null;
-  #ownsSink = false;
+  #sink: OpenedSink | null = null;
   #health: HealthServer | null = null;
   #started: Promise<void> | null = null;
   #stopped: Promise<void> | null = null;
@@ -118,15 +118,8 @@ export class Worker {
           this.#metrics.registry,
         );
       }
-      const sink =
-        config.sink ??
-        createSink({ ...config.clickhouse, logger: config.clickhouse.logger ?? config.logger });
-      this.#sink = sink;
-      this.#ownsSink = config.sink === null;
-      if (config.createTables) {
-        const report = await new ClickHouseTraceSchema(sink, { logger: config.logger }).createTables();
-        config.logger.info("migrations applied", { applied: report.applied, database: sink.database });
-      }
+      this.#sink = await openSink(config);
+      const { sink } = this.#sink;
       const consumption = new Consumption({
         config,
         kafka: kafkaClientFor(config),
@@ -160,11 +153,7 @@ export class Worker {
     const health = this.#health;
     this.#health = null;
     this.#sink = null;
-    if (sink !== null && this.#ownsSink) {
-      await sink
-        .close()
-        .catch((error: unknown) => this.config.logger.warn("sink close failed", { error: String(error) }));
-    }
+    await sink?.release();
     if (health !== null) await health.close();
   }
 

@@ -2,8 +2,17 @@ export { createWorker, Worker, WorkerState } from "./Worker.js";
 export type { WorkerStatus } from "./Worker.js";
 export { resolveWorkerConfig, WORKER_DEFAULTS } from "./config.js";
 export type { WorkerOptions, WorkerConfig, RetryConfig } from "./config.js";
-export { recordToRow, TABLE_OF_RECORD_TYPE, isRecordTable, RowMappingError } from "./rows.js";
+export { recordToRow, TABLE_OF_RECORD_TYPE, RECORD_TABLES, isRecordTable, RowMappingError } from "./rows.js";
 export type { MappedRow } from "./rows.js";
 export { DeadLetterHeader, DeadLetterReason, parseDeadLetterHeaders } from "./dead-letter.js";
 export type { DeadLetterInfo } from "./dead-letter.js";
 export { DeadLetterLimitError } from "./errors.js";
+export { replay, rebuild, parseReplayPosition } from "./replay.js";
+export type {
+  ReplayOptions,
+  ReplayPosition,
+  ReplayProgress,
+  ReplayRange,
+  ReplayResult,
+  RebuildOptions,
+} from "./replay.js";

@@ -14,7 +14,10 @@ export const TABLE_OF_RECORD_TYPE = {
   [RecordType.Span]: RecordTable.Spans,
 } as const satisfies { readonly [T in RecordType]: RecordTable };
 
-const TABLES: ReadonlySet<string> = new Set(Object.values(TABLE_OF_RECORD_TYPE));
+/** The six record tables, in record-type order. */
+export const RECORD_TABLES: readonly RecordTable[] = Object.freeze(Object.values(TABLE_OF_RECORD_TYPE));
+
+const TABLES: ReadonlySet<string> = new Set(RECORD_TABLES);
 
 export function isRecordTable(value: unknown): value is RecordTable {
   return typeof value === "string" && TABLES.has(value);

@@ -4,7 +4,12 @@ import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import type { Message } from "kafkajs";
 import { Registry } from "prom-client";
-import { DeadLetterHeader, DeadLetterLimitError, createWorker, parseDeadLetterHeaders } from "../src/index.js";
+import {
+  DeadLetterHeader,
+  DeadLetterLimitError,
+  createWorker,
+  parseDeadLetterHeaders,
+} from "../src/index.js";
 import { countRows, eventIds, readTopic, setupEnv, waitFor } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { messageOf, produceRaw, sampleRecord } from "./helpers/records.js";
@@ -51,7 +56,10 @@ describe("worker: dead letters", function () {
     const valid = encodeRecord(RecordType.Event, sampleRecord(RecordType.Event, poisonContext, 99));
     const unknownFingerprint = Buffer.from(valid);
     unknownFingerprint.writeUInt32LE(0xdeadbeef, 2);
-    const rejected = encodeRecord(RecordType.Event, { ...sampleRecord(RecordType.Event, poisonContext, 98), name: "poison" });
+    const rejected = encodeRecord(RecordType.Event, {
+      ...sampleRecord(RecordType.Event, poisonContext, 98),
+      name: "poison",
+    });
     const outOfRange = encodeRecord(RecordType.Event, {
       ...sampleRecord(RecordType.Event, poisonContext, 97),
       event_time: Date.UTC(1850, 0, 1) * 1000,
@@ -99,7 +107,9 @@ describe("worker: dead letters", function () {
 
     const letters = await readTopic(env.kafka, env.dlq, poison.length);
     expect(letters).to.have.length(poison.length);
-    const byOffset = new Map(letters.map((letter) => [parseDeadLetterHeaders(letter.headers)!.offset, letter]));
+    const byOffset = new Map(
+      letters.map((letter) => [parseDeadLetterHeaders(letter.headers)!.offset, letter]),
+    );
     poison.forEach((bad, i) => {
       const offset = String(2 * i + 1);
       const letter = byOffset.get(offset);
@@ -129,7 +139,10 @@ describe("worker: dead letters", function () {
     try {
       const good = Array.from({ length: 5 }, (_, i) => goodEvent(100 + i));
       const garbage = Array.from({ length: 30 }, (_, i) => ({ value: Buffer.from(`garbage ${i}`) }));
-      await produceRaw(topicAdmin.kafka, topicAdmin.topics.event, [...good.map((item) => item.message), ...garbage]);
+      await produceRaw(topicAdmin.kafka, topicAdmin.topics.event, [
+        ...good.map((item) => item.message),
+        ...garbage,
+      ]);
       const groupId = uniqueName("g");
       const worker = createWorker({
         brokers,

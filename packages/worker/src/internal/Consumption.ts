@@ -25,8 +25,12 @@ export interface ConsumptionOptions {
   readonly sink: Sink;
   readonly metrics: WorkerMetrics;
   readonly groupId: string;
+  /** Where each partition (`partitionKey`) starts when first assigned, instead of the group's committed offset. */
+  readonly startOffsets?: ReadonlyMap<string, number>;
   /** Exclusive end offset per partition (`partitionKey`): records at or past it are not handled. */
   readonly endOffsets?: ReadonlyMap<string, number>;
+  /** Batch per table and partition, cut by size and range end only (deterministic dedup tokens). Default: false. */
+  readonly batchPerPartition?: boolean;
   /** Called when a bounded partition has everything below its end offset written and committed. */
   readonly onPartitionComplete?: (topic: string, partition: number) => void;
 }
@@ -52,6 +56,7 @@ export class Consumption {
   readonly #producer: Producer;
   readonly #pipeline: Pipeline;
   readonly #groupId: string;
+  readonly #startOffsets: ReadonlyMap<string, number> | undefined;
   readonly #endOffsets: ReadonlyMap<string, number> | undefined;
   readonly #onPartitionComplete: ((topic: string, partition: number) => void) | undefined;
   /** Partitions held paused whatever the backpressure says: bounded partitions that are complete. */
@@ -74,6 +79,7 @@ export class Consumption {
     this.#logger = config.logger;
     this.#metrics = options.metrics;
     this.#groupId = options.groupId;
+    this.#startOffsets = options.startOffsets;
     this.#endOffsets = options.endOffsets;
     this.#onPartitionComplete = options.onPartitionComplete;
     this.done = new Promise<void>((resolve, reject) => {
@@ -96,7 +102,7 @@ export class Consumption {
       allowAutoTopicCreation: false,
     });
     this.#pipeline = new Pipeline(
-      config,
+      { ...config, batchPerPartition: options.batchPerPartition ?? false },
       options.sink,
       new DeadLetterSender(this.#producer, config.deadLetterTopic, options.groupId),
       options.metrics,
@@ -270,16 +276,13 @@ export class Consumption {
 
   async #commit(offsets: readonly CommitOffset[]): Promise<void> {
     await this.#consumer.commitOffsets([...offsets]);
-    if (this.#endOffsets !== undefined) this.#checkComplete();
-  }
-
-  #checkComplete(): void {
-    for (const partition of this.#pipeline.partitions()) {
-      const key = partitionKey(partition.topic, partition.partition);
-      const end = this.#endOffsets?.get(key);
-      if (end === undefined || this.#completed.has(key) || partition.committed < end) continue;
+    if (this.#endOffsets === undefined) return;
+    for (const { topic, partition, offset } of offsets) {
+      const key = partitionKey(topic, partition);
+      const end = this.#endOffsets.get(key);
+      if (end === undefined || this.#completed.has(key) || Number(offset) < end) continue;
       this.#completed.add(key);
-      this.#onPartitionComplete?.(partition.topic, partition.partition);
+      this.#onPartitionComplete?.(topic, partition);
     }
   }
 
@@ -290,7 +293,18 @@ export class Consumption {
     for (const [topic, partitions] of Object.entries(memberAssignment))
       assigned.set(topic, new Set(partitions));
     this.#assigned = assigned;
-    for (const seek of this.#pipeline.reassign(assigned)) this.#consumer.seek(seek);
+    const seeks = this.#pipeline.reassign(assigned);
+    const continuing = new Set(seeks.map(({ topic, partition }) => partitionKey(topic, partition)));
+    for (const [topic, partitions] of assigned) {
+      for (const partition of partitions) {
+        const key = partitionKey(topic, partition);
+        const start = this.#startOffsets?.get(key);
+        if (start !== undefined && !continuing.has(key) && !this.#completed.has(key)) {
+          seeks.push({ topic, partition, offset: String(start) });
+        }
+      }
+    }
+    for (const seek of seeks) this.#consumer.seek(seek);
     this.#pipeline.reapplyPauses();
     const held = [...this.#held]
       .map(parsePartitionKey)
@@ -329,6 +343,7 @@ export class Consumption {
       if (bound !== undefined && endOffset >= bound && !this.#held.has(key)) {
         this.#held.add(key);
         this.#consumer.pause([{ topic, partitions: [partition] }]);
+        this.#pipeline.sealPartition(topic, partition);
       }
     } finally {
       this.#batchesInFlight--;
@@ -340,11 +355,12 @@ export class Consumption {
     while (this.#batchesInFlight > 0) await new Promise<void>((resolve) => this.#batchWaiters.push(resolve));
   }
 
-  /** Marks bounded partitions without any records in range as complete (nothing to read). */
+  /** Marks bounded partitions without any records in range as complete: they are never fetched. */
   completeEmpty(keys: Iterable<string>): void {
     for (const key of keys) {
       if (this.#completed.has(key)) continue;
       this.#completed.add(key);
+      this.#held.add(key);
       const { topic, partition } = parsePartitionKey(key);
       this.#onPartitionComplete?.(topic, partition);
     }

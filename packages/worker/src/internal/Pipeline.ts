@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { isSinkError } from "@tracehouse/clickhouse";
+import { TABLE_COLUMNS, isSinkError } from "@tracehouse/clickhouse";
 import type { Logger, RecordTable, Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
@@ -15,19 +15,29 @@ import { groupByTopic, partitionKey } from "./source.js";
 import type { SourceRecord, TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
 
-export type PipelineConfig = Pick<
-  WorkerConfig,
-  | "tables"
-  | "maxBatchRows"
-  | "maxBatchBytes"
-  | "flushIntervalMs"
-  | "maxBufferedBytes"
-  | "maxPendingBatches"
-  | "maxConcurrentInserts"
-  | "retry"
-  | "maxDeadLetterRatio"
-  | "deadLetterWindow"
->;
+export type PipelineConfig = PipelineMode &
+  Pick<
+    WorkerConfig,
+    | "tables"
+    | "maxBatchRows"
+    | "maxBatchBytes"
+    | "flushIntervalMs"
+    | "maxBufferedBytes"
+    | "maxPendingBatches"
+    | "maxConcurrentInserts"
+    | "retry"
+    | "maxDeadLetterRatio"
+    | "deadLetterWindow"
+  >;
+
+export interface PipelineMode {
+  /**
+   * Batch per table and partition, cut only by size and at the end of a bounded range (never by
+   * time), so the same range always makes the same batches with the same dedup tokens: a replayed
+   * range is dropped by ClickHouse's insert deduplication. Default: false (per table, over partitions).
+   */
+  readonly batchPerPartition?: boolean;
+}
 
 export interface CommitOffset {
   readonly topic: string;
@@ -59,6 +69,10 @@ export interface PipelineStats {
   readonly pausedPartitions: number;
   /** True while an insert is waiting to be retried. */
   readonly insertRetrying: boolean;
+  /** Records handled since the start: written to a table, dead-lettered, or skipped (table not selected). */
+  readonly written: number;
+  readonly deadLettered: number;
+  readonly skipped: number;
 }
 
 interface TableBatch {
@@ -70,6 +84,7 @@ interface TableBatch {
 }
 
 interface TableState {
+  readonly key: string;
   readonly table: RecordTable;
   open: TableBatch | null;
   readonly queue: TableBatch[];
@@ -113,8 +128,8 @@ function messageOf(error: unknown): string {
  * `insert_deduplication_token` of a batch: a hash of its table and topic-partition-offset ranges,
  * so a retried insert of the same batch is recognised and dropped by ClickHouse.
  */
-export function dedupToken(table: string, sources: readonly SourceRecord[]): string {
-  const hash = createHash("sha256").update(table);
+export function dedupToken(table: RecordTable, sources: readonly SourceRecord[]): string {
+  const hash = createHash("sha256").update(table).update(TABLE_COLUMNS[table].join(","));
   let current: SourceRecord | undefined;
   let first = 0;
   let last = 0;
@@ -152,7 +167,7 @@ export class Pipeline {
   readonly #metrics: WorkerMetrics;
   readonly #logger: Logger;
   readonly #hooks: PipelineHooks;
-  readonly #tables = new Map<RecordTable, TableState>();
+  readonly #tables = new Map<string, TableState>();
   readonly #selected: ReadonlySet<string>;
   readonly #partitions = new Map<string, PartitionOffsets>();
   readonly #deadLetterOffsets = new Map<string, number[]>();
@@ -162,6 +177,9 @@ export class Pipeline {
   readonly #idleWaiters: (() => void)[] = [];
   #bufferedRows = 0;
   #bufferedBytes = 0;
+  #written = 0;
+  #deadLettered = 0;
+  #skipped = 0;
   #pausedForBytes = false;
   #activeInserts = 0;
   #activeDeadLetters = 0;
@@ -203,6 +221,9 @@ export class Pipeline {
       bufferedBytes: this.#bufferedBytes,
       pausedPartitions: this.#paused.size,
       insertRetrying: this.#retryingInserts > 0,
+      written: this.#written,
+      deadLettered: this.#deadLettered,
+      skipped: this.#skipped,
     };
   }
 
@@ -290,6 +311,7 @@ export class Pipeline {
       this.#add(mapped.table, mapped.row, source);
     }
     offsets.seenUntil(batch.endOffset);
+    this.#skipped += skipped;
     this.#metrics.recordsHandled(batch.topic, "skipped", skipped);
     this.#metrics.lag.set(
       { topic: batch.topic, partition: String(batch.partition) },
@@ -338,10 +360,14 @@ export class Pipeline {
   }
 
   #add(table: RecordTable, row: Row, source: SourceRecord): void {
-    let state = this.#tables.get(table);
+    const key =
+      this.#config.batchPerPartition === true
+        ? `${table}\u0000${partitionKey(source.topic, source.partition)}`
+        : table;
+    let state = this.#tables.get(key);
     if (state === undefined) {
-      state = { table, open: null, queue: [], inserting: false, topics: new Set() };
-      this.#tables.set(table, state);
+      state = { key, table, open: null, queue: [], inserting: false, topics: new Set() };
+      this.#tables.set(key, state);
     }
     state.topics.add(source.topic);
     const open = (state.open ??= { table, rows: [], sources: [], bytes: 0, openedAt: Date.now() });
@@ -362,11 +388,19 @@ export class Pipeline {
     state.open = null;
   }
 
+  /** Seals the batches of one partition: its bounded range is complete. */
+  sealPartition(topic: string, partition: number): void {
+    const suffix = `\u0000${partitionKey(topic, partition)}`;
+    for (const state of this.#tables.values()) if (state.key.endsWith(suffix)) this.#seal(state);
+    this.#pump();
+  }
+
   #tick(): void {
     if (this.#failed !== null) return;
     const now = Date.now();
     let sealed = false;
     for (const state of this.#tables.values()) {
+      if (this.#config.batchPerPartition === true) break;
       if (state.open !== null && now - state.open.openedAt >= this.#config.flushIntervalMs) {
         this.#seal(state);
         sealed = true;
@@ -410,6 +444,7 @@ export class Pipeline {
         written.set(source.topic, (written.get(source.topic) ?? 0) + 1);
       }
       for (const [topic, count] of written) this.#metrics.recordsHandled(topic, "written", count);
+      this.#written += batch.sources.length - rejected.length;
       if (rejected.length > 0) await this.#sendDeadLetters(rejected);
     } catch (error) {
       if (!this.#abort.signal.aborted) this.#fail(error);
@@ -493,6 +528,7 @@ export class Pipeline {
         this.#metrics.deadLetters.inc({ topic: letter.source.topic, reason: letter.reason });
         this.#metrics.recordsHandled(letter.source.topic, "dead_lettered", 1);
       }
+      this.#deadLettered += letters.length;
       this.#logger.warn("records dead-lettered", {
         count: letters.length,
         deadLetterTopic: this.#deadLetters.topic,
@@ -565,6 +601,7 @@ export class Pipeline {
       ? this.#bufferedBytes > maxBufferedBytes / 2
       : this.#bufferedBytes >= maxBufferedBytes;
     this.#pausedForBytes = overBytes;
+    if (overBytes) this.#sealLargestWhenStuck();
     const backedUpTopics = new Set<string>();
     for (const state of this.#tables.values()) {
       if (state.queue.length >= maxPendingBatches)
@@ -592,6 +629,19 @@ export class Pipeline {
     }
     if (resume.length > 0) this.#hooks.resume(groupByTopic(resume));
     this.#metrics.pausedPartitions.set(this.#paused.size);
+  }
+
+  /** Over the byte limit with nothing sealed: only open batches hold the bytes, so insert the largest. */
+  #sealLargestWhenStuck(): void {
+    let largest: TableState | undefined;
+    for (const state of this.#tables.values()) {
+      if (state.inserting || state.queue.length > 0) return;
+      if (state.open !== null && (largest === undefined || state.open.bytes > largest.open!.bytes))
+        largest = state;
+    }
+    if (largest === undefined) return;
+    this.#seal(largest);
+    this.#pump();
   }
 
   #updateGauges(): void {

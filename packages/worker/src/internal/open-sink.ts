@@ -1,0 +1,32 @@
+import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import type { Sink } from "@tracehouse/clickhouse";
+import type { WorkerConfig } from "../config.js";
+
+export interface OpenedSink {
+  readonly sink: Sink;
+  /** Closes the sink when the worker opened it; an injected sink stays open. */
+  release(): Promise<void>;
+}
+
+/** The configured sink (injected, or opened from the ClickHouse options), migrated when asked to. */
+export async function openSink(config: WorkerConfig): Promise<OpenedSink> {
+  const owned = config.sink === null;
+  const sink =
+    config.sink ?? createSink({ ...config.clickhouse, logger: config.clickhouse.logger ?? config.logger });
+  const release = async (): Promise<void> => {
+    if (!owned) return;
+    await sink
+      .close()
+      .catch((error: unknown) => config.logger.warn("sink close failed", { error: String(error) }));
+  };
+  if (config.createTables) {
+    try {
+      const report = await new ClickHouseTraceSchema(sink, { logger: config.logger }).createTables();
+      config.logger.info("migrations applied", { applied: report.applied, database: sink.database });
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+  return { sink, release };
+}
