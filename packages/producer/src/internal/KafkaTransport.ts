@@ -59,9 +59,14 @@ export class KafkaTransport {
     this.#config = config;
     this.#compression = COMPRESSION_TYPES[config.compression];
     if (this.#compression !== CompressionTypes.None && this.#compression !== CompressionTypes.GZIP) {
-      if ((CompressionCodecs as Record<number, unknown>)[this.#compression] === undefined) {
+      const codec = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[this.#compression];
+      try {
+        if (codec === undefined) throw new Error("no codec");
+        codec();
+      } catch (cause) {
         throw new ConfigError(
           `compression "${config.compression}" needs a kafkajs codec: register one in CompressionCodecs before creating the producer`,
+          { cause },
         );
       }
     }
