@@ -1,4 +1,4 @@
-import type { Logger, RecordTable, Sink, SinkOptions } from "@tracehouse/clickhouse";
+import type { Logger, RecordTable, SchemaOptions, Sink, SinkOptions } from "@tracehouse/clickhouse";
 import { noopLogger } from "@tracehouse/clickhouse";
 import { ConfigError, RECORD_TYPES, createTopicCatalogue } from "@tracehouse/schemas";
 import type { Kafka, KafkaConfig } from "kafkajs";
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   readonly clickhouse?: SinkOptions;
   /** Apply the ClickHouse migrations at start. Default: false. */
   readonly createTables?: boolean;
+  /** Migration settings (cluster, TTL, dedup window) used by `createTables`. Default: the schema's defaults. */
+  readonly schema?: Omit<SchemaOptions, "logger" | "database">;
   /** A table batch is inserted when it holds this many rows. Default: 10000. */
   readonly maxBatchRows?: number;
   /** ... or this many record bytes (Kafka value sizes). Default: 8 MiB. */
@@ -93,6 +95,7 @@ export interface WorkerConfig {
   readonly sink: Sink | null;
   readonly clickhouse: SinkOptions;
   readonly createTables: boolean;
+  readonly schema: Omit<SchemaOptions, "logger" | "database">;
   readonly maxBatchRows: number;
   readonly maxBatchBytes: number;
   readonly flushIntervalMs: number;
@@ -281,6 +284,7 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     sink: options.sink ?? null,
     clickhouse: options.clickhouse ?? {},
     createTables: options.createTables ?? WORKER_DEFAULTS.createTables,
+    schema: options.schema ?? {},
     maxBatchRows,
     maxBatchBytes,
     flushIntervalMs: positiveInteger(

@@ -1,4 +1,5 @@
 import type { Logger, Sink } from "@tracehouse/clickhouse";
+import { Partitioners } from "kafkajs";
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterSender } from "./DeadLetterSender.js";

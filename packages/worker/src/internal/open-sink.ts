@@ -21,7 +21,10 @@ export async function openSink(config: WorkerConfig): Promise<OpenedSink> {
   };
   if (config.createTables) {
     try {
-      const report = await new ClickHouseTraceSchema(sink, { logger: config.logger }).createTables();
+      const report = await new ClickHouseTraceSchema(sink, {
+        ...config.schema,
+        logger: config.logger,
+      }).createTables();
       config.logger.info("migrations applied", { applied: report.applied, database: sink.database });
     } catch (error) {
       await release();
