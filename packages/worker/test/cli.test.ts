@@ -276,7 +276,7 @@ describe("tracehouse CLI", function () {
       expect(planner).to.be.greaterThan(1);
       expect(researcher).to.be.greaterThan(planner);
       expect(lines[researcher]).to.match(/^\s+├─ \+100 ms/);
-      expect(tree.stdout).to.match(/│  ├─ \+150 ms\s+event\s+TOOL_CALL_END web_search ok 14 ms/);
+      expect(tree.stdout).to.match(/│ {2}├─ \+150 ms\s+event\s+TOOL_CALL_END web_search ok 14 ms/);
       expect(tree.stdout).to.match(
         /└─ \+900 ms\s+metrics\s+total 330 ms · init 2 ms · tools 20 ms · llm 300 ms/,
       );
