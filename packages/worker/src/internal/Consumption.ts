@@ -101,6 +101,7 @@ export class Consumption {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.#pipeline = new Pipeline(
       { ...config, batchPerPartition: options.batchPerPartition ?? false },
