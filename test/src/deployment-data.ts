@@ -1,0 +1,38 @@
+import { randomBytes } from "node:crypto";
+import type { Row, Sink } from "@tracehouse/clickhouse";
+import { decodeRecord, encodeRecord, newEventId } from "@tracehouse/schemas";
+import type { RecordInputOf, RecordType } from "@tracehouse/schemas";
+import { recordToRow } from "@tracehouse/worker";
+
+export const traceId = (): string => randomBytes(16).toString("hex");
+export const spanId = (): string => randomBytes(8).toString("hex");
+
+/** Envelope fields of a record about one execution of an agent. */
+export function envelope(agentName: string, eventTimeMicros: number, executionId: string, trace = traceId()) {
+  return {
+    event_id: newEventId(),
+    event_time: eventTimeMicros,
+    trace_id: trace,
+    span_id: spanId(),
+    execution_id: executionId,
+    agent_name: agentName,
+  };
+}
+
+/** Rows by table, made the way the worker makes them: encoded, decoded and projected by the worker's mapping. */
+export class RowBatch {
+  readonly #rows = new Map<string, Row[]>();
+
+  add<T extends RecordType>(type: T, record: RecordInputOf<T>): RecordInputOf<T> {
+    const { table, row } = recordToRow(decodeRecord(encodeRecord(type, record)));
+    const rows = this.#rows.get(table) ?? [];
+    rows.push(row);
+    this.#rows.set(table, rows);
+    return record;
+  }
+
+  async insertInto(sink: Sink): Promise<void> {
+    for (const [table, rows] of this.#rows) await sink.insert(table, rows);
+    this.#rows.clear();
+  }
+}
