@@ -72,7 +72,9 @@ export async function workerMetrics(): Promise<Map<string, WorkerMetric>> {
   const worker = createWorker({ brokers: ["127.0.0.1:9"] });
   const metrics = new Map<string, WorkerMetric>();
   for (const { name, type } of await worker.registry.getMetricsAsJSON()) {
-    const { labelNames } = worker.registry.getSingleMetric(name) as unknown as { labelNames?: readonly string[] };
+    const { labelNames } = worker.registry.getSingleMetric(name) as unknown as {
+      labelNames?: readonly string[];
+    };
     metrics.set(name, { name, type: String(type), labelNames: labelNames ?? [] });
   }
   await worker.stop();
