@@ -2,7 +2,6 @@ import {
   CONTENT_TYPE_HEADER,
   contentTypeOf,
   encodeRecord,
-  newEventId,
   nowMicros,
   RECORD_TYPES,
   RecordType,
@@ -14,6 +13,7 @@ import { resolveProducerConfig } from "./config.js";
 import type { ProducerConfig, ProducerOptions } from "./config.js";
 import { EmitResult } from "./emit-result.js";
 import { Counters } from "./internal/counters.js";
+import { fastEventId } from "./internal/event-id.js";
 import { KafkaTransport } from "./internal/KafkaTransport.js";
 import { outboundSize } from "./internal/outbound.js";
 import { Pipeline } from "./internal/Pipeline.js";
@@ -115,9 +115,8 @@ export class Producer {
       pipeline.drop(DropReason.Sampling);
       return EmitResult.SampledOut;
     }
-    const record = {
-      ...given,
-      event_id: given.event_id ?? newEventId(),
+    const record: Record<string, unknown> = {
+      event_id: given.event_id ?? fastEventId(),
       event_time: given.event_time ?? nowMicros(),
       trace_id: traceId,
       span_id: given.span_id ?? ctx?.spanId,
@@ -127,6 +126,11 @@ export class Producer {
       user_id: given.user_id !== undefined ? given.user_id : (ctx?.userId ?? null),
       thread_id: given.thread_id !== undefined ? given.thread_id : (ctx?.threadId ?? null),
     };
+    // a copy loop, not a spread: spreading into an object literal this large is ~50x slower in V8
+    for (const name in given) {
+      const field = given[name];
+      if (field !== undefined && !(name in record)) record[name] = field;
+    }
     const value = encodeRecord(type, record as unknown as RecordInputOf<T>);
     if (value.length > this.#maxRecordBytes) {
       pipeline.drop(DropReason.Oversize);
@@ -140,6 +144,24 @@ export class Producer {
       headers,
       size: outboundSize(traceId, value, headers),
     });
+  }
+
+  /**
+   * {@link emit} with flow control: when the in-memory queue is more than half full, waits
+   * until the sender has taken it below half before emitting. For bulk producers that
+   * would rather slow down than spill to disk; agents should use `emit`.
+   */
+  async emitWithBackpressure<T extends RecordType>(
+    type: T,
+    fields: EmitFields<T>,
+    context?: TraceContext,
+  ): Promise<EmitResult> {
+    if (!this.#pipeline.hasRoom) {
+      const ctx = context ?? this.#contextManager.active();
+      await this.#pipeline.whenRoom();
+      return this.emit(type, fields, ctx);
+    }
+    return this.emit(type, fields, context);
   }
 
   #headers(type: RecordType, ctx: TraceContext | undefined, traceId: string, spanId: string): Headers {

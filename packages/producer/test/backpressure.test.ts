@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { TraceContext } from "@tracehouse/context";
-import { ErrorCode, isTracehouseError, newEventId } from "@tracehouse/schemas";
+import { ErrorCode, isTracehouseError, newEventId, RecordType } from "@tracehouse/schemas";
 import { createProducer, DropReason, EmitResult } from "../src/index.js";
 import { expectExactlyOnceInOrder } from "./outage.test.js";
 import { tempSpoolDir, topicFixture } from "./helpers/kafka.js";
@@ -52,6 +52,38 @@ describe("backpressure, flush and close", function () {
     expect(stats.spooled).to.equal(Math.floor(500 / 17) * 17);
     expect(stats.sent).to.equal(500);
     expectExactlyOnceInOrder(emitted, await fixture.consume(500));
+  });
+
+  it("emitWithBackpressure waits for room instead of spilling", async () => {
+    const producer = createProducer({
+      brokers: fixture.brokers,
+      topics: fixture.topics,
+      spool: { dir: spool.dir },
+      maxQueueRecords: 16,
+      maxBatchRecords: 8,
+    });
+    const context = TraceContext.create();
+    const emitted: { eventId: string; traceId: string; seq: number }[] = [];
+    const results: string[] = [];
+    try {
+      for (let seq = 0; seq < 300; seq++) {
+        const eventId = newEventId();
+        results.push(
+          await producer.emitWithBackpressure(
+            RecordType.Event,
+            { event_id: eventId, event_kind: "CUSTOM", name: "paced", metadata: { seq: String(seq) } },
+            context,
+          ),
+        );
+        emitted.push({ eventId, traceId: context.traceId, seq });
+        expect(producer.stats().queuedRecords).to.be.at.most(16);
+      }
+    } finally {
+      await producer.close();
+    }
+    expect(new Set(results)).to.deep.equal(new Set([EmitResult.Queued]));
+    expect(producer.stats().spooled).to.equal(0);
+    expectExactlyOnceInOrder(emitted, await fixture.consume(300));
   });
 
   it("drops and counts when the policy is drop; drops oversize records; refuses records after close", async () => {

@@ -124,7 +124,8 @@ describe("spool", () => {
     const file = path.join(tmp.dir, segments(tmp.dir)[0]!);
     const bytes = fs.readFileSync(file);
     const frameBytes = (bytes.length - 8) / 10;
-    bytes[8 + 5 * frameBytes + 30] ^= 0xff; // inside the sixth record's payload
+    const at = 8 + 5 * frameBytes + 30; // inside the sixth record's payload
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
     fs.writeFileSync(file, bytes);
     const second = Spool.open(config(tmp.dir), noopLogger);
     expect(drain(second)).to.deep.equal([0, 1, 2, 3, 4]);

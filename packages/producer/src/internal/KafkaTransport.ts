@@ -5,8 +5,9 @@ import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Outbound } from "./outbound.js";
+import { TraceKeyPartitioner } from "./partitioner.js";
 
-const { CompressionCodecs, CompressionTypes, logLevel, Partitioners } = kafkajs;
+const { CompressionCodecs, CompressionTypes, logLevel } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
 
 const COMPRESSION_TYPES: Readonly<Record<Compression, CompressionTypes>> = {
@@ -88,7 +89,7 @@ export class KafkaTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: TraceKeyPartitioner,
       retry: { retries: this.#config.sendRetries, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     return this.#producer;

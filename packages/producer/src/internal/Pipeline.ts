@@ -58,6 +58,7 @@ export class Pipeline {
   /** Records accepted here that were sent or dropped after acceptance; they leave in acceptance order. */
   #settled = 0;
   readonly #flushWaiters: FlushWaiter[] = [];
+  readonly #roomWaiters: (() => void)[] = [];
   readonly #dropWindows = new Map<DropReason, number>();
 
   constructor(config: ProducerConfig, transport: KafkaTransport, spool: Spool | null, counters: Counters) {
@@ -103,6 +104,25 @@ export class Pipeline {
       return EmitResult.Queued;
     }
     return this.#offerWhenFull(record);
+  }
+
+  /** True while the queue is at most half full (records and bytes). */
+  get hasRoom(): boolean {
+    return (
+      this.#queue.length * 2 <= this.#config.maxQueueRecords &&
+      this.#queue.bytes * 2 <= this.#config.maxQueueBytes
+    );
+  }
+
+  /** Resolves once the queue is at most half full, or the pipeline is closing. */
+  whenRoom(): Promise<void> {
+    if (this.hasRoom || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #notifyRoom(): void {
+    if (this.#roomWaiters.length === 0 || !(this.hasRoom || this.#closing)) return;
+    for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
   /** Counts a record that was not accepted, logging at most once a second per reason with the count. */
@@ -152,6 +172,7 @@ export class Pipeline {
     const spool = this.#spool;
     if (spool === null || this.#spoolClosed || this.#queue.length === 0) return;
     const records = this.#queue.takeAll();
+    this.#notifyRoom();
     let written = 0;
     let reason: DropReason = DropReason.SpoolFull;
     try {
@@ -255,6 +276,7 @@ export class Pipeline {
     if (!full && !this.#lingerDue && this.#draining === 0) return null;
     const records = queue.take(this.#maxBatchRecords, this.#maxBatchBytes);
     if (queue.length === 0) this.#lingerDue = false;
+    this.#notifyRoom();
     return { records, end: null, recovered: false };
   }
 
@@ -357,6 +379,7 @@ export class Pipeline {
 
   async #close(timeoutMs: number): Promise<void> {
     this.#closing = true;
+    this.#notifyRoom();
     const deadline = Date.now() + timeoutMs;
     try {
       await this.flush(timeoutMs);
