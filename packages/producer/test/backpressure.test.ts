@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { TraceContext } from "@tracehouse/context";
 import { ErrorCode, isTracehouseError, newEventId, RecordType } from "@tracehouse/schemas";
 import { createProducer, DropReason, EmitResult } from "../src/index.js";
-import { expectExactlyOnceInOrder } from "./outage.test.js";
+import { expectExactlyOnceInOrder } from "./helpers/delivery.js";
+import type { Emitted } from "./helpers/delivery.js";
 import { tempSpoolDir, topicFixture } from "./helpers/kafka.js";
 import type { TopicFixture } from "./helpers/kafka.js";
 
@@ -29,7 +30,7 @@ describe("backpressure, flush and close", function () {
       maxQueueRecords: 16,
     });
     const contexts = [TraceContext.create(), TraceContext.create(), TraceContext.create()];
-    const emitted: { eventId: string; traceId: string; seq: number }[] = [];
+    const emitted: Emitted[] = [];
     const results = new Map<string, number>();
     try {
       // synchronously: the sender cannot run, so every 17th record finds the queue full and spills it
@@ -63,7 +64,7 @@ describe("backpressure, flush and close", function () {
       maxBatchRecords: 8,
     });
     const context = TraceContext.create();
-    const emitted: { eventId: string; traceId: string; seq: number }[] = [];
+    const emitted: Emitted[] = [];
     const results: string[] = [];
     try {
       for (let seq = 0; seq < 300; seq++) {

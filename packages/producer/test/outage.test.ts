@@ -4,20 +4,12 @@ import { newEventId } from "@tracehouse/schemas";
 import { localKafkaControl } from "@tracehouse/testkit";
 import { createProducer, EmitResult, ProducerState } from "../src/index.js";
 import type { Producer } from "../src/index.js";
+import { expectExactlyOnceInOrder, waitFor } from "./helpers/delivery.js";
+import type { Emitted } from "./helpers/delivery.js";
 import { tempSpoolDir, topicFixture } from "./helpers/kafka.js";
-import type { Received, TopicFixture } from "./helpers/kafka.js";
+import type { TopicFixture } from "./helpers/kafka.js";
 
 const TRACES = 12;
-const t0 = Date.now();
-const log = (level: string) => (message: string, fields?: object) =>
-  console.log(`${Date.now() - t0} ${level} ${message} ${fields ? JSON.stringify(fields).slice(0, 300) : ""}`);
-const consoleLogger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
-
-interface Emitted {
-  readonly eventId: string;
-  readonly traceId: string;
-  readonly seq: number;
-}
 
 function emitOne(
   producer: Producer,
@@ -36,40 +28,6 @@ function emitOne(
   expect([EmitResult.Queued, EmitResult.Spooled]).to.include(result);
   emitted.push({ eventId, traceId: context.traceId, seq });
   return elapsed;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Every emitted record arrived once, and each trace's records arrived in emit order. */
-export function expectExactlyOnceInOrder(emitted: readonly Emitted[], received: readonly Received[]): void {
-  const ids = received.map((m) => m.decoded.record.event_id);
-  expect(new Set(ids).size, "duplicates").to.equal(ids.length);
-  expect(ids.length).to.equal(emitted.length);
-  expect(new Set(ids)).to.deep.equal(new Set(emitted.map((e) => e.eventId)));
-  const byTrace = new Map<string, Received[]>();
-  for (const message of received) {
-    expect(message.key).to.equal(message.decoded.record.trace_id);
-    const list = byTrace.get(message.key) ?? [];
-    list.push(message);
-    byTrace.set(message.key, list);
-  }
-  for (const [traceId, messages] of byTrace) {
-    expect(
-      new Set(messages.map((m) => `${m.topic}/${m.partition}`)).size,
-      `partitions of ${traceId}`,
-    ).to.equal(1);
-    const seqs = messages
-      .sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)))
-      .map((m) => Number(m.decoded.record.metadata.seq));
-    const expected = emitted.filter((e) => e.traceId === traceId).map((e) => e.seq);
-    expect(seqs, `order of trace ${traceId}`).to.deep.equal(expected);
-  }
 }
 
 describe("broker outage", function () {
@@ -99,7 +57,6 @@ describe("broker outage", function () {
       sendTimeoutMs: 5000,
       retryBackoffMs: 100,
       maxRetryBackoffMs: 1000,
-      logger: process.env["PRODUCER_TEST_LOG"] ? consoleLogger : undefined,
     });
     const contexts = Array.from({ length: TRACES }, () => TraceContext.create());
     const emitted: Emitted[] = [];

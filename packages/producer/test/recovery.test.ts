@@ -10,23 +10,10 @@ import { createProducer } from "../src/index.js";
 import type { Producer } from "../src/index.js";
 import { tempSpoolDir, topicFixture } from "./helpers/kafka.js";
 import type { TopicFixture } from "./helpers/kafka.js";
-import { expectExactlyOnceInOrder } from "./outage.test.js";
+import { expectExactlyOnceInOrder, waitFor } from "./helpers/delivery.js";
+import type { Emitted } from "./helpers/delivery.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-interface Emitted {
-  readonly eventId: string;
-  readonly traceId: string;
-  readonly seq: number;
-}
 
 /** Runs the child that emits while Kafka is unreachable; resolves with its records once they are all spooled, then kills it. */
 async function spoolInChildAndKill(
