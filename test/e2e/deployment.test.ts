@@ -940,17 +940,21 @@ describe("deployment artifacts (infra/)", function () {
         sink = await testSink(database);
         const batch = new RowBatch();
         const durations = [100, 200, 400, 800];
+        // Redelivered later (as after a worker crash before its commit): the low latencies, a start, the
+        // failure and one metrics record twice, so that counting or quantiles over duplicates would show.
         const redelivered: RecordInputOf<"execution">[] = [];
+        const redeliveredMetrics: RecordInputOf<"metrics">[] = [];
         durations.forEach((durationMs, i) => {
           const id = `planner-${i}`;
           const trace = traceId();
           const start = hour + 60_000 * (i + 1);
           const failed = i === durations.length - 1;
-          batch.add(RecordType.Execution, {
+          const started = batch.add(RecordType.Execution, {
             ...envelope("planner", micros(start), id, trace),
             lifecycle: "STARTED",
             status: "running",
           });
+          if (i === 0) redelivered.push(started);
           batch.add(RecordType.Execution, {
             ...envelope("planner", micros(start + 10), id, trace),
             lifecycle: "UPDATED",
@@ -963,9 +967,9 @@ describe("deployment artifacts (infra/)", function () {
             duration_ms: durationMs,
             error_message: failed ? "tool exploded" : null,
           });
-          if (i === 0 || failed) redelivered.push(end);
+          if (i <= 1 || failed) redelivered.push(end);
           if (!failed) {
-            batch.add(RecordType.Metrics, {
+            const metricsRecord = batch.add(RecordType.Metrics, {
               ...envelope("planner", micros(start + durationMs), id, trace),
               initialization_ms: 5,
               tool_execution_ms: 20,
@@ -974,6 +978,7 @@ describe("deployment artifacts (infra/)", function () {
               total_ms: durationMs,
               time_to_first_token_ms: 10 * (i + 1),
             });
+            if (i === 0) redeliveredMetrics.push(metricsRecord, metricsRecord);
           }
         });
         for (const [i, durationMs] of [50, 70].entries()) {
@@ -1017,6 +1022,7 @@ describe("deployment artifacts (infra/)", function () {
         // The same records again (a redelivery), in a block of their own with one new row so that
         // the insert is not dropped as a duplicate block: the dashboard must count them once.
         for (const record of redelivered) batch.add(RecordType.Execution, record);
+        for (const record of redeliveredMetrics) batch.add(RecordType.Metrics, record);
         batch.add(RecordType.Error, lastError);
         batch.add(RecordType.Execution, {
           ...envelope("coder", micros(hour + 500_000), "coder-9"),
