@@ -164,4 +164,68 @@ describe("nested sub-agents", function () {
     expect(spanOf("planner").execution_id).to.equal(root.executionId);
     expect(spanOf("planner").end_time).to.be.at.least(spanOf("planner").start_time);
   });
+
+  it("takes the platform's write* calls and standalone agent spans, answering true or false", async () => {
+    const producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: false });
+    const tracer = createAgentTracer({ producer });
+    const tracker = createExecutionTracker(producer);
+    const context = TraceContext.create({ correlationId: "corr-1" });
+    const executionId = "0192f0c4-7a10-7c3e-9f00-0a1b2c3d4e5f";
+
+    expect(
+      tracker.writeExecutionStart({ executionId, agentName: "billing", context, input: "refund #42" }),
+    ).to.equal(true);
+    expect(tracker.writeExecutionUpdate({ executionId, status: "waiting_for_tool" })).to.equal(true);
+    expect(
+      tracker.writePerformanceMetrics({ executionId, metrics: { llmProcessingMs: 250, promptTokens: 40 } }),
+    ).to.equal(true);
+    expect(tracker.writeExecutionComplete({ executionId, result: { refunded: true } })).to.equal(true);
+    expect(tracker.writeExecutionUpdate({ executionId: "unknown-run", status: "late", context })).to.equal(
+      true,
+    );
+    expect(tracker.writeExecutionStart({ executionId: "x", agentName: "", context })).to.equal(false);
+    expect(
+      tracker.writeExecutionUpdate({ executionId: "bad", status: "x", context, metadata: { n: 1 as never } }),
+    ).to.equal(false);
+
+    const span = tracer.startAgentSpan("standalone", context, { executionId });
+    expect(span.context.spanId).to.equal(span.span.spanContext().spanId);
+    expect(span.context.parentSpanId).to.equal(context.spanId);
+    span.addEvent("step", { n: 1 }).setStatus("OK");
+    span.end();
+
+    await tracer.forceFlush();
+    await producer.close();
+    expect(tracker.writeExecutionUpdate({ executionId: "after-close", status: "x", context })).to.equal(
+      false,
+    );
+    const expected = producer.stats().accepted;
+    expect(expected).to.equal(6);
+    const received = await fixture.consume(expected);
+    const executions = ofType(received, RecordType.Execution).filter((e) => e.execution_id === executionId);
+    expect(executions.map((e) => [e.lifecycle, e.status])).to.deep.equal([
+      ["STARTED", "running"],
+      ["UPDATED", "waiting_for_tool"],
+      ["COMPLETED", "completed"],
+    ]);
+    for (const e of executions) {
+      expect(e.span_id).to.equal(context.spanId);
+      expect(e.correlation_id).to.equal("corr-1");
+      expect(e.agent_name).to.equal("billing");
+    }
+    expect(executions[2]!.result_summary).to.equal('{"refunded":true}');
+    const metrics = ofType(received, RecordType.Metrics);
+    expect(metrics).to.have.length(1);
+    expect(metrics[0]!.llm_processing_ms).to.equal(250);
+    expect(metrics[0]!.prompt_tokens).to.equal(40);
+    const late = ofType(received, RecordType.Execution).find((e) => e.execution_id === "unknown-run")!;
+    expect(late.agent_name).to.equal(null);
+    const [spanRecord] = ofType(received, RecordType.Span);
+    expect(spanRecord!.span_id).to.equal(span.context.spanId);
+    expect(spanRecord!.parent_span_id).to.equal(context.spanId);
+    expect(spanRecord!.correlation_id).to.equal("corr-1");
+    expect(spanRecord!.events.map((e) => [e.name, e.attributes])).to.deep.equal([["step", { n: "1" }]]);
+    expect(spanRecord!.status_code).to.equal("OK");
+    await tracer.shutdown();
+  });
 });

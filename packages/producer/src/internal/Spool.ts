@@ -123,6 +123,7 @@ export class Spool {
       if (acked !== null) segment.readOffset = acked;
     }
     for (const name of names) {
+      if (name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
       if (!name.endsWith(ACK_SUFFIX)) continue;
       if (
         !segments.some(
