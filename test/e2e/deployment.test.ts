@@ -1380,8 +1380,9 @@ describe("deployment artifacts (infra/)", function () {
         await admin.disconnect();
       }
 
+      const database = effective(workerCommand, containerEnv(container!, objects), "TRACEHOUSE_DATABASE");
       const query = runCli(
-        ["query", `SELECT agent_name, execution_id FROM ${DEFAULT_DATABASE}.agent_executions`],
+        ["query", `SELECT agent_name, execution_id FROM ${database}.agent_executions`],
         localEnv(container!, {}),
       );
       expect(await exit(query), query.output()).to.equal(0);
