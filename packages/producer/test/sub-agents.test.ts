@@ -17,12 +17,12 @@ describe("nested sub-agents", function () {
   let fixture: TopicFixture;
   let spool: ReturnType<typeof tempSpoolDir>;
 
-  before(async () => {
+  beforeEach(async () => {
     fixture = await topicFixture();
     spool = tempSpoolDir();
   });
 
-  after(async () => {
+  afterEach(async () => {
     await fixture.cleanup();
     spool.remove();
   });
