@@ -64,6 +64,11 @@ export interface WorkerOptions {
   readonly rebalanceTimeoutMs?: number;
   /** Fetch size per partition. Default: 1 MiB. */
   readonly maxBytesPerPartition?: number;
+  /**
+   * Fetch size over all partitions: what arrives after the partitions are paused, so memory stays
+   * below about `maxBufferedBytes + maxBytesPerFetch`. Default: 8 MiB.
+   */
+  readonly maxBytesPerFetch?: number;
   /** Graceful stop budget (flush, commit, leave); afterwards the worker leaves without committing. Default: 30000. */
   readonly shutdownTimeoutMs?: number;
   /** Port of the `/healthz`, `/readyz`, `/metrics` server; 0 picks a free port, null runs none. Default: null. */
@@ -109,6 +114,7 @@ export interface WorkerConfig {
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly maxBytesPerPartition: number;
+  readonly maxBytesPerFetch: number;
   readonly shutdownTimeoutMs: number;
   readonly healthPort: number | null;
   readonly healthHost: string;
@@ -138,6 +144,7 @@ export const WORKER_DEFAULTS = {
   heartbeatIntervalMs: 1000,
   rebalanceTimeoutMs: 30_000,
   maxBytesPerPartition: 1024 * 1024,
+  maxBytesPerFetch: 8 * 1024 * 1024,
   shutdownTimeoutMs: 30_000,
   healthPort: null,
   healthHost: "0.0.0.0",
@@ -264,6 +271,21 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
       `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs})`,
     );
   }
+  const maxBytesPerPartition = positiveInteger(
+    options.maxBytesPerPartition,
+    WORKER_DEFAULTS.maxBytesPerPartition,
+    "maxBytesPerPartition",
+  );
+  const maxBytesPerFetch = positiveInteger(
+    options.maxBytesPerFetch,
+    WORKER_DEFAULTS.maxBytesPerFetch,
+    "maxBytesPerFetch",
+  );
+  if (maxBytesPerFetch < maxBytesPerPartition) {
+    throw new ConfigError(
+      `maxBytesPerFetch (${maxBytesPerFetch}) is below maxBytesPerPartition (${maxBytesPerPartition})`,
+    );
+  }
   const healthPort =
     options.healthPort === undefined || options.healthPort === null
       ? WORKER_DEFAULTS.healthPort
@@ -317,11 +339,8 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
       WORKER_DEFAULTS.rebalanceTimeoutMs,
       "rebalanceTimeoutMs",
     ),
-    maxBytesPerPartition: positiveInteger(
-      options.maxBytesPerPartition,
-      WORKER_DEFAULTS.maxBytesPerPartition,
-      "maxBytesPerPartition",
-    ),
+    maxBytesPerPartition,
+    maxBytesPerFetch,
     shutdownTimeoutMs: positiveInteger(
       options.shutdownTimeoutMs,
       WORKER_DEFAULTS.shutdownTimeoutMs,

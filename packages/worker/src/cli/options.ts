@@ -229,6 +229,13 @@ export function addTuningOptions(command: Command): Command {
     )
     .addOption(
       option(
+        "--max-bytes-per-fetch <n>",
+        `fetch size over all partitions; memory stays below about --max-buffered-bytes plus this (default: ${WORKER_DEFAULTS.maxBytesPerFetch / MiB} MiB)`,
+        "max-bytes-per-fetch",
+      ),
+    )
+    .addOption(
+      option(
         "--shutdown-timeout-ms <ms>",
         `budget to flush, commit and leave on SIGTERM/SIGINT (default: ${WORKER_DEFAULTS.shutdownTimeoutMs})`,
         "shutdown-timeout-ms",
@@ -340,6 +347,7 @@ export function workerOptionsFrom(raw: RawOptions): WorkerOptions {
     heartbeatIntervalMs: integerOption(raw, "heartbeatIntervalMs", "heartbeat-interval-ms"),
     rebalanceTimeoutMs: integerOption(raw, "rebalanceTimeoutMs", "rebalance-timeout-ms"),
     maxBytesPerPartition: integerOption(raw, "maxBytesPerPartition", "max-bytes-per-partition"),
+    maxBytesPerFetch: integerOption(raw, "maxBytesPerFetch", "max-bytes-per-fetch"),
     shutdownTimeoutMs: integerOption(raw, "shutdownTimeoutMs", "shutdown-timeout-ms"),
     createTables: raw.migrate !== false,
   };

@@ -94,6 +94,7 @@ export class Consumption {
       rebalanceTimeout: config.rebalanceTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
       maxBytesPerPartition: config.maxBytesPerPartition,
+      maxBytes: config.maxBytesPerFetch,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
