@@ -1,0 +1,16 @@
+export { pollUntil, wallClockMs } from "./poll.js";
+export type { PollOptions } from "./poll.js";
+export { quantile, distribution } from "./stats.js";
+export type { Distribution } from "./stats.js";
+export { RecordingProducer, createRecordingProducer } from "./RecordingProducer.js";
+export type { EmittedRecord } from "./RecordingProducer.js";
+export { createCatalogueTopics, deleteCatalogueTopics } from "./topics.js";
+export type { CatalogueTopicsOptions } from "./topics.js";
+export { consumerLag } from "./lag.js";
+export type { ConsumerLag, PartitionLag } from "./lag.js";
+export { waitUntilQueryable } from "./queryable.js";
+export type { RecordRef, QueryableOptions } from "./queryable.js";
+export { startWorker, workerCounts } from "./worker.js";
+export type { StartWorkerOptions, WorkerCounts } from "./worker.js";
+export { openPipeline } from "./pipeline.js";
+export type { Pipeline, PipelineOptions, PipelineProducerOptions, PipelineSetup } from "./pipeline.js";

@@ -1,0 +1,50 @@
+import type { Kafka } from "kafkajs";
+import { createTopicCatalogue, DEFAULT_TOPICS } from "@tracehouse/schemas";
+import type { TopicCatalogue, TopicFamily, TopicOverrides } from "@tracehouse/schemas";
+
+export interface CatalogueTopicsOptions {
+  /** Topic name prefix. */
+  readonly prefix: string;
+  /** Partitions of every topic. Default: the catalogue's recommended partitions per family. */
+  readonly partitions?: number;
+}
+
+/** The catalogue for `prefix`, with every topic (record topics and dead-letter topic) created and led. */
+export async function createCatalogueTopics(
+  kafka: Kafka,
+  options: CatalogueTopicsOptions,
+): Promise<TopicCatalogue> {
+  const overrides: Partial<Record<TopicFamily, TopicOverrides>> = {};
+  if (options.partitions !== undefined) {
+    for (const family of Object.keys(DEFAULT_TOPICS) as TopicFamily[]) {
+      overrides[family] = { partitions: options.partitions };
+    }
+  }
+  const catalogue = createTopicCatalogue({ prefix: options.prefix, overrides });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: catalogue.all.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        replicationFactor: 1,
+        configEntries: spec.configEntries.map((entry) => ({ ...entry })),
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return catalogue;
+}
+
+export async function deleteCatalogueTopics(kafka: Kafka, catalogue: TopicCatalogue): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: catalogue.all.map((spec) => spec.name) });
+  } finally {
+    await admin.disconnect();
+  }
+}
