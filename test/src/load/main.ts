@@ -1,0 +1,328 @@
+// End-to-end load benchmark: simulated agents (own process, producer library) → Kafka →
+// worker (this process) → ClickHouse (embedded engine in this process). See --help.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { ClickHouseTraceSchema, EmbeddedSink } from "@tracehouse/clickhouse";
+import { embeddedDataDir, uniqueName, useKafka } from "@tracehouse/testkit";
+import { createWorker } from "@tracehouse/worker";
+import { Kafka, logLevel } from "kafkajs";
+import { checkDelivery, storedRows } from "./delivery-check.js";
+import type { DeliveryCheck } from "./delivery-check.js";
+import { directInsert } from "./direct-insert.js";
+import type { DirectInsertResult } from "./direct-insert.js";
+import { LagSampler } from "./lag.js";
+import { localBrokerPid, processCpuSeconds } from "./processes.js";
+import { epochMs } from "./protocol.js";
+import type { AgentReport } from "./protocol.js";
+import { SentinelWatch } from "./SentinelWatch.js";
+import { spawnAgents } from "./spawn-agents.js";
+import type { AgentsHandle } from "./spawn-agents.js";
+import { createPipelineTopics, recordTopics } from "./topics.js";
+import { insertSeconds } from "./worker-metrics.js";
+
+const HELP = `Usage: npm run bench:e2e -- [options]
+
+Producer (simulated agents, own process) → Kafka → worker → ClickHouse (embedded), measured.
+
+  --traces <n>             traces to run (default 10000)
+  --events-per-trace <n>   agent events per trace, besides lifecycle and metrics records (default 8)
+  --agents <n>             concurrent simulated agents (default 16)
+  --rate <n>               records/s to emit, paced; 0 = as fast as the producer queue allows (default 0)
+  --partitions <n>         partitions per record topic (default 6)
+  --sentinel-every <n>     one emit-to-queryable sentinel per n traces (default 20)
+  --batch-rows <n>         worker maxBatchRows, also the direct-insert batch size (default 10000)
+  --flush-interval-ms <n>  worker flushIntervalMs (default 1000)
+  --poll-ms <n>            sentinel poll interval (default 10)
+  --timeout-s <n>          give up after this long (default: from the record count)
+  --no-direct              skip the direct-insert baseline
+  -h, --help               this text
+
+The last line of output is one JSON object. Exit status 1 on lost or duplicate records.`;
+
+const { values: args } = parseArgs({
+  options: {
+    traces: { type: "string", default: "10000" },
+    "events-per-trace": { type: "string", default: "8" },
+    agents: { type: "string", default: "16" },
+    rate: { type: "string", default: "0" },
+    partitions: { type: "string", default: "6" },
+    "sentinel-every": { type: "string", default: "20" },
+    "batch-rows": { type: "string", default: "10000" },
+    "flush-interval-ms": { type: "string", default: "1000" },
+    "poll-ms": { type: "string", default: "10" },
+    "timeout-s": { type: "string" },
+    "no-direct": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+  strict: true,
+});
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+function integer(name: keyof typeof args, min: number): number {
+  const raw = args[name];
+  const value = Number(raw);
+  if (typeof raw !== "string" || !Number.isSafeInteger(value) || value < min) {
+    console.error(`--${name} must be an integer ≥ ${min}, got ${String(raw)}\n\n${HELP}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const traces = integer("traces", 1);
+const eventsPerTrace = integer("events-per-trace", 0);
+const agentCount = integer("agents", 1);
+const rate = integer("rate", 0);
+const partitions = integer("partitions", 1);
+const sentinelEvery = integer("sentinel-every", 0);
+const batchRows = integer("batch-rows", 1);
+const flushIntervalMs = integer("flush-interval-ms", 1);
+const pollMs = integer("poll-ms", 1);
+const approxRecords = traces * (eventsPerTrace + 4);
+const timeoutMs =
+  (args["timeout-s"] === undefined ? 120 + approxRecords / 2000 : integer("timeout-s", 1)) * 1000;
+const deadline = Date.now() + timeoutMs;
+const MB = 1024 * 1024;
+
+function fmt(value: number, digits = 1): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
+
+const { brokers } = await useKafka();
+const kafka = new Kafka({ clientId: uniqueName("load"), brokers: [...brokers], logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+const runId = uniqueName("load");
+const catalogue = await createPipelineTopics(admin, `${runId}.`, partitions);
+const topics = recordTopics(catalogue);
+const database = runId;
+const sink = new EmbeddedSink({ dataDir: embeddedDataDir(), database });
+await new ClickHouseTraceSchema(sink).createTables();
+const scratch = mkdtempSync(path.join(tmpdir(), "tracehouse-load-"));
+const idsFile = path.join(scratch, "accepted-ids.txt");
+const groupId = `${runId}_worker`;
+
+console.log(
+  `load: ${traces} traces × (${eventsPerTrace} events + lifecycle/metrics/spans), ${agentCount} agents, ` +
+    `rate ${rate === 0 ? "unpaced" : `${rate}/s`}, ${partitions} partitions per topic, brokers ${brokers.join(",")}`,
+);
+console.log(
+  `worker: maxBatchRows ${batchRows}, flushIntervalMs ${flushIntervalMs}, embedded ClickHouse in-process`,
+);
+
+const worker = createWorker({
+  brokers,
+  topicPrefix: catalogue.prefix,
+  groupId,
+  sink,
+  maxBatchRows: batchRows,
+  flushIntervalMs,
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3000,
+});
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+let exitCode = 1;
+let rssTimer: NodeJS.Timeout | undefined;
+const lag = new LagSampler(admin, groupId, topics);
+const watch = new SentinelWatch(sink, database, pollMs);
+const brokerPid = localBrokerPid();
+let agents: AgentsHandle | undefined;
+
+try {
+  await worker.start();
+  await sleep(1000);
+  const rssBaseline = process.memoryUsage.rss();
+  let rssPeak = rssBaseline;
+  rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 100);
+
+  agents = spawnAgents(
+    {
+      brokers,
+      topicPrefix: catalogue.prefix,
+      clientId: `${runId}_agents`,
+      spoolDir: path.join(scratch, "spool"),
+      idsFile,
+      traces,
+      durationMs: null,
+      eventsPerTrace,
+      agents: agentCount,
+      rate,
+      sentinelEvery,
+      closeTimeoutMs: 120_000,
+    },
+    { onSentinels: (sentinels) => watch.add(sentinels) },
+  );
+  await agents.ready;
+  const cpuBefore = {
+    worker: process.cpuUsage(),
+    broker: brokerPid === null ? null : processCpuSeconds(brokerPid),
+  };
+  lag.start();
+  watch.start();
+  loopDelay.enable();
+  agents.start();
+
+  let report: AgentReport | undefined;
+  void agents.done.then((r) => (report = r)).catch(() => undefined);
+  let allQueryableAtMs = Number.NaN;
+  let timedOut = false;
+  for (;;) {
+    if (Date.now() > deadline) {
+      timedOut = true;
+      break;
+    }
+    if (agents.child.exitCode !== null && report === undefined) await agents.done;
+    if (report !== undefined) {
+      const queryStartedAt = epochMs();
+      if ((await storedRows(sink, database)) >= report.accepted && watch.outstanding === 0) {
+        allQueryableAtMs = queryStartedAt;
+        break;
+      }
+    }
+    await sleep(report === undefined ? 100 : 20);
+  }
+  if (report === undefined) throw new Error(`timed out (--timeout-s ${timeoutMs / 1000}) while emitting`);
+  if (timedOut) console.error(`load: timed out (--timeout-s ${timeoutMs / 1000}) waiting for every record`);
+  loopDelay.disable();
+  await watch.stop();
+  await lag.stop();
+  clearInterval(rssTimer);
+  const workerCpuS = (() => {
+    const { user, system } = process.cpuUsage(cpuBefore.worker);
+    return (user + system) / 1e6;
+  })();
+  const brokerCpuS =
+    brokerPid === null || cpuBefore.broker === null
+      ? null
+      : (processCpuSeconds(brokerPid) ?? Number.NaN) - cpuBefore.broker;
+  const rssEnd = process.memoryUsage.rss();
+  const inserts = await insertSeconds(worker.registry);
+  await worker.stop();
+
+  const delivery: DeliveryCheck = await checkDelivery(sink, database, idsFile);
+  let direct: DirectInsertResult | null = null;
+  if (!args["no-direct"]) {
+    const directSink = new EmbeddedSink({ dataDir: embeddedDataDir(), database: `${database}_direct` });
+    try {
+      await new ClickHouseTraceSchema(directSink).createTables();
+      direct = await directInsert({
+        kafka,
+        groupId: `${runId}_direct`,
+        topics,
+        sink: directSink,
+        expected: report.accepted,
+        batchRows,
+        concurrency: worker.config.maxConcurrentInserts,
+        timeoutMs: Math.max(60_000, deadline - Date.now()),
+      });
+    } finally {
+      await directSink.command(`DROP DATABASE IF EXISTS ${directSink.database} SYNC`).catch(() => undefined);
+      await directSink.close();
+    }
+  }
+
+  const wallS = (allQueryableAtMs - report.firstEmitAtMs) / 1000;
+  const emitS = (report.lastEmitAtMs - report.firstEmitAtMs) / 1000;
+  const eventsPerS = report.accepted / wallS;
+  const e2e = watch.latenciesMs.summary();
+  const polls = watch.pollMs.summary();
+  const growthMb = (rssPeak - rssBaseline) / MB;
+  const producer = report.producer;
+  const ratio = direct === null ? null : eventsPerS / direct.rowsPerS;
+
+  console.log("");
+  console.log(
+    `records: ${report.accepted} accepted in ${report.traces} traces (${report.notAccepted} not accepted); by table: ` +
+      Object.entries(report.acceptedByTable)
+        .map(([table, n]) => `${table} ${n}`)
+        .join(", "),
+  );
+  console.log(
+    `emit (caller side, ${report.emitUs.count} emits): p50 ${fmt(report.emitUs.p50, 2)} µs, p99 ${fmt(report.emitUs.p99, 2)} µs, ` +
+      `p99.9 ${fmt(report.emitUs.p999, 2)} µs, max ${fmt(report.emitUs.max, 0)} µs`,
+  );
+  console.log(
+    `producer: ${producer.sent} sent in ${producer.batchesSent} batches, ${producer.spooled} spooled, ` +
+      `send latency p50 ${fmt(producer.sendLatency.p50Ms)} ms / p99 ${fmt(producer.sendLatency.p99Ms)} ms; ` +
+      `emitting took ${fmt(emitS, 2)} s (${fmt(report.accepted / emitS, 0)} records/s)`,
+  );
+  console.log(
+    `sustained: ${fmt(eventsPerS, 0)} events/s (first emit → all ${report.accepted} queryable in ${fmt(wallS, 2)} s)`,
+  );
+  console.log(
+    `emit → queryable (${e2e.count} sentinels, poll every ${pollMs} ms, poll query p50 ${fmt(polls.p50)} ms / p99 ${fmt(polls.p99)} ms): ` +
+      `p50 ${fmt(e2e.p50, 0)} ms, p99 ${fmt(e2e.p99, 0)} ms, max ${fmt(e2e.max, 0)} ms`,
+  );
+  console.log(
+    `worker RSS (worker + embedded ClickHouse): baseline ${fmt(rssBaseline / MB, 0)} MB, peak ${fmt(rssPeak / MB, 0)} MB, ` +
+      `growth ${fmt(growthMb, 0)} MB, at the end ${fmt(rssEnd / MB, 0)} MB`,
+  );
+  console.log(`consumer lag (records, max per ~1 s sample): ${lag.series()}`);
+  console.log(
+    `CPU over the run (${fmt(wallS, 1)} s wall, 2 cores = ${fmt(2 * wallS, 1)} core-s): ` +
+      `worker+ClickHouse ${fmt(workerCpuS)} s, agents/producer ${fmt(report.cpuMs / 1000)} s` +
+      (brokerCpuS === null ? "" : `, broker ${fmt(brokerCpuS)} s`) +
+      `; ClickHouse insert calls ${fmt(inserts.seconds)} s for ${inserts.rows} rows; ` +
+      `worker event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms`,
+  );
+  for (const t of delivery.tables) {
+    console.log(
+      `  ${t.table.padEnd(20)} rows ${String(t.rows).padStart(9)}  uniq(event_id) ${String(t.uniqueIds).padStart(9)}  stored ${String(t.storedRows).padStart(9)}`,
+    );
+  }
+  console.log(
+    `delivery: accepted ${delivery.accepted} (unique ${delivery.acceptedUnique}), in ClickHouse ${delivery.inClickHouse}, ` +
+      `lost ${delivery.lost}, duplicates ${delivery.duplicates}, unexpected ${delivery.unexpected}`,
+  );
+  if (direct !== null) {
+    console.log(
+      `direct insert (same rows, batches of ${batchRows}, ${worker.config.maxConcurrentInserts} at once, no Kafka): ` +
+        `${direct.rows} rows in ${fmt(direct.insertSeconds, 2)} s = ${fmt(direct.rowsPerS, 0)} rows/s; ` +
+        `end-to-end is ${fmt(ratio ?? Number.NaN, 2)}× of it`,
+    );
+  }
+  const bad = timedOut || delivery.lost + delivery.duplicates + delivery.unexpected > 0;
+  exitCode = bad ? 1 : 0;
+  console.log(
+    JSON.stringify({
+      events_per_s: Math.round(eventsPerS),
+      emit_p50_us: Number(report.emitUs.p50.toFixed(2)),
+      emit_p99_us: Number(report.emitUs.p99.toFixed(2)),
+      e2e_p50_ms: Math.round(e2e.p50),
+      e2e_p99_ms: Math.round(e2e.p99),
+      worker_rss_baseline_mb: Math.round(rssBaseline / MB),
+      worker_rss_peak_mb: Math.round(rssPeak / MB),
+      worker_rss_growth_mb: Math.round(growthMb),
+      lost: delivery.lost,
+      duplicates: delivery.duplicates,
+      unexpected: delivery.unexpected,
+      accepted: delivery.accepted,
+      traces: report.traces,
+      lag_max: lag.max(),
+      direct_rows_per_s: direct === null ? null : Math.round(direct.rowsPerS),
+      ratio_vs_direct_insert: ratio === null ? null : Number(ratio.toFixed(3)),
+    }),
+  );
+} catch (error) {
+  console.error(`load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  exitCode = 1;
+} finally {
+  clearInterval(rssTimer);
+  if (agents !== undefined && agents.child.exitCode === null) agents.child.kill("SIGTERM");
+  await watch.stop();
+  await lag.stop();
+  await worker.stop().catch(() => undefined);
+  await admin.deleteTopics({ topics: catalogue.all.map((spec) => spec.name) }).catch(() => undefined);
+  await admin.disconnect();
+  await sink.command(`DROP DATABASE IF EXISTS ${database} SYNC`).catch(() => undefined);
+  await sink.close();
+  rmSync(scratch, { recursive: true, force: true });
+}
+process.exitCode = exitCode;
+setTimeout(() => process.exit(exitCode), 5000).unref();

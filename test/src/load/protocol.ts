@@ -1,0 +1,74 @@
+import type { RecordTable } from "@tracehouse/clickhouse";
+import type { ProducerStats } from "@tracehouse/producer";
+import type { LatencySummary } from "./samples.js";
+
+/** What the simulated-agents process is told to do (passed as one JSON argument). */
+export interface AgentRunOptions {
+  readonly brokers: readonly string[];
+  readonly topicPrefix: string;
+  readonly clientId: string;
+  readonly spoolDir: string;
+  /** Every accepted event id is appended here, one per line. */
+  readonly idsFile: string;
+  /** Traces to run; null runs until the parent sends `stop` (or `durationMs` passes). */
+  readonly traces: number | null;
+  readonly durationMs: number | null;
+  readonly eventsPerTrace: number;
+  /** Concurrent agent loops. */
+  readonly agents: number;
+  /** Records per second over all agents; 0 emits as fast as the producer's queue allows. */
+  readonly rate: number;
+  /** Every n-th trace carries one sentinel record whose emit time is reported; 0 disables. */
+  readonly sentinelEvery: number;
+  /** How long `close()` may take to send what is queued or spooled. */
+  readonly closeTimeoutMs: number;
+}
+
+/** A record whose wall-clock emit time is known, to measure emit-to-queryable latency. */
+export interface Sentinel {
+  readonly eventId: string;
+  readonly traceId: string;
+  readonly table: RecordTable;
+  /** Epoch milliseconds (fractional) just before `emit` was called. */
+  readonly emittedAtMs: number;
+}
+
+export interface AgentProgress {
+  readonly accepted: number;
+  readonly traces: number;
+  readonly queuedRecords: number;
+  readonly spooled: number;
+  readonly state: string;
+}
+
+export interface AgentReport {
+  readonly traces: number;
+  /** Records the producer took (queued or spooled); their ids are in `idsFile`. */
+  readonly accepted: number;
+  /** Records the producer did not take (dropped or sampled out). */
+  readonly notAccepted: number;
+  readonly acceptedByTable: Readonly<Record<string, number>>;
+  /** Caller-side cost of `emit`, microseconds. */
+  readonly emitUs: LatencySummary;
+  readonly firstEmitAtMs: number;
+  readonly lastEmitAtMs: number;
+  /** When `close()` returned: everything accepted was acknowledged by Kafka (or left in the spool). */
+  readonly closedAtMs: number;
+  readonly producer: ProducerStats;
+  /** CPU time of the agents process (user + system), milliseconds. */
+  readonly cpuMs: number;
+}
+
+export type ParentMessage = { readonly type: "start" } | { readonly type: "stop" };
+
+export type AgentMessage =
+  | { readonly type: "ready" }
+  | { readonly type: "sentinels"; readonly sentinels: readonly Sentinel[] }
+  | { readonly type: "progress"; readonly progress: AgentProgress }
+  | { readonly type: "done"; readonly report: AgentReport }
+  | { readonly type: "failed"; readonly error: string };
+
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes on one host. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
