@@ -21,6 +21,7 @@ export interface EmittedRecord {
  */
 export class RecordingProducer extends Producer {
   readonly #emitted: EmittedRecord[] = [];
+  readonly #listeners = new Set<(record: EmittedRecord) => void>();
 
   /** Accepted records, in emit order. */
   get emitted(): readonly EmittedRecord[] {
@@ -31,8 +32,18 @@ export class RecordingProducer extends Producer {
     const eventId = fields.event_id ?? newEventId();
     const emittedAtMs = wallClockMs();
     const result = super.emit(type, { ...fields, event_id: eventId }, context);
-    if (isAccepted(result)) this.#emitted.push({ type, eventId, emittedAtMs, result });
+    if (isAccepted(result)) {
+      const record: EmittedRecord = { type, eventId, emittedAtMs, result };
+      this.#emitted.push(record);
+      for (const listener of this.#listeners) listener(record);
+    }
     return result;
+  }
+
+  /** Calls `listener` with every record accepted from now on; returns the unsubscribe function. */
+  subscribe(listener: (record: EmittedRecord) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }
 

@@ -8,7 +8,7 @@ export { createCatalogueTopics, deleteCatalogueTopics } from "./topics.js";
 export type { CatalogueTopicsOptions } from "./topics.js";
 export { consumerLag } from "./lag.js";
 export type { ConsumerLag, PartitionLag } from "./lag.js";
-export { waitUntilQueryable } from "./queryable.js";
+export { QueryableWatch, waitUntilQueryable } from "./queryable.js";
 export type { RecordRef, QueryableOptions } from "./queryable.js";
 export { startWorker, workerCounts } from "./worker.js";
 export type { StartWorkerOptions, WorkerCounts } from "./worker.js";

@@ -10,7 +10,7 @@ import type { Worker, WorkerOptions } from "@tracehouse/worker";
 import { Kafka, logLevel } from "kafkajs";
 import { consumerLag } from "./lag.js";
 import type { ConsumerLag } from "./lag.js";
-import { waitUntilQueryable } from "./queryable.js";
+import { QueryableWatch, waitUntilQueryable } from "./queryable.js";
 import type { QueryableOptions, RecordRef } from "./queryable.js";
 import { RecordingProducer } from "./RecordingProducer.js";
 import type { EmittedRecord } from "./RecordingProducer.js";
@@ -35,8 +35,10 @@ export interface PipelineOptions {
   readonly partitions?: number | null;
   /** Worker options beyond brokers, topics, group and sink. Default: `{ flushIntervalMs: 200 }`. */
   readonly worker?: Omit<WorkerOptions, "brokers" | "kafka" | "topicPrefix" | "sink" | "clickhouse">;
-  /** Keep the topics, consumer group and database at close, for inspection. Default: false. */
-  readonly keep?: boolean;
+  /** Keep the topics and the consumer group at close. Default: false. */
+  readonly keepTopics?: boolean;
+  /** Keep the database at close, for inspection. Default: false. */
+  readonly keepDatabase?: boolean;
 }
 
 /** How long each setup step took, in ms. */
@@ -56,7 +58,14 @@ export interface Pipeline {
   readonly kafka: Kafka;
   readonly catalogue: TopicCatalogue;
   readonly database: string;
+  /** The sink the worker writes through. */
   readonly sink: Sink;
+  /**
+   * A second sink on the same database for reads: the embedded engine runs one call at a time per
+   * sink, so reads through it do not queue behind (or hold up) the worker's inserts.
+   */
+  readonly monitor: Sink;
+  /** Trace queries through `monitor`. */
   readonly queries: TraceQueries;
   readonly groupId: string;
   readonly worker: Worker;
@@ -68,14 +77,19 @@ export interface Pipeline {
   createProducer(options?: PipelineProducerOptions): RecordingProducer;
   /** Every record accepted by this pipeline's producers so far. */
   emitted(): EmittedRecord[];
+  /**
+   * Watches for every record the pipeline's producers emitted and will emit, polling ClickHouse in the
+   * background until stopped: its `seenAt` times measure emit → queryable latency. Stopped by `close()`.
+   */
+  watchQueryable(options?: Pick<QueryableOptions, "intervalMs">): QueryableWatch;
   /** Waits until `records` (default: every record emitted so far) can be read from ClickHouse. */
   waitUntilQueryable(
     records?: readonly RecordRef[],
     options?: QueryableOptions,
-  ): Promise<Map<string, number>>;
+  ): Promise<ReadonlyMap<string, number>>;
   /** The worker group's lag on the record topics. */
   lag(): Promise<ConsumerLag>;
-  /** Closes the producers, stops the worker, removes topics, group and database (unless `keep`), closes the sink. */
+  /** Closes the producers, stops the worker, removes topics, group and database (unless kept), closes the sink. */
   close(): Promise<void>;
 }
 
@@ -99,7 +113,6 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
   const topicPrefix = options.topicPrefix ?? `${uniqueName(name)}.`;
   const database = options.database ?? uniqueName(name);
   const groupId = options.worker?.groupId ?? uniqueName(`${name}-worker`);
-  const keep = options.keep ?? false;
 
   let started = performance.now();
   const catalogue = await createCatalogueTopics(kafka, {
@@ -120,16 +133,19 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
     }
     if (failure !== null) throw failure;
   };
-  if (!keep) cleanups.push(() => deleteCatalogueTopics(kafka, catalogue));
+  if (options.keepTopics !== true) cleanups.push(() => deleteCatalogueTopics(kafka, catalogue));
 
   try {
     const sink = await openSink(options, database);
     cleanups.push(() => sink.close());
+    const monitor = await openSink(options, database);
+    cleanups.push(() => monitor.close());
     started = performance.now();
     if (options.resetDatabase === true) await sink.command(`DROP DATABASE IF EXISTS ${database} SYNC`);
     const migrations = await new ClickHouseTraceSchema(sink).createTables();
     const migrationsMs = performance.now() - started;
-    if (!keep) cleanups.push(() => sink.command(`DROP DATABASE IF EXISTS ${database} SYNC`));
+    if (options.keepDatabase !== true)
+      cleanups.push(() => sink.command(`DROP DATABASE IF EXISTS ${database} SYNC`));
 
     started = performance.now();
     const worker = await startWorker({
@@ -141,7 +157,7 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
       sink,
     });
     const workerStartMs = performance.now() - started;
-    if (!keep) {
+    if (options.keepTopics !== true) {
       cleanups.push(async () => {
         const admin = kafka.admin();
         await admin.connect();
@@ -155,6 +171,7 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
     cleanups.push(() => worker.stop());
 
     const producers: RecordingProducer[] = [];
+    const watches = new Set<QueryableWatch>();
     const recordTopics = catalogue.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
     let closed: Promise<void> | null = null;
     return {
@@ -163,7 +180,8 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
       catalogue,
       database,
       sink,
-      queries: new TraceQueries(sink),
+      monitor,
+      queries: new TraceQueries(monitor),
       groupId,
       worker,
       setup: { topicsMs, migrationsMs, migrations, workerStartMs },
@@ -177,6 +195,9 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
           topics: catalogue,
         });
         producers.push(producer);
+        producer.subscribe((record) => {
+          for (const watch of watches) watch.add([record]);
+        });
         cleanups.push(async () => {
           await producer.close();
           rmSync(spoolDir, { recursive: true, force: true });
@@ -184,8 +205,18 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
         return producer;
       },
       emitted: () => producers.flatMap((producer) => producer.emitted),
+      watchQueryable(watchOptions) {
+        const watch = new QueryableWatch(monitor, watchOptions);
+        for (const producer of producers) watch.add(producer.emitted);
+        watches.add(watch);
+        cleanups.push(async () => {
+          watches.delete(watch);
+          await watch.stop();
+        });
+        return watch;
+      },
       waitUntilQueryable(records, queryOptions) {
-        return waitUntilQueryable(sink, records ?? producers.flatMap((p) => p.emitted), queryOptions);
+        return waitUntilQueryable(monitor, records ?? producers.flatMap((p) => p.emitted), queryOptions);
       },
       lag: () => consumerLag(kafka, groupId, recordTopics),
       close() {
