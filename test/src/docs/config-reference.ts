@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as prettier from "prettier";
 import ts from "typescript";
 
 /** One options interface documented in the README's configuration reference. */
@@ -87,17 +88,19 @@ export function renderConfigReference(): string {
   return [START, "", ...sections.flatMap((s) => [s, ""]), END].join("\n");
 }
 
-/** README.md with its generated section replaced by the current reference. */
-export function readmeWithReference(readme: string = readFileSync(README, "utf8")): string {
+/** README.md with its generated section replaced by the current reference, formatted as Prettier would. */
+export async function readmeWithReference(readme: string = readFileSync(README, "utf8")): Promise<string> {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
   if (start < 0 || end < start) throw new Error(`README.md lacks the markers ${START} … ${END}`);
-  return readme.slice(0, start) + renderConfigReference() + readme.slice(end + END.length);
+  const next = readme.slice(0, start) + renderConfigReference() + readme.slice(end + END.length);
+  const options = await prettier.resolveConfig(README);
+  return prettier.format(next, { ...options, filepath: README });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const current = readFileSync(README, "utf8");
-  const next = readmeWithReference(current);
+  const next = await readmeWithReference(current);
   if (process.argv.includes("--check")) {
     if (next !== current) {
       process.stderr.write("README.md configuration reference is stale: run npm run docs:config\n");
