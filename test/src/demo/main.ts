@@ -35,6 +35,8 @@ const USAGE = `usage: npm run demo -- [--traces N] [--concurrency N] [--seed N] 
   --partitions N    partitions per topic (default: the topic catalogue's recommended layout)
 `;
 
+class UsageError extends Error {}
+
 interface DemoOptions {
   readonly traces: number;
   readonly concurrency: number;
@@ -46,21 +48,27 @@ function positive(name: string, text: string | undefined, fallback: number | nul
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 1)
-    throw new Error(`--${name} must be a positive integer, got ${text}`);
+    throw new UsageError(`--${name} must be a positive integer, got ${text}`);
   return value;
 }
 
 function parseOptions(argv: readonly string[]): DemoOptions | null {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      traces: { type: "string" },
-      concurrency: { type: "string" },
-      seed: { type: "string" },
-      partitions: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        traces: { type: "string" },
+        concurrency: { type: "string" },
+        seed: { type: "string" },
+        partitions: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
   if (values.help === true) return null;
   return {
     traces: positive("traces", values.traces, 20) ?? 20,
@@ -333,6 +341,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`demo: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(
       `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
