@@ -79,7 +79,9 @@ describe("the demo platform through the whole pipeline", function () {
       },
       { what: "the worker to count every record written", timeoutMs: 30_000 },
     );
-    expect(counts).to.include({ written: emitted.length, deadLettered: 0 });
+    // a rebalance may deliver a record twice (counted twice here, stored once: see the distinct count below)
+    expect(counts.written).to.be.at.least(emitted.length);
+    expect(counts.deadLettered).to.equal(0);
     const lag = await pollUntil(
       async () => {
         const current = await pipeline.lag();
