@@ -1,21 +1,50 @@
-import type { Sink } from "@tracehouse/clickhouse";
 import { setTimeout as sleep } from "node:timers/promises";
-import { epochMs } from "./protocol.js";
+import type { RecordTable, Sink } from "@tracehouse/clickhouse";
+import { wallClockMs } from "../harness/index.js";
 import type { Sentinel } from "./protocol.js";
-import { Samples } from "./samples.js";
-
-const ID = /^[0-9a-f-]{16,64}$/i;
 
 /**
- * Polls ClickHouse for sentinel records until each is queryable. A sentinel found by a query
- * counts as queryable when that query started (the snapshot it read), so each latency is an
- * upper bound, off by at most one poll interval plus one query.
+ * Columns of each table's sorting key (time bucket left out) that a sentinel carries, so a
+ * lookup is a primary-key range read instead of a scan: polling must not load the engine it
+ * measures.
+ */
+export const SENTINEL_KEY_COLUMNS: { readonly [T in RecordTable]: readonly string[] } = {
+  agent_executions: ["agent_name", "execution_id", "event_id"],
+  agent_events: ["trace_id", "event_id"],
+  performance_metrics: ["agent_name", "execution_id", "event_id"],
+  trace_correlations: ["trace_id", "event_id"],
+  error_logs: ["trace_id", "event_id"],
+  spans: ["trace_id", "span_id", "event_id"],
+};
+
+function literal(value: string): string {
+  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+export interface SentinelWatchOptions {
+  /** Per table, a counter that grows when rows may have become visible there (the worker's rows written). */
+  readonly progress: () => Promise<ReadonlyMap<string, number>>;
+  /** How often `progress` is read; a change triggers a lookup in that table. */
+  readonly triggerMs: number;
+  /** Look every table up at least this often while sentinels are outstanding. */
+  readonly fallbackMs: number;
+}
+
+/**
+ * Looks sentinel records up in ClickHouse until each is queryable. A table is looked up as soon as
+ * the worker's rows-written counter of that table moves (read every `triggerMs`), and every
+ * table every `fallbackMs` anyway, so the engine being measured sees about one small query per
+ * insert, not a busy loop. A
+ * sentinel found by a query counts as queryable when that query started (the snapshot it read):
+ * each latency is an upper bound, late by at most `triggerMs` plus the counter's own lag.
  */
 export class SentinelWatch {
   /** Emit → queryable, milliseconds. */
-  readonly latenciesMs = new Samples();
+  readonly latenciesMs: number[] = [];
   /** Duration of each poll query, milliseconds. */
-  readonly pollMs = new Samples();
+  readonly pollMs: number[] = [];
+  /** Poll queries that failed (the sentinels are looked for again on the next round). */
+  failedPolls = 0;
   readonly #outstanding = new Map<string, Sentinel>();
   #running = false;
   #loop: Promise<void> | null = null;
@@ -23,7 +52,7 @@ export class SentinelWatch {
   constructor(
     private readonly sink: Sink,
     private readonly database: string,
-    private readonly intervalMs: number,
+    private readonly options: SentinelWatchOptions,
   ) {}
 
   get outstanding(): number {
@@ -31,63 +60,71 @@ export class SentinelWatch {
   }
 
   add(sentinels: readonly Sentinel[]): void {
-    for (const sentinel of sentinels) {
-      if (!ID.test(sentinel.eventId) || !ID.test(sentinel.traceId)) {
-        throw new Error(`unexpected sentinel ids ${sentinel.eventId} / ${sentinel.traceId}`);
-      }
-      this.#outstanding.set(sentinel.eventId, sentinel);
-    }
+    for (const sentinel of sentinels) this.#outstanding.set(sentinel.eventId, sentinel);
   }
 
   start(): void {
     this.#running = true;
-    this.#loop = this.#run();
+    this.#loop ??= this.#run();
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.#running = false;
-    return this.#loop ?? Promise.resolve();
+    await this.#loop;
+    this.#loop = null;
   }
-
-  /** Poll queries that failed (retried on the next round). */
-  failedPolls = 0;
 
   async #run(): Promise<void> {
+    let seen = await this.options.progress();
+    let lastFallback = performance.now();
     while (this.#running) {
-      if (this.#outstanding.size > 0) {
+      const progress = await this.options.progress();
+      const fallback = performance.now() - lastFallback >= this.options.fallbackMs;
+      const tables = new Set<string>();
+      for (const [table, rows] of progress) if (rows !== seen.get(table) || fallback) tables.add(table);
+      seen = progress;
+      if (fallback) lastFallback = performance.now();
+      if ((tables.size > 0 || fallback) && this.#outstanding.size > 0) {
         try {
-          await this.#poll();
+          await this.#poll(fallback ? null : tables);
         } catch {
           this.failedPolls++;
         }
       }
-      await sleep(this.intervalMs);
+      await sleep(this.options.triggerMs);
     }
   }
 
-  async #poll(): Promise<void> {
-    const byTable = new Map<string, Sentinel[]>();
+  /** Looks the outstanding sentinels of `tables` (null: all tables) up. */
+  async #poll(tables: ReadonlySet<string> | null): Promise<void> {
+    const byTable = new Map<RecordTable, Sentinel[]>();
     for (const sentinel of this.#outstanding.values()) {
+      if (tables !== null && !tables.has(sentinel.table)) continue;
       let list = byTable.get(sentinel.table);
       if (list === undefined) byTable.set(sentinel.table, (list = []));
       list.push(sentinel);
     }
     const sql = [...byTable]
       .map(([table, list]) => {
-        const traceIds = [...new Set(list.map((s) => `'${s.traceId}'`))].join(",");
-        const eventIds = list.map((s) => `'${s.eventId}'`).join(",");
-        return `SELECT event_id FROM ${this.database}.${table} WHERE trace_id IN (${traceIds}) AND event_id IN (${eventIds})`;
+        const where = SENTINEL_KEY_COLUMNS[table]
+          .map((column) => {
+            const values = new Set(list.map((s) => literal(s.keys[column] ?? "")));
+            return `${column} IN (${[...values].join(",")})`;
+          })
+          .join(" AND ");
+        return `SELECT event_id FROM ${this.database}.${table} WHERE ${where}`;
       })
       .join(" UNION ALL ");
-    const startedAt = epochMs();
+    if (sql === "") return;
+    const startedAt = wallClockMs();
     const clock = performance.now();
-    const rows = await this.sink.query<{ event_id: string }>(sql);
-    this.pollMs.add(performance.now() - clock);
+    const rows = await this.sink.query<{ event_id: string }>(`${sql} SETTINGS max_threads = 1`);
+    this.pollMs.push(performance.now() - clock);
     for (const { event_id: eventId } of rows) {
       const sentinel = this.#outstanding.get(eventId);
       if (sentinel === undefined) continue;
       this.#outstanding.delete(eventId);
-      this.latenciesMs.add(startedAt - sentinel.emittedAtMs);
+      this.latenciesMs.push(startedAt - sentinel.emittedAtMs);
     }
   }
 }

@@ -7,11 +7,13 @@ import { TraceContext } from "@tracehouse/context";
 import { createAgentTracer, createExecutionTracker, isAccepted } from "@tracehouse/producer";
 import type { Execution } from "@tracehouse/producer";
 import { AgentEventKind, RecordType, createTopicCatalogue } from "@tracehouse/schemas";
+import type { RecordTable } from "@tracehouse/clickhouse";
 import { TABLE_OF_RECORD_TYPE } from "@tracehouse/worker";
-import { epochMs } from "./protocol.js";
+import { distribution, quantile, wallClockMs } from "../harness/index.js";
 import type { AgentMessage, AgentRunOptions, ParentMessage, Sentinel } from "./protocol.js";
-import { RecordingProducer } from "./RecordingProducer.js";
-import type { EmittedRecord } from "./RecordingProducer.js";
+import { SENTINEL_KEY_COLUMNS } from "./SentinelWatch.js";
+import { TimedProducer } from "./TimedProducer.js";
+import type { TimedEmit } from "./TimedProducer.js";
 
 const AGENT_NAMES = ["planner", "researcher", "coder", "reviewer", "support"] as const;
 const TOOLS = ["web_search", "sql_query", "code_exec", "fetch_url"] as const;
@@ -46,7 +48,21 @@ let notAccepted = 0;
 let firstEmitAt = Number.NaN;
 let lastEmitAt = Number.NaN;
 
-function observe(record: EmittedRecord): void {
+const emitCostsUs: number[] = [];
+
+function sentinelKeys(table: RecordTable, record: TimedEmit): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const column of SENTINEL_KEY_COLUMNS[table]) {
+    if (column === "event_id") keys[column] = record.eventId;
+    else if (column === "trace_id") keys[column] = record.traceId;
+    else if (column === "span_id") keys[column] = String(record.fields["span_id"] ?? record.context?.spanId);
+    else keys[column] = String(record.fields[column] ?? "");
+  }
+  return keys;
+}
+
+function observe(record: TimedEmit): void {
+  emitCostsUs.push(record.costUs);
   if (Number.isNaN(firstEmitAt)) firstEmitAt = record.startedAt;
   lastEmitAt = record.startedAt;
   if (!isAccepted(record.result)) {
@@ -62,19 +78,20 @@ function observe(record: EmittedRecord): void {
     wanted.delete(record.traceId);
     sentinels.push({
       eventId: record.eventId,
-      traceId: record.traceId,
       table,
+      keys: sentinelKeys(table, record),
       emittedAtMs: performance.timeOrigin + record.startedAt,
     });
   }
 }
 
-const producer = new RecordingProducer(
+const producer = new TimedProducer(
   {
     brokers: options.brokers,
     clientId: options.clientId,
     topics: createTopicCatalogue({ prefix: options.topicPrefix }),
     spool: { dir: options.spoolDir },
+    compression: options.compression,
     closeTimeoutMs: options.closeTimeoutMs,
   },
   observe,
@@ -206,8 +223,9 @@ async function run(): Promise<void> {
   }
   if (sentinels.length > 0) send({ type: "sentinels", sentinels });
   await tracer.shutdown();
+  send({ type: "emitted", accepted, lastEmitAtMs: performance.timeOrigin + lastEmitAt });
   await producer.close();
-  const closedAtMs = epochMs();
+  const closedAtMs = wallClockMs();
   flushIds();
   ids.end();
   await once(ids, "finish");
@@ -219,7 +237,7 @@ async function run(): Promise<void> {
       accepted,
       notAccepted,
       acceptedByTable,
-      emitUs: producer.emitUs.summary(),
+      emitUs: { ...distribution(emitCostsUs), p999: quantile(emitCostsUs, 0.999) },
       firstEmitAtMs: performance.timeOrigin + firstEmitAt,
       lastEmitAtMs: performance.timeOrigin + lastEmitAt,
       closedAtMs,

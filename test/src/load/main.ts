@@ -1,28 +1,27 @@
 // End-to-end load benchmark: simulated agents (own process, producer library) → Kafka →
 // worker (this process) → ClickHouse (embedded engine in this process). See --help.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { ClickHouseTraceSchema, EmbeddedSink } from "@tracehouse/clickhouse";
-import { embeddedDataDir, uniqueName, useKafka } from "@tracehouse/testkit";
-import { createWorker } from "@tracehouse/worker";
-import { Kafka, logLevel } from "kafkajs";
+import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import { Compression } from "@tracehouse/producer";
+import { embeddedDataDir } from "@tracehouse/testkit";
+import { distribution, openPipeline, wallClockMs } from "../harness/index.js";
+import { profileThisProcess, profilesIn, topSelfTime } from "./cpu-profile.js";
 import { checkDelivery, storedRows } from "./delivery-check.js";
 import type { DeliveryCheck } from "./delivery-check.js";
 import { directInsert } from "./direct-insert.js";
 import type { DirectInsertResult } from "./direct-insert.js";
 import { LagSampler } from "./lag.js";
 import { localBrokerPid, processCpuSeconds } from "./processes.js";
-import { epochMs } from "./protocol.js";
 import type { AgentReport } from "./protocol.js";
 import { SentinelWatch } from "./SentinelWatch.js";
 import { spawnAgents } from "./spawn-agents.js";
 import type { AgentsHandle } from "./spawn-agents.js";
-import { createPipelineTopics, recordTopics } from "./topics.js";
-import { insertSeconds } from "./worker-metrics.js";
+import { insertTotals, rowsWritten } from "./worker-metrics.js";
 
 const HELP = `Usage: npm run bench:e2e -- [options]
 
@@ -32,13 +31,15 @@ Producer (simulated agents, own process) → Kafka → worker → ClickHouse (em
   --events-per-trace <n>   agent events per trace, besides lifecycle and metrics records (default 8)
   --agents <n>             concurrent simulated agents (default 16)
   --rate <n>               records/s to emit, paced; 0 = as fast as the producer queue allows (default 0)
+  --compression <c>        producer compression: gzip (the library's default) or none
   --partitions <n>         partitions per record topic (default 6)
   --sentinel-every <n>     one emit-to-queryable sentinel per n traces (default 20)
   --batch-rows <n>         worker maxBatchRows, also the direct-insert batch size (default 10000)
   --flush-interval-ms <n>  worker flushIntervalMs (default 1000)
-  --poll-ms <n>            sentinel poll interval (default 10)
+  --poll-ms <n>            how often the worker's rows counter is read to trigger a sentinel lookup (default 2)
   --timeout-s <n>          give up after this long (default: from the record count)
   --no-direct              skip the direct-insert baseline
+  --cpu-profile <dir>      write V8 CPU profiles of the worker and agents processes there, print the top functions
   -h, --help               this text
 
 The last line of output is one JSON object. Exit status 1 on lost or duplicate records.`;
@@ -50,12 +51,14 @@ const { values: args } = parseArgs({
     agents: { type: "string", default: "16" },
     rate: { type: "string", default: "0" },
     partitions: { type: "string", default: "6" },
+    compression: { type: "string", default: "gzip" },
     "sentinel-every": { type: "string", default: "20" },
     "batch-rows": { type: "string", default: "10000" },
     "flush-interval-ms": { type: "string", default: "1000" },
-    "poll-ms": { type: "string", default: "10" },
+    "poll-ms": { type: "string", default: "2" },
     "timeout-s": { type: "string" },
     "no-direct": { type: "boolean", default: false },
+    "cpu-profile": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -84,58 +87,66 @@ const sentinelEvery = integer("sentinel-every", 0);
 const batchRows = integer("batch-rows", 1);
 const flushIntervalMs = integer("flush-interval-ms", 1);
 const pollMs = integer("poll-ms", 1);
+const compression = args.compression === "none" ? Compression.None : Compression.Gzip;
+if (args.compression !== compression) {
+  console.error(`--compression must be gzip or none, got ${args.compression}\n\n${HELP}`);
+  process.exit(2);
+}
+const profileDir = args["cpu-profile"] === undefined ? undefined : path.resolve(args["cpu-profile"]);
+if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 const approxRecords = traces * (eventsPerTrace + 4);
 const timeoutMs =
   (args["timeout-s"] === undefined ? 120 + approxRecords / 2000 : integer("timeout-s", 1)) * 1000;
 const deadline = Date.now() + timeoutMs;
 const MB = 1024 * 1024;
 
-function fmt(value: number, digits = 1): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+function fmt(value: number | null, digits = 1): string {
+  return value !== null && Number.isFinite(value) ? value.toFixed(digits) : "n/a";
 }
 
-const { brokers } = await useKafka();
-const kafka = new Kafka({ clientId: uniqueName("load"), brokers: [...brokers], logLevel: logLevel.NOTHING });
-const admin = kafka.admin();
-await admin.connect();
-const runId = uniqueName("load");
-const catalogue = await createPipelineTopics(admin, `${runId}.`, partitions);
-const topics = recordTopics(catalogue);
-const database = runId;
-const sink = new EmbeddedSink({ dataDir: embeddedDataDir(), database });
-await new ClickHouseTraceSchema(sink).createTables();
+/** `value` rounded to `digits` decimals, null kept (a figure that could not be measured). */
+function round(value: number | null, digits = 0): number | null {
+  return value === null || !Number.isFinite(value) ? null : Number(value.toFixed(digits));
+}
+
+const pipeline = await openPipeline({
+  name: "load",
+  dataDir: embeddedDataDir(),
+  partitions,
+  worker: { maxBatchRows: batchRows, flushIntervalMs },
+});
+const { brokers, kafka, catalogue, database, worker, groupId } = pipeline;
+// The embedded engine runs one call at a time per session (sink), so the measuring queries get
+// a session of their own instead of queueing behind the worker's inserts.
+const monitor = createSink({ dataDir: embeddedDataDir(), database });
+const topics = catalogue.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
+const runId = catalogue.prefix.slice(0, -1);
 const scratch = mkdtempSync(path.join(tmpdir(), "tracehouse-load-"));
 const idsFile = path.join(scratch, "accepted-ids.txt");
-const groupId = `${runId}_worker`;
 
 console.log(
   `load: ${traces} traces × (${eventsPerTrace} events + lifecycle/metrics/spans), ${agentCount} agents, ` +
-    `rate ${rate === 0 ? "unpaced" : `${rate}/s`}, ${partitions} partitions per topic, brokers ${brokers.join(",")}`,
+    `rate ${rate === 0 ? "unpaced" : `${rate}/s`}, ${compression} compression, ${partitions} partitions per topic, brokers ${brokers.join(",")}`,
 );
 console.log(
-  `worker: maxBatchRows ${batchRows}, flushIntervalMs ${flushIntervalMs}, embedded ClickHouse in-process`,
+  `worker: maxBatchRows ${batchRows}, flushIntervalMs ${flushIntervalMs}, maxConcurrentInserts ` +
+    `${worker.config.maxConcurrentInserts}, embedded ClickHouse in-process`,
 );
 
-const worker = createWorker({
-  brokers,
-  topicPrefix: catalogue.prefix,
-  groupId,
-  sink,
-  maxBatchRows: batchRows,
-  flushIntervalMs,
-  sessionTimeoutMs: 30_000,
-  heartbeatIntervalMs: 3000,
-});
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 let exitCode = 1;
 let rssTimer: NodeJS.Timeout | undefined;
-const lag = new LagSampler(admin, groupId, topics);
-const watch = new SentinelWatch(sink, database, pollMs);
+const lag = new LagSampler(kafka, groupId, topics);
+const watch = new SentinelWatch(monitor, database, {
+  progress: () => rowsWritten(worker),
+  triggerMs: pollMs,
+  fallbackMs: 1000,
+});
 const brokerPid = localBrokerPid();
 let agents: AgentsHandle | undefined;
+let emittedCount: number | null = null;
 
 try {
-  await worker.start();
   await sleep(1000);
   const rssBaseline = process.memoryUsage.rss();
   let rssPeak = rssBaseline;
@@ -154,11 +165,18 @@ try {
       agents: agentCount,
       rate,
       sentinelEvery,
+      compression,
       closeTimeoutMs: 120_000,
     },
-    { onSentinels: (sentinels) => watch.add(sentinels) },
+    {
+      onSentinels: (sentinels) => watch.add(sentinels),
+      onEmitted: (accepted) => (emittedCount = accepted),
+    },
+    profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
   );
   await agents.ready;
+  const profiler =
+    profileDir === undefined ? null : await profileThisProcess(path.join(profileDir, "worker.cpuprofile"));
   const cpuBefore = {
     worker: process.cpuUsage(),
     broker: brokerPid === null ? null : processCpuSeconds(brokerPid),
@@ -168,8 +186,8 @@ try {
   loopDelay.enable();
   agents.start();
 
-  let report: AgentReport | undefined;
-  void agents.done.then((r) => (report = r)).catch(() => undefined);
+  // Once the agents have stopped emitting (final count known), stored rows are polled until
+  // every accepted record is there; the producer's close and report come after.
   let allQueryableAtMs = Number.NaN;
   let timedOut = false;
   for (;;) {
@@ -177,19 +195,20 @@ try {
       timedOut = true;
       break;
     }
-    if (agents.child.exitCode !== null && report === undefined) await agents.done;
-    if (report !== undefined) {
-      const queryStartedAt = epochMs();
-      if ((await storedRows(sink, database)) >= report.accepted && watch.outstanding === 0) {
-        allQueryableAtMs = queryStartedAt;
-        break;
+    if (agents.child.exitCode !== null && emittedCount === null) await agents.done;
+    if (emittedCount !== null) {
+      const atMs = wallClockMs();
+      if (Number.isNaN(allQueryableAtMs) && (await storedRows(monitor, database)) >= emittedCount) {
+        allQueryableAtMs = atMs;
       }
+      if (!Number.isNaN(allQueryableAtMs) && watch.outstanding === 0) break;
     }
-    await sleep(report === undefined ? 100 : 20);
+    await sleep(emittedCount === null ? 50 : 20);
   }
-  if (report === undefined) throw new Error(`timed out (--timeout-s ${timeoutMs / 1000}) while emitting`);
   if (timedOut) console.error(`load: timed out (--timeout-s ${timeoutMs / 1000}) waiting for every record`);
+  const report: AgentReport = await agents.done;
   loopDelay.disable();
+  await profiler?.stop();
   await watch.stop();
   await lag.stop();
   clearInterval(rssTimer);
@@ -202,13 +221,14 @@ try {
       ? null
       : (processCpuSeconds(brokerPid) ?? Number.NaN) - cpuBefore.broker;
   const rssEnd = process.memoryUsage.rss();
-  const inserts = await insertSeconds(worker.registry);
+  const inserts = await insertTotals(worker);
+  const allInserts = inserts.find((t) => t.table === "all")!;
   await worker.stop();
 
-  const delivery: DeliveryCheck = await checkDelivery(sink, database, idsFile);
+  const delivery: DeliveryCheck = await checkDelivery(monitor, database, idsFile);
   let direct: DirectInsertResult | null = null;
   if (!args["no-direct"]) {
-    const directSink = new EmbeddedSink({ dataDir: embeddedDataDir(), database: `${database}_direct` });
+    const directSink = createSink({ dataDir: embeddedDataDir(), database: `${database}_direct` });
     try {
       await new ClickHouseTraceSchema(directSink).createTables();
       direct = await directInsert({
@@ -230,8 +250,8 @@ try {
   const wallS = (allQueryableAtMs - report.firstEmitAtMs) / 1000;
   const emitS = (report.lastEmitAtMs - report.firstEmitAtMs) / 1000;
   const eventsPerS = report.accepted / wallS;
-  const e2e = watch.latenciesMs.summary();
-  const polls = watch.pollMs.summary();
+  const e2e = distribution(watch.latenciesMs);
+  const polls = distribution(watch.pollMs);
   const growthMb = (rssPeak - rssBaseline) / MB;
   const producer = report.producer;
   const ratio = direct === null ? null : eventsPerS / direct.rowsPerS;
@@ -256,7 +276,8 @@ try {
     `sustained: ${fmt(eventsPerS, 0)} events/s (first emit → all ${report.accepted} queryable in ${fmt(wallS, 2)} s)`,
   );
   console.log(
-    `emit → queryable (${e2e.count} sentinels, poll every ${pollMs} ms, poll query p50 ${fmt(polls.p50)} ms / p99 ${fmt(polls.p99)} ms): ` +
+    `emit → queryable (${e2e.count} sentinels; ${polls.count} lookups, p50 ${fmt(polls.p50)} ms / p99 ${fmt(polls.p99)} ms, ` +
+      `triggered by the worker's rows counter read every ${pollMs} ms): ` +
       `p50 ${fmt(e2e.p50, 0)} ms, p99 ${fmt(e2e.p99, 0)} ms, max ${fmt(e2e.max, 0)} ms`,
   );
   console.log(
@@ -268,12 +289,15 @@ try {
     `CPU over the run (${fmt(wallS, 1)} s wall, 2 cores = ${fmt(2 * wallS, 1)} core-s): ` +
       `worker+ClickHouse ${fmt(workerCpuS)} s, agents/producer ${fmt(report.cpuMs / 1000)} s` +
       (brokerCpuS === null ? "" : `, broker ${fmt(brokerCpuS)} s`) +
-      `; ClickHouse insert calls ${fmt(inserts.seconds)} s for ${inserts.rows} rows; ` +
+      `; ClickHouse insert calls ${fmt(allInserts.seconds)} s; ` +
       `worker event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms`,
   );
   for (const t of delivery.tables) {
+    const insert = inserts.find((i) => i.table === t.table);
     console.log(
-      `  ${t.table.padEnd(20)} rows ${String(t.rows).padStart(9)}  uniq(event_id) ${String(t.uniqueIds).padStart(9)}  stored ${String(t.storedRows).padStart(9)}`,
+      `  ${t.table.padEnd(20)} rows ${String(t.rows).padStart(8)}  uniq(event_id) ${String(t.uniqueIds).padStart(8)}  ` +
+        `stored ${String(t.storedRows).padStart(8)}  | ${insert?.batches ?? 0} inserts, ` +
+        `avg ${fmt((insert?.rows ?? 0) / (insert?.batches ?? 1), 0)} rows, ${fmt((1000 * (insert?.seconds ?? 0)) / (insert?.batches ?? 1), 0)} ms each`,
     );
   }
   console.log(
@@ -287,15 +311,24 @@ try {
         `end-to-end is ${fmt(ratio ?? Number.NaN, 2)}× of it`,
     );
   }
+  if (profileDir !== undefined) {
+    await new Promise<void>((resolve) =>
+      agents!.child.exitCode === null ? agents!.child.once("exit", () => resolve()) : resolve(),
+    );
+    for (const file of profilesIn(profileDir)) {
+      console.log(`CPU profile ${file} (self time over the run):`);
+      for (const line of topSelfTime(file)) console.log(`  ${line}`);
+    }
+  }
   const bad = timedOut || delivery.lost + delivery.duplicates + delivery.unexpected > 0;
   exitCode = bad ? 1 : 0;
   console.log(
     JSON.stringify({
       events_per_s: Math.round(eventsPerS),
-      emit_p50_us: Number(report.emitUs.p50.toFixed(2)),
-      emit_p99_us: Number(report.emitUs.p99.toFixed(2)),
-      e2e_p50_ms: Math.round(e2e.p50),
-      e2e_p99_ms: Math.round(e2e.p99),
+      emit_p50_us: round(report.emitUs.p50, 2),
+      emit_p99_us: round(report.emitUs.p99, 2),
+      e2e_p50_ms: round(e2e.p50),
+      e2e_p99_ms: round(e2e.p99),
       worker_rss_baseline_mb: Math.round(rssBaseline / MB),
       worker_rss_peak_mb: Math.round(rssPeak / MB),
       worker_rss_growth_mb: Math.round(growthMb),
@@ -317,11 +350,8 @@ try {
   if (agents !== undefined && agents.child.exitCode === null) agents.child.kill("SIGTERM");
   await watch.stop();
   await lag.stop();
-  await worker.stop().catch(() => undefined);
-  await admin.deleteTopics({ topics: catalogue.all.map((spec) => spec.name) }).catch(() => undefined);
-  await admin.disconnect();
-  await sink.command(`DROP DATABASE IF EXISTS ${database} SYNC`).catch(() => undefined);
-  await sink.close();
+  await monitor.close();
+  await pipeline.close().catch((error: unknown) => console.error(`load: cleanup: ${String(error)}`));
   rmSync(scratch, { recursive: true, force: true });
 }
 process.exitCode = exitCode;

@@ -1,6 +1,6 @@
 import type { RecordTable } from "@tracehouse/clickhouse";
-import type { ProducerStats } from "@tracehouse/producer";
-import type { LatencySummary } from "./samples.js";
+import type { Compression, ProducerStats } from "@tracehouse/producer";
+import type { Distribution } from "../harness/index.js";
 
 /** What the simulated-agents process is told to do (passed as one JSON argument). */
 export interface AgentRunOptions {
@@ -20,6 +20,7 @@ export interface AgentRunOptions {
   readonly rate: number;
   /** Every n-th trace carries one sentinel record whose emit time is reported; 0 disables. */
   readonly sentinelEvery: number;
+  readonly compression: Compression;
   /** How long `close()` may take to send what is queued or spooled. */
   readonly closeTimeoutMs: number;
 }
@@ -27,8 +28,9 @@ export interface AgentRunOptions {
 /** A record whose wall-clock emit time is known, to measure emit-to-queryable latency. */
 export interface Sentinel {
   readonly eventId: string;
-  readonly traceId: string;
   readonly table: RecordTable;
+  /** Values of the table's sorting-key columns, to find the row with a primary-key read. */
+  readonly keys: Readonly<Record<string, string>>;
   /** Epoch milliseconds (fractional) just before `emit` was called. */
   readonly emittedAtMs: number;
 }
@@ -49,7 +51,7 @@ export interface AgentReport {
   readonly notAccepted: number;
   readonly acceptedByTable: Readonly<Record<string, number>>;
   /** Caller-side cost of `emit`, microseconds. */
-  readonly emitUs: LatencySummary;
+  readonly emitUs: Distribution & { readonly p999: number | null };
   readonly firstEmitAtMs: number;
   readonly lastEmitAtMs: number;
   /** When `close()` returned: everything accepted was acknowledged by Kafka (or left in the spool). */
@@ -65,10 +67,7 @@ export type AgentMessage =
   | { readonly type: "ready" }
   | { readonly type: "sentinels"; readonly sentinels: readonly Sentinel[] }
   | { readonly type: "progress"; readonly progress: AgentProgress }
+  /** The agents stopped emitting (the producer is closing): the final accepted count. */
+  | { readonly type: "emitted"; readonly accepted: number; readonly lastEmitAtMs: number }
   | { readonly type: "done"; readonly report: AgentReport }
   | { readonly type: "failed"; readonly error: string };
-
-/** Epoch milliseconds with sub-millisecond resolution, comparable across processes on one host. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}

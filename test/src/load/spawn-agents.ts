@@ -15,6 +15,8 @@ const AGENTS_SCRIPT = fileURLToPath(new URL("./agents-process.ts", import.meta.u
 export interface AgentListeners {
   onSentinels?(sentinels: readonly Sentinel[]): void;
   onProgress?(progress: AgentProgress): void;
+  /** The agents stopped emitting; `accepted` is final. */
+  onEmitted?(accepted: number): void;
 }
 
 export interface AgentsHandle {
@@ -30,8 +32,13 @@ export interface AgentsHandle {
 }
 
 /** Starts the simulated agents in a child process (through tsx), talking over IPC. */
-export function spawnAgents(options: AgentRunOptions, listeners: AgentListeners = {}): AgentsHandle {
-  const child = spawn(process.execPath, ["--import", "tsx", AGENTS_SCRIPT, JSON.stringify(options)], {
+export function spawnAgents(
+  options: AgentRunOptions,
+  listeners: AgentListeners = {},
+  nodeArgs: readonly string[] = [],
+): AgentsHandle {
+  const args = [...nodeArgs, "--import", "tsx", AGENTS_SCRIPT, JSON.stringify(options)];
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
   });
@@ -55,6 +62,9 @@ export function spawnAgents(options: AgentRunOptions, listeners: AgentListeners 
         case "progress":
           progress = message.progress;
           listeners.onProgress?.(message.progress);
+          break;
+        case "emitted":
+          listeners.onEmitted?.(message.accepted);
           break;
         case "done":
           settled = true;
