@@ -45,16 +45,15 @@ export class LagSampler {
     this.samples.push({ atMs, lag });
   }
 
-  /** At most `width` values (the largest of each stretch), `-` where the broker did not answer. */
+  /** `<seconds>s:<lag>` per sample (at most `width`, the largest of each stretch); samples missing while the broker was away. */
   series(width = 60): string {
     const step = Math.max(1, Math.ceil(this.samples.length / width));
     const values: string[] = [];
     for (let i = 0; i < this.samples.length; i += step) {
-      const known = this.samples
-        .slice(i, i + step)
-        .map((s) => s.lag)
-        .filter((lag): lag is number => lag !== null);
-      values.push(known.length === 0 ? "-" : String(Math.max(...known)));
+      const stretch = this.samples.slice(i, i + step);
+      const known = stretch.map((s) => s.lag).filter((lag): lag is number => lag !== null);
+      const at = Math.round(stretch[0]!.atMs / 1000);
+      values.push(`${at}s:${known.length === 0 ? "-" : String(Math.max(...known))}`);
     }
     return values.join(" ");
   }

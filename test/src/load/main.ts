@@ -148,9 +148,13 @@ let emittedCount: number | null = null;
 
 try {
   await sleep(1000);
-  const rssBaseline = process.memoryUsage.rss();
-  let rssPeak = rssBaseline;
-  rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 100);
+  const baseline = process.memoryUsage();
+  const rssBaseline = baseline.rss;
+  let peak = baseline;
+  rssTimer = setInterval(() => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+  }, 100);
 
   agents = spawnAgents(
     {
@@ -252,6 +256,7 @@ try {
   const eventsPerS = report.accepted / wallS;
   const e2e = distribution(watch.latenciesMs);
   const polls = distribution(watch.pollMs);
+  const rssPeak = peak.rss;
   const growthMb = (rssPeak - rssBaseline) / MB;
   const producer = report.producer;
   const ratio = direct === null ? null : eventsPerS / direct.rowsPerS;
@@ -282,9 +287,11 @@ try {
   );
   console.log(
     `worker RSS (worker + embedded ClickHouse): baseline ${fmt(rssBaseline / MB, 0)} MB, peak ${fmt(rssPeak / MB, 0)} MB, ` +
-      `growth ${fmt(growthMb, 0)} MB, at the end ${fmt(rssEnd / MB, 0)} MB`,
+      `growth ${fmt(growthMb, 0)} MB, at the end ${fmt(rssEnd / MB, 0)} MB; at the peak the JS heap held ` +
+      `${fmt(peak.heapUsed / MB, 0)} MB (baseline ${fmt(baseline.heapUsed / MB, 0)}) and buffers ${fmt(peak.external / MB, 0)} MB ` +
+      `(baseline ${fmt(baseline.external / MB, 0)}), the rest is native (engine, allocator)`,
   );
-  console.log(`consumer lag (records, max per ~1 s sample): ${lag.series()}`);
+  console.log(`consumer lag (records, sampled each second): ${lag.series()}`);
   console.log(
     `CPU over the run (${fmt(wallS, 1)} s wall, 2 cores = ${fmt(2 * wallS, 1)} core-s): ` +
       `worker+ClickHouse ${fmt(workerCpuS)} s, agents/producer ${fmt(report.cpuMs / 1000)} s` +
