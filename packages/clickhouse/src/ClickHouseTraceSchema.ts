@@ -1,7 +1,6 @@
-import { ConfigError } from "@tracehouse/schemas";
+import { ConfigError, noopLogger } from "@tracehouse/schemas";
+import type { Logger } from "@tracehouse/schemas";
 import { MigrationError, isSinkError } from "./errors.js";
-import { noopLogger } from "./logger.js";
-import type { Logger } from "./logger.js";
 import {
   DEFAULT_REPLICA_NAME,
   DEFAULT_REPLICATION_PATH,

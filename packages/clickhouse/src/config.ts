@@ -1,9 +1,8 @@
 import path from "node:path";
-import { ConfigError } from "@tracehouse/schemas";
+import { ConfigError, noopLogger } from "@tracehouse/schemas";
+import type { Logger } from "@tracehouse/schemas";
 import { assertIdentifier } from "./internal/identifiers.js";
 import type { RetryPolicy } from "./internal/retry.js";
-import { noopLogger } from "./logger.js";
-import type { Logger } from "./logger.js";
 import { SinkKind } from "./sink.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;

@@ -16,8 +16,8 @@ export type {
 } from "./ClickHouseTraceSchema.js";
 export { SinkError, MigrationError, isSinkError } from "./errors.js";
 export type { SinkErrorOptions } from "./errors.js";
-export { noopLogger } from "./logger.js";
-export type { Logger } from "./logger.js";
+export { noopLogger } from "@tracehouse/schemas";
+export type { Logger } from "@tracehouse/schemas";
 export { SinkKind } from "./sink.js";
 export { createSink } from "./create-sink.js";
 export { TraceQueries } from "./TraceQueries.js";

@@ -5,7 +5,7 @@ import {
   newEventId,
   RecordType,
 } from "@tracehouse/schemas";
-import type { RecordType as RecordTypeT } from "@tracehouse/schemas";
+import type { Logger, RecordType as RecordTypeT } from "@tracehouse/schemas";
 import { TraceContext } from "@tracehouse/context";
 import type { AgentTracer } from "./AgentTracer.js";
 import { EmitResult } from "./emit-result.js";
@@ -19,7 +19,6 @@ import type {
   TokenUsage,
 } from "./Execution.js";
 import { describeError, summarize } from "./internal/summaries.js";
-import type { Logger } from "./logger.js";
 import type { EmitFields, Producer } from "./Producer.js";
 
 export interface ExecutionTrackerOptions {

@@ -1,12 +1,10 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, createTopicCatalogue, RECORD_TYPES, RecordType } from "@tracehouse/schemas";
-import type { TopicCatalogue } from "@tracehouse/schemas";
+import { ConfigError, createTopicCatalogue, noopLogger, RECORD_TYPES, RecordType } from "@tracehouse/schemas";
+import type { Logger, TopicCatalogue } from "@tracehouse/schemas";
 import { defaultContextManager } from "@tracehouse/context";
 import type { ContextManager } from "@tracehouse/context";
 import type { Kafka } from "kafkajs";
-import type { Logger } from "./logger.js";
-import { noopLogger } from "./logger.js";
 import type { ProducerStats } from "./stats.js";
 
 /** Batch compression on the wire. `lz4` and `zstd` need a codec registered with kafkajs by the application. */

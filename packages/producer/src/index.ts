@@ -12,8 +12,6 @@ export type {
 export { EmitResult, isAccepted } from "./emit-result.js";
 export { DropReason, ProducerState } from "./stats.js";
 export type { ProducerStats, SendLatencyStats } from "./stats.js";
-export { noopLogger } from "./logger.js";
-export type { Logger } from "./logger.js";
 export { createExecutionTracker, ExecutionTracker } from "./ExecutionTracker.js";
 export type {
   ExecutionTrackerOptions,

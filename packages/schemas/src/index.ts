@@ -45,6 +45,9 @@ export type { DecodedRecord } from "./codec.js";
 
 export { CONTENT_TYPE_HEADER, contentTypeOf, recordTypeFromContentType } from "./content-type.js";
 
+export { noopLogger } from "./logger.js";
+export type { Logger } from "./logger.js";
+
 export { newEventId, nowMicros, isTraceId, isSpanId, isEventId } from "./ids.js";
 
 export { CleanupPolicy, DEFAULT_TOPICS, createTopicCatalogue, messageKeyOf } from "./topics.js";

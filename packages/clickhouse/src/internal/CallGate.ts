@@ -1,5 +1,5 @@
 import { ErrorCode, NonRetriableError } from "@tracehouse/schemas";
-import type { Logger } from "../logger.js";
+import type { Logger } from "@tracehouse/schemas";
 import { withRetry } from "./retry.js";
 import type { RetryPolicy } from "./retry.js";
 

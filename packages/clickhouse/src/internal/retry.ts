@@ -1,4 +1,4 @@
-import type { Logger } from "../logger.js";
+import type { Logger } from "@tracehouse/schemas";
 import { toSinkError } from "./classify.js";
 
 export interface RetryPolicy {

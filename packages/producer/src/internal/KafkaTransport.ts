@@ -1,9 +1,9 @@
 import kafkajs from "kafkajs";
 import type { Kafka, LogEntry, Producer as KafkaProducer, TopicMessages } from "kafkajs";
 import { ConfigError, ErrorCode, TracehouseError } from "@tracehouse/schemas";
+import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
-import type { Logger } from "../logger.js";
 import type { Outbound } from "./outbound.js";
 import { TraceKeyPartitioner } from "./partitioner.js";
 

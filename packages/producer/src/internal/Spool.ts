@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ErrorCode, NonRetriableError } from "@tracehouse/schemas";
+import type { Logger } from "@tracehouse/schemas";
 import type { SpoolConfig } from "../config.js";
 import { FsyncPolicy } from "../config.js";
-import type { Logger } from "../logger.js";
 import { lockDirectory } from "./dir-lock.js";
 import type { Outbound } from "./outbound.js";
 import { encodeFrames, readFrame, SEGMENT_MAGIC } from "./spool-format.js";

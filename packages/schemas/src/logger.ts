@@ -1,4 +1,4 @@
-/** Structured logger injected into sinks and the schema manager; never given credentials. */
+/** Structured logger injected into every tracehouse library. Library code never writes to the console. */
 export interface Logger {
   debug(message: string, fields?: Readonly<Record<string, unknown>>): void;
   info(message: string, fields?: Readonly<Record<string, unknown>>): void;
@@ -8,4 +8,5 @@ export interface Logger {
 
 const ignore = (): void => undefined;
 
+/** The default logger: drops everything. */
 export const noopLogger: Logger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
