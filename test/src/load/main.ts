@@ -1,7 +1,7 @@
 // End-to-end load benchmark: simulated agents (own process, producer library) → Kafka →
 // worker (this process) → ClickHouse (embedded engine in this process). See --help.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,12 +11,12 @@ import { Compression } from "@tracehouse/producer";
 import { embeddedDataDir } from "@tracehouse/testkit";
 import { distribution, openPipeline, wallClockMs } from "../harness/index.js";
 import { profileThisProcess, profilesIn, topSelfTime } from "./cpu-profile.js";
-import { checkDelivery, storedRows } from "./delivery-check.js";
-import type { DeliveryCheck } from "./delivery-check.js";
+import { checkDelivery, engineMemory, storedRows } from "./clickhouse-checks.js";
+import type { DeliveryCheck } from "./clickhouse-checks.js";
 import { directInsert } from "./direct-insert.js";
 import type { DirectInsertResult } from "./direct-insert.js";
 import { LagSampler } from "./lag.js";
-import { localBrokerPid, processCpuSeconds } from "./processes.js";
+import { localBrokerPid, machineCpuSeconds, processCpuSeconds } from "./processes.js";
 import type { AgentReport } from "./protocol.js";
 import { SentinelWatch } from "./SentinelWatch.js";
 import { spawnAgents } from "./spawn-agents.js";
@@ -30,7 +30,8 @@ Producer (simulated agents, own process) → Kafka → worker → ClickHouse (em
   --traces <n>             traces to run (default 10000)
   --events-per-trace <n>   agent events per trace, besides lifecycle and metrics records (default 8)
   --agents <n>             concurrent simulated agents (default 16)
-  --rate <n>               records/s to emit, paced; 0 = as fast as the producer queue allows (default 0)
+  --rate <n>               records/s offered, paced (default 20000, the target); 0 = as fast as the producer's
+                           queue allows (capacity; emit-to-queryable then includes queueing)
   --compression <c>        producer compression: gzip (the library's default) or none
   --partitions <n>         partitions per record topic (default 6)
   --sentinel-every <n>     one emit-to-queryable sentinel per n traces (default 20)
@@ -49,7 +50,7 @@ const { values: args } = parseArgs({
     traces: { type: "string", default: "10000" },
     "events-per-trace": { type: "string", default: "8" },
     agents: { type: "string", default: "16" },
-    rate: { type: "string", default: "0" },
+    rate: { type: "string", default: "20000" },
     partitions: { type: "string", default: "6" },
     compression: { type: "string", default: "gzip" },
     "sentinel-every": { type: "string", default: "20" },
@@ -99,6 +100,7 @@ const timeoutMs =
   (args["timeout-s"] === undefined ? 120 + approxRecords / 2000 : integer("timeout-s", 1)) * 1000;
 const deadline = Date.now() + timeoutMs;
 const MB = 1024 * 1024;
+const cores = availableParallelism();
 
 function fmt(value: number | null, digits = 1): string {
   return value !== null && Number.isFinite(value) ? value.toFixed(digits) : "n/a";
@@ -151,9 +153,17 @@ try {
   const baseline = process.memoryUsage();
   const rssBaseline = baseline.rss;
   let peak = baseline;
+  let enginePeak = 0;
+  let engineSample: Promise<void> | null = null;
+  let ticks = 0;
   rssTimer = setInterval(() => {
     const now = process.memoryUsage();
     if (now.rss > peak.rss) peak = now;
+    if (ticks++ % 10 !== 0 || engineSample !== null) return;
+    engineSample = engineMemory(monitor)
+      .then((bytes) => void (enginePeak = Math.max(enginePeak, bytes)))
+      .catch(() => undefined)
+      .finally(() => (engineSample = null));
   }, 100);
 
   agents = spawnAgents(
@@ -184,6 +194,7 @@ try {
   const cpuBefore = {
     worker: process.cpuUsage(),
     broker: brokerPid === null ? null : processCpuSeconds(brokerPid),
+    machine: machineCpuSeconds(),
   };
   lag.start();
   watch.start();
@@ -224,6 +235,14 @@ try {
     brokerPid === null || cpuBefore.broker === null
       ? null
       : (processCpuSeconds(brokerPid) ?? Number.NaN) - cpuBefore.broker;
+  const machineNow = machineCpuSeconds();
+  const machine =
+    machineNow === null || cpuBefore.machine === null
+      ? null
+      : {
+          busy: machineNow.busy - cpuBefore.machine.busy,
+          total: machineNow.total - cpuBefore.machine.total,
+        };
   const rssEnd = process.memoryUsage.rss();
   const inserts = await insertTotals(worker);
   const allInserts = inserts.find((t) => t.table === "all")!;
@@ -257,6 +276,8 @@ try {
   const e2e = distribution(watch.latenciesMs);
   const polls = distribution(watch.pollMs);
   const rssPeak = peak.rss;
+  const perRecordUs = (cpuS: number | null): number | null =>
+    cpuS === null ? null : (cpuS * 1e6) / report.accepted;
   const growthMb = (rssPeak - rssBaseline) / MB;
   const producer = report.producer;
   const ratio = direct === null ? null : eventsPerS / direct.rowsPerS;
@@ -289,15 +310,23 @@ try {
     `worker RSS (worker + embedded ClickHouse): baseline ${fmt(rssBaseline / MB, 0)} MB, peak ${fmt(rssPeak / MB, 0)} MB, ` +
       `growth ${fmt(growthMb, 0)} MB, at the end ${fmt(rssEnd / MB, 0)} MB; at the peak the JS heap held ` +
       `${fmt(peak.heapUsed / MB, 0)} MB (baseline ${fmt(baseline.heapUsed / MB, 0)}) and buffers ${fmt(peak.external / MB, 0)} MB ` +
-      `(baseline ${fmt(baseline.external / MB, 0)}), the rest is native (engine, allocator)`,
+      `(baseline ${fmt(baseline.external / MB, 0)}); the engine's own tracked memory peaked at ${fmt(enginePeak / MB, 0)} MB`,
   );
   console.log(`consumer lag (records, sampled each second): ${lag.series()}`);
   console.log(
-    `CPU over the run (${fmt(wallS, 1)} s wall, 2 cores = ${fmt(2 * wallS, 1)} core-s): ` +
-      `worker+ClickHouse ${fmt(workerCpuS)} s, agents/producer ${fmt(report.cpuMs / 1000)} s` +
-      (brokerCpuS === null ? "" : `, broker ${fmt(brokerCpuS)} s`) +
-      `; ClickHouse insert calls ${fmt(allInserts.seconds)} s; ` +
-      `worker event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms`,
+    `CPU: worker+ClickHouse ${fmt(workerCpuS)} s (${fmt(perRecordUs(workerCpuS), 0)} µs/record), ` +
+      `agents+producer ${fmt(report.cpuMs / 1000)} s (${fmt(perRecordUs(report.cpuMs / 1000), 0)} µs/record)` +
+      (brokerCpuS === null
+        ? ""
+        : `, broker ${fmt(brokerCpuS)} s (${fmt(perRecordUs(brokerCpuS), 0)} µs/record)`) +
+      (machine === null
+        ? ""
+        : `; the machine (${cores} cores) was busy ${fmt(machine.busy)} of ${fmt(machine.total)} core-s ` +
+          `(${fmt((100 * machine.busy) / machine.total, 0)}%), ${fmt(machine.busy - workerCpuS - report.cpuMs / 1000 - (brokerCpuS ?? 0))} s of it other processes`),
+  );
+  console.log(
+    `worker: ClickHouse insert calls ${fmt(allInserts.seconds)} s (one engine session runs them one at a time), ` +
+      `event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms`,
   );
   for (const t of delivery.tables) {
     const insert = inserts.find((i) => i.table === t.table);

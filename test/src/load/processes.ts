@@ -35,3 +35,16 @@ export function localBrokerPid(): number | null {
     return null;
   }
 }
+
+/** CPU seconds the whole machine has spent busy and in total (all cores), from /proc/stat; null where unavailable. */
+export function machineCpuSeconds(): { readonly busy: number; readonly total: number } | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((sum, t) => sum + t, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+  } catch {
+    return null;
+  }
+}

@@ -109,3 +109,8 @@ export async function storedRows(sink: Sink, database: string): Promise<number> 
     `SELECT sum(rows) AS value FROM system.parts WHERE database = '${database}' AND active AND table IN (${list})`,
   );
 }
+
+/** Memory the ClickHouse engine accounts for itself (`MemoryTracking`), bytes. */
+export async function engineMemory(sink: Sink): Promise<number> {
+  return scalar(sink, "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'");
+}
