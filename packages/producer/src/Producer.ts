@@ -2,6 +2,7 @@ import {
   CONTENT_TYPE_HEADER,
   contentTypeOf,
   encodeRecord,
+  newEventId,
   nowMicros,
   RECORD_TYPES,
   RecordType,
@@ -13,7 +14,6 @@ import { resolveProducerConfig } from "./config.js";
 import type { ProducerConfig, ProducerOptions } from "./config.js";
 import { EmitResult } from "./emit-result.js";
 import { Counters } from "./internal/counters.js";
-import { fastEventId } from "./internal/event-id.js";
 import { KafkaTransport } from "./internal/KafkaTransport.js";
 import { outboundSize } from "./internal/outbound.js";
 import { Pipeline } from "./internal/Pipeline.js";
@@ -116,7 +116,7 @@ export class Producer {
       return EmitResult.SampledOut;
     }
     const record: Record<string, unknown> = {
-      event_id: given.event_id ?? fastEventId(),
+      event_id: given.event_id ?? newEventId(),
       event_time: given.event_time ?? nowMicros(),
       trace_id: traceId,
       span_id: given.span_id ?? ctx?.spanId,

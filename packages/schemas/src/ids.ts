@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from "uuid";
+import { randomFillSync } from "node:crypto";
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -6,9 +6,73 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ZERO_TRACE_ID = "0".repeat(32);
 const ZERO_SPAN_ID = "0".repeat(16);
 
-/** A new record identity: a UUIDv7 (unique, ordered by creation time). */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const POOL_BYTES = 8 * 1024;
+const RANDOM_BYTES_PER_ID = 8;
+
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+let lastMs = -1;
+let counter = 0;
+
+/**
+ * A new record identity: a UUIDv7 (RFC 9562) of 48-bit Unix milliseconds, a 12-bit counter
+ * (method 1: ids of one process are strictly increasing, even within a millisecond or when
+ * the clock steps back) and 62 random bits from a pooled CSPRNG buffer, so an id costs
+ * about a tenth of asking the CSPRNG for each one.
+ */
 export function newEventId(): string {
-  return uuidv7();
+  let ms = Date.now();
+  if (ms > lastMs) {
+    lastMs = ms;
+    counter = nextRandomByte() & 0x3ff;
+  } else {
+    counter += 1;
+    if (counter > 0xfff) {
+      lastMs += 1;
+      counter = 0;
+    }
+    ms = lastMs;
+  }
+  if (poolOffset + RANDOM_BYTES_PER_ID > POOL_BYTES) refill();
+  const r = poolOffset;
+  poolOffset += RANDOM_BYTES_PER_ID;
+  const high = Math.floor(ms / 0x1000000);
+  const low = ms % 0x1000000;
+  return (
+    HEX[(high >>> 16) & 0xff]! +
+    HEX[(high >>> 8) & 0xff]! +
+    HEX[high & 0xff]! +
+    HEX[(low >>> 16) & 0xff]! +
+    "-" +
+    HEX[(low >>> 8) & 0xff]! +
+    HEX[low & 0xff]! +
+    "-" +
+    HEX[0x70 | (counter >>> 8)]! +
+    HEX[counter & 0xff]! +
+    "-" +
+    HEX[0x80 | (pool[r]! & 0x3f)]! +
+    HEX[pool[r + 1]!]! +
+    "-" +
+    HEX[pool[r + 2]!]! +
+    HEX[pool[r + 3]!]! +
+    HEX[pool[r + 4]!]! +
+    HEX[pool[r + 5]!]! +
+    HEX[pool[r + 6]!]! +
+    HEX[pool[r + 7]!]!
+  );
+}
+
+function refill(): void {
+  randomFillSync(pool);
+  poolOffset = 0;
+}
+
+function nextRandomByte(): number {
+  if (poolOffset >= POOL_BYTES) refill();
+  const byte = pool[poolOffset]!;
+  poolOffset += 1;
+  return byte;
 }
 
 /** W3C trace id: 32 lowercase hex characters, not all zero. */

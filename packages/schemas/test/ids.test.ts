@@ -16,6 +16,43 @@ describe("identifiers and time", () => {
     expect(Math.abs(millis - Date.now())).to.be.lessThan(5000);
   });
 
+  it("makes unique RFC 9562 UUIDv7s, ordered as generated, with the current time", () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 50_000 }, () => newEventId());
+    const after = Date.now();
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect([...ids].sort()).to.deep.equal(ids);
+    for (const id of ids.slice(0, 1000)) {
+      expect(isEventId(id), id).to.equal(true);
+      expect(id[14]).to.equal("7");
+      expect("89ab").to.include(id[19]!);
+    }
+    expect(millisOf(ids[0]!)).to.be.within(before, after + 1);
+    expect(millisOf(ids[ids.length - 1]!)).to.be.within(before, after + 50);
+  });
+
+  it("keeps event ids increasing when the clock stands still or steps back", () => {
+    const realNow = Date.now;
+    const frozen = realNow() + 60_000;
+    let clock = frozen;
+    Date.now = () => clock;
+    try {
+      const ids = Array.from({ length: 5000 }, () => newEventId());
+      clock = frozen - 10_000;
+      ids.push(...Array.from({ length: 10 }, () => newEventId()));
+      expect([...ids].sort()).to.deep.equal(ids);
+      expect(new Set(ids).size).to.equal(ids.length);
+      expect(millisOf(ids[0]!)).to.equal(frozen);
+      const last = millisOf(ids[ids.length - 1]!);
+      expect(last, "a full 12-bit counter moves on to the next millisecond").to.be.within(
+        frozen + 1,
+        frozen + 2,
+      );
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it("gives the time in integer microseconds close to the wall clock", async () => {
     const before = Date.now() * 1000;
     const micros = nowMicros();
@@ -41,3 +78,7 @@ describe("identifiers and time", () => {
     expect(isEventId("01933B7E-8F3A-7C2E-9B1D-4F6A2C8E5D10")).to.equal(false);
   });
 });
+
+function millisOf(id: string): number {
+  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
