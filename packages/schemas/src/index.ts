@@ -48,6 +48,9 @@ export { CONTENT_TYPE_HEADER, contentTypeOf, recordTypeFromContentType } from ".
 export { noopLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 
+export { murmur2, partitionOf, createTraceIdPartitioner } from "./partitioner.js";
+export type { Partitioner, PartitionerInput } from "./partitioner.js";
+
 export { newEventId, nowMicros, isTraceId, isSpanId, isEventId } from "./ids.js";
 
 export { CleanupPolicy, DEFAULT_TOPICS, createTopicCatalogue, messageKeyOf } from "./topics.js";

@@ -1,11 +1,10 @@
 import kafkajs from "kafkajs";
 import type { Kafka, LogEntry, Producer as KafkaProducer, TopicMessages } from "kafkajs";
-import { ConfigError, ErrorCode, TracehouseError } from "@tracehouse/schemas";
+import { ConfigError, createTraceIdPartitioner, ErrorCode, TracehouseError } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
 import type { Outbound } from "./outbound.js";
-import { TraceKeyPartitioner } from "./partitioner.js";
 
 const { CompressionCodecs, CompressionTypes, logLevel } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
@@ -89,7 +88,7 @@ export class KafkaTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: TraceKeyPartitioner,
+      createPartitioner: createTraceIdPartitioner,
       retry: { retries: this.#config.sendRetries, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     return this.#producer;
