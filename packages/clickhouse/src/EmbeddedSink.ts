@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
-import { Session } from "chdb";
+import type { Session } from "chdb";
 import { resolveEmbeddedSinkConfig } from "./config.js";
 import type { EmbeddedSinkConfig, EmbeddedSinkOptions } from "./config.js";
 import { toSinkError } from "./internal/classify.js";
 import { CallGate } from "./internal/CallGate.js";
+import { loadChdb } from "./internal/chdb.js";
 import { qualifyTable } from "./internal/identifiers.js";
 import { encodeJsonEachRow, parseJsonEachRow } from "./internal/json-each-row.js";
 import { INSERT_SETTINGS, QUERY_SETTINGS } from "./internal/settings.js";
@@ -30,6 +31,7 @@ export class EmbeddedSink implements Sink {
     this.#gate = new CallGate("embedded sink", this.config.retry, this.config.logger);
     try {
       mkdirSync(this.config.dataDir, { recursive: true });
+      const { Session } = loadChdb();
       this.#session = new Session(this.config.dataDir, { connectionArgs });
     } catch (error) {
       throw toSinkError(error, `open embedded engine at ${this.config.dataDir}`);

@@ -1,6 +1,9 @@
-import { rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { expect } from "chai";
 import { ConfigError, ErrorCode } from "@tracehouse/schemas";
 import {
@@ -98,6 +101,24 @@ describe("sink configuration", () => {
     }
     expect(error).to.be.instanceOf(SinkError);
     expect((error as SinkError).retriable).to.equal(false);
+  });
+});
+
+describe("loading the embedded engine", () => {
+  it("maps chdb only when an EmbeddedSink is made, not on import or for the HTTP sink", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "tracehouse-chdb-loading-"));
+    try {
+      const fixture = path.join(import.meta.dirname, "fixtures", "chdb-loading.ts");
+      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture, dataDir]);
+      expect(JSON.parse(stdout)).to.deep.equal({
+        afterImport: false,
+        afterHttpSink: false,
+        afterEmbeddedSink: true,
+        one: 1,
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
