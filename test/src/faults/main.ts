@@ -130,7 +130,7 @@ const lagKafka = new Kafka({
   brokers: [...brokers],
   logLevel: logLevel.NOTHING,
   connectionTimeout: 1000,
-  retry: { retries: 0 },
+  retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
 });
 const lag = new LagSampler(lagKafka, workerOptions.groupId, topics);
 console.log(
@@ -385,7 +385,14 @@ try {
   const last = pod;
   pod = null;
   if (last !== null) await last.kill();
-  control.start();
+  try {
+    control.start();
+  } catch (error) {
+    console.error(
+      `faults: the broker did not come back: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    exitCode = 1;
+  }
   await deleteCatalogueTopics(kafka, catalogue).catch(() => undefined);
   const admin = kafka.admin();
   await admin

@@ -17,6 +17,9 @@ export const SENTINEL_KEY_COLUMNS: { readonly [T in RecordTable]: readonly strin
   spans: ["trace_id", "span_id", "event_id"],
 };
 
+/** Sentinels of one table looked up by one query at most. */
+const MAX_LOOKUP = 500;
+
 function literal(value: string): string {
   return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
@@ -100,6 +103,8 @@ export class SentinelWatch {
     const byTable = new Map<RecordTable, Sentinel[]>();
     for (const sentinel of this.#outstanding.values()) {
       if (tables !== null && !tables.has(sentinel.table)) continue;
+      // Oldest first (arrival order): when the pipeline is far behind, newer ones cannot be there yet.
+      if ((byTable.get(sentinel.table)?.length ?? 0) >= MAX_LOOKUP) continue;
       let list = byTable.get(sentinel.table);
       if (list === undefined) byTable.set(sentinel.table, (list = []));
       list.push(sentinel);

@@ -23,7 +23,7 @@ const SENTINEL_TYPES = [RecordType.Event, RecordType.Execution, RecordType.Metri
 const ID_FLUSH_COUNT = 8192;
 
 function send(message: AgentMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }
 
 const options = JSON.parse(process.argv[2] ?? "null") as AgentRunOptions | null;

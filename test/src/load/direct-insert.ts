@@ -111,6 +111,12 @@ export async function directInsert(options: DirectInsertOptions): Promise<Direct
     ]).finally(() => clearTimeout(timer));
   } finally {
     await consumer.disconnect();
+    const admin = options.kafka.admin();
+    await admin
+      .connect()
+      .then(() => admin.deleteGroups([options.groupId]))
+      .catch(() => undefined)
+      .finally(() => admin.disconnect());
   }
   await insertBatches(true);
   return {
