@@ -137,6 +137,28 @@ function metricsFields(
 }
 
 /**
+ * A metrics record of tokens alone, every phase zero: what sums over metrics records
+ * (tokens per agent, phase totals) add for usage that arrived after the execution's
+ * metrics record was sent. Its null time to first token keeps it out of those quantiles.
+ */
+export function usageMetricsFields(usage: TokenUsage): EmitFields<typeof RecordType.Metrics> {
+  return {
+    initialization_ms: 0,
+    tool_execution_ms: 0,
+    llm_processing_ms: 0,
+    websocket_notification_ms: 0,
+    total_ms: 0,
+    time_to_first_token_ms: null,
+    queue_wait_ms: null,
+    database_query_ms: null,
+    external_api_ms: null,
+    websocket_latency_ms: null,
+    prompt_tokens: usage.promptTokens ?? null,
+    completion_tokens: usage.completionTokens ?? null,
+  };
+}
+
+/**
  * One agent execution: lifecycle records (STARTED, UPDATED, COMPLETED or FAILED), agent
  * events, phase timings and, at the end, its performance-metrics record. Every method
  * returns true when its record was taken (or deliberately sampled out), false when it was
@@ -155,7 +177,8 @@ export class Execution {
   readonly #host: ExecutionHost;
   #state: ExecutionState = ExecutionState.Running;
   #metrics: MetricsInput = {};
-  #metricsEmitted = false;
+  /** Token totals carried by the metrics records sent so far; null until the first one. */
+  #reportedTokens: { promptTokens: number; completionTokens: number } | null = null;
 
   constructor(host: ExecutionHost, init: ExecutionInit) {
     this.#host = host;
@@ -287,13 +310,44 @@ export class Execution {
     this.#metrics = { ...this.#metrics, ...metrics };
   }
 
-  /** @internal Emits the metrics record now; the end of the execution then sends none. */
+  /**
+   * @internal Emits the metrics record now; the end of the execution then sends only the
+   * tokens added since, in a tokens-only record, so sums over metrics records stay right.
+   */
   emitMetrics(metrics: MetricsInput = {}): boolean {
     this.recordMetrics(metrics);
-    this.#metricsEmitted = true;
+    this.#reportedTokens = this.#tokenTotals();
     return this.#host.emit(
       RecordType.Metrics,
       { ...this.#envelope(), ...metricsFields(this.timing.getBreakdown(), this.#metrics) },
+      this.context,
+    );
+  }
+
+  #tokenTotals(): { promptTokens: number; completionTokens: number } {
+    return {
+      promptTokens: this.#metrics.promptTokens ?? 0,
+      completionTokens: this.#metrics.completionTokens ?? 0,
+    };
+  }
+
+  #finalMetrics(): boolean {
+    const reported = this.#reportedTokens;
+    if (reported === null) return this.emitMetrics();
+    const totals = this.#tokenTotals();
+    const promptTokens = totals.promptTokens - reported.promptTokens;
+    const completionTokens = totals.completionTokens - reported.completionTokens;
+    if (promptTokens <= 0 && completionTokens <= 0) return true;
+    this.#reportedTokens = totals;
+    return this.#host.emit(
+      RecordType.Metrics,
+      {
+        ...this.#envelope(),
+        ...usageMetricsFields({
+          ...(promptTokens > 0 ? { promptTokens } : {}),
+          ...(completionTokens > 0 ? { completionTokens } : {}),
+        }),
+      },
       this.context,
     );
   }
@@ -331,7 +385,7 @@ export class Execution {
       result_summary: summarize(result, this.#host.summaryMaxChars),
       duration_ms: this.timing.getBreakdown().totalMs,
     });
-    const metrics = this.#metricsEmitted ? true : this.emitMetrics();
+    const metrics = this.#finalMetrics();
     this.span?.setStatus(SpanStatusCode.Ok).end();
     this.#host.finished(this);
     return accepted && metrics;
@@ -348,7 +402,7 @@ export class Execution {
       duration_ms: this.timing.getBreakdown().totalMs,
     });
     const logged = this.#errorRecord(error, options.phase, options.severity ?? ErrorSeverity.Error);
-    const metrics = this.#metricsEmitted ? true : this.emitMetrics();
+    const metrics = this.#finalMetrics();
     if (this.span !== null)
       this.span.recordException(error).setStatus(SpanStatusCode.Error, described.message).end();
     this.#host.finished(this);

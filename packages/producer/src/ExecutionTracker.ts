@@ -9,10 +9,9 @@ import type { Logger, RecordType as RecordTypeT } from "@tracehouse/schemas";
 import { TraceContext } from "@tracehouse/context";
 import type { AgentTracer } from "./AgentTracer.js";
 import { EmitResult } from "./emit-result.js";
-import { Execution } from "./Execution.js";
+import { Execution, usageMetricsFields } from "./Execution.js";
 import type {
   ChildExecutionOptions,
-  CompleteOptions,
   ExecutionHost,
   MetricsInput,
   StartExecutionOptions,
@@ -221,22 +220,23 @@ export class ExecutionTracker {
     );
   }
 
-  /** Writes the COMPLETED (or FAILED) record and, for a known execution, its performance metrics. True when accepted. */
+  /**
+   * Writes the COMPLETED (or FAILED) record and, for a known execution, its performance
+   * metrics. `usage` adds to the execution's tokens: for a known execution whose metrics
+   * record was already written, and for an execution not started here, it goes out in a
+   * tokens-only metrics record. True when accepted.
+   */
   writeExecutionComplete(data: ExecutionCompleteData): boolean {
     const failed = data.error !== undefined || data.status === "failed";
     const open = this.#open.get(data.executionId);
     if (open !== undefined) {
-      if (failed)
-        return open.fail(data.error ?? new Error(data.status ?? "failed"), {
-          status: data.status ?? "failed",
-        });
-      const options: CompleteOptions = {
-        status: data.status ?? "completed",
-        ...(data.usage ? { usage: data.usage } : {}),
-      };
-      return open.complete(data.result, options);
+      if (data.usage !== undefined) open.addUsage(data.usage);
+      return failed
+        ? open.fail(data.error ?? new Error(data.status ?? "failed"), { status: data.status ?? "failed" })
+        : open.complete(data.result, { status: data.status ?? "completed" });
     }
-    return this.#emit(
+    const context = this.#contextOf(data);
+    const accepted = this.#emit(
       RecordType.Execution,
       {
         execution_id: data.executionId,
@@ -247,11 +247,25 @@ export class ExecutionTracker {
         error_message: data.error === undefined ? null : describeError(data.error).message,
         duration_ms: data.durationMs ?? null,
       },
-      this.#contextOf(data),
+      context,
     );
+    if (data.usage === undefined) return accepted;
+    const usage = this.#emit(
+      RecordType.Metrics,
+      {
+        execution_id: data.executionId,
+        agent_name: data.agentName ?? null,
+        ...usageMetricsFields(data.usage),
+      },
+      context,
+    );
+    return accepted && usage;
   }
 
-  /** Writes a performance-metrics record now (a known execution then sends none at its end). True when accepted. */
+  /**
+   * Writes a performance-metrics record now; a known execution then sends at its end only
+   * the tokens added since (see `writeExecutionComplete`). True when accepted.
+   */
   writePerformanceMetrics(data: PerformanceMetricsData): boolean {
     const open = this.#open.get(data.executionId);
     if (open !== undefined) return open.emitMetrics(data.metrics);

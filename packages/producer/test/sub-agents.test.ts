@@ -228,4 +228,94 @@ describe("nested sub-agents", function () {
     expect(spanRecord!.status_code).to.equal("OK");
     await tracer.shutdown();
   });
+
+  it("keeps token usage given at completion after the metrics record was written, without counting anything twice", async () => {
+    const producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: false });
+    const tracker = createExecutionTracker(producer);
+    const context = TraceContext.create();
+    const early = "0192f0c4-7a10-7c3e-9f00-00000000000a";
+    const failing = "0192f0c4-7a10-7c3e-9f00-00000000000b";
+    const elsewhere = "0192f0c4-7a10-7c3e-9f00-00000000000c";
+    const quiet = "0192f0c4-7a10-7c3e-9f00-00000000000d";
+
+    expect(tracker.writeExecutionStart({ executionId: early, agentName: "billing", context })).to.equal(true);
+    expect(
+      tracker.writePerformanceMetrics({
+        executionId: early,
+        metrics: { llmProcessingMs: 250, totalMs: 400, timeToFirstTokenMs: 90, promptTokens: 40 },
+      }),
+    ).to.equal(true);
+    expect(
+      tracker.writeExecutionComplete({
+        executionId: early,
+        usage: { promptTokens: 10, completionTokens: 7 },
+      }),
+    ).to.equal(true);
+
+    expect(tracker.writeExecutionStart({ executionId: failing, agentName: "billing", context })).to.equal(
+      true,
+    );
+    expect(
+      tracker.writeExecutionComplete({
+        executionId: failing,
+        error: new Error("tool down"),
+        usage: { promptTokens: 5, completionTokens: 1 },
+      }),
+    ).to.equal(true);
+
+    expect(
+      tracker.writeExecutionComplete({
+        executionId: elsewhere,
+        agentName: "billing",
+        context,
+        usage: { promptTokens: 3 },
+      }),
+    ).to.equal(true);
+
+    expect(tracker.writeExecutionStart({ executionId: quiet, agentName: "billing", context })).to.equal(true);
+    expect(tracker.writePerformanceMetrics({ executionId: quiet, metrics: { promptTokens: 2 } })).to.equal(
+      true,
+    );
+    expect(tracker.writeExecutionComplete({ executionId: quiet })).to.equal(true);
+
+    await producer.close();
+    const received = await fixture.consume(producer.stats().accepted);
+    const metrics = ofType(received, RecordType.Metrics);
+    const of = (executionId: string) => metrics.filter((m) => m.execution_id === executionId);
+
+    const [first, usage] = of(early);
+    expect(of(early)).to.have.length(2);
+    expect(first).to.deep.include({ llm_processing_ms: 250, total_ms: 400, prompt_tokens: 40 });
+    expect(first!.time_to_first_token_ms).to.equal(90);
+    expect(usage).to.deep.include({
+      prompt_tokens: 10,
+      completion_tokens: 7,
+      initialization_ms: 0,
+      tool_execution_ms: 0,
+      llm_processing_ms: 0,
+      websocket_notification_ms: 0,
+      total_ms: 0,
+      time_to_first_token_ms: null,
+    });
+    const sum = (records: typeof metrics, field: "prompt_tokens" | "completion_tokens" | "total_ms") =>
+      records.reduce((total, m) => total + (m[field] ?? 0), 0);
+    expect(sum(of(early), "prompt_tokens")).to.equal(50);
+    expect(sum(of(early), "completion_tokens")).to.equal(7);
+    expect(sum(of(early), "total_ms")).to.equal(400);
+    expect(of(early).filter((m) => m.time_to_first_token_ms !== null)).to.have.length(1);
+
+    expect(of(failing)).to.have.length(1);
+    expect(of(failing)[0]).to.deep.include({ prompt_tokens: 5, completion_tokens: 1 });
+    expect(of(elsewhere)).to.have.length(1);
+    expect(of(elsewhere)[0]).to.deep.include({ prompt_tokens: 3, completion_tokens: null, total_ms: 0 });
+    expect(of(quiet), "nothing added after the metrics record: no second one").to.have.length(1);
+
+    const lifecycles = ofType(received, RecordType.Execution).map((e) => [e.execution_id, e.lifecycle]);
+    expect(lifecycles).to.deep.include.members([
+      [early, ExecutionLifecycle.Completed],
+      [failing, ExecutionLifecycle.Failed],
+      [elsewhere, ExecutionLifecycle.Completed],
+      [quiet, ExecutionLifecycle.Completed],
+    ]);
+  });
 });
