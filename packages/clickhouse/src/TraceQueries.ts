@@ -600,7 +600,10 @@ function summarise(
   for (const kind of ["events", "metrics", "errors", "spans"] as const) {
     for (const record of records[kind]) see(record.event_time);
   }
-  for (const span of records.spans) see(span["end_time"]);
+  for (const span of records.spans) {
+    see(span["start_time"]);
+    see(span["end_time"]);
+  }
   let userId: string | null = null;
   for (const node of nodes.values()) userId ??= node.userId;
   for (const record of [...records.spans, ...records.events]) userId ??= record.user_id;

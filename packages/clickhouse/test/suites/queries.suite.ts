@@ -12,9 +12,12 @@ import {
   TRACE_A,
   TRACE_B,
   TRACE_OLD,
+  executionRow,
   fixtureRows,
+  spanRow,
 } from "../support/fixture.js";
 import { insertRows } from "../support/insert.js";
+import { emptyRows, envelope } from "../support/records.js";
 
 const at = (us: number): Date => new Date(us / 1000);
 
@@ -35,6 +38,70 @@ export function describeQueries(target: SinkTarget): void {
     after(async () => {
       await sink.command(`DROP DATABASE IF EXISTS ${db}`);
       await sink.close();
+    });
+
+    describe("getTrace of a trace whose root span starts before its first execution record", () => {
+      const TRACE = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
+      let earlyDb: string;
+      let earlySink: Sink;
+
+      before(async () => {
+        earlyDb = uniqueDatabase("early_span");
+        earlySink = target.makeSink(earlyDb);
+        await new ClickHouseTraceSchema(earlySink).createTables();
+        const rows = emptyRows();
+        const root = {
+          trace_id: TRACE,
+          execution_id: "exec-early",
+          agent_name: "gateway",
+          span_id: "4000000000000001",
+        };
+        rows.agent_executions.push(
+          executionRow(envelope({ ...root, event_time: T0 + 240 }), "STARTED"),
+          executionRow(envelope({ ...root, event_time: T0 + 5 * SECOND }), "COMPLETED", {
+            duration_ms: 5000,
+          }),
+        );
+        // spans are written when they end: event_time is the end, start_time may precede every other record
+        rows.spans.push(
+          spanRow(envelope({ ...root, event_time: T0 + 6 * SECOND }), "agent gateway", T0, T0 + 6 * SECOND),
+          spanRow(
+            envelope({
+              ...root,
+              span_id: "4000000000000002",
+              parent_span_id: root.span_id,
+              event_time: T0 + 2 * SECOND,
+            }),
+            "tool lookup",
+            T0 + SECOND,
+            T0 + 2 * SECOND,
+          ),
+        );
+        await insertRows(earlySink, rows);
+      });
+
+      after(async () => {
+        await earlySink.command(`DROP DATABASE IF EXISTS ${earlyDb}`);
+        await earlySink.close();
+      });
+
+      it("starts the summary at the earliest span start, so no record has a negative offset", async () => {
+        const queries = new TraceQueries(earlySink);
+        for (const useIndex of [true, false]) {
+          const trace = await queries.getTrace(TRACE, { useIndex });
+          expect(trace?.summary, `useIndex ${useIndex}`).to.deep.include({
+            startTimeUs: T0,
+            endTimeUs: T0 + 6 * SECOND,
+            durationMs: 6000,
+            spanCount: 2,
+          });
+          const node = trace?.roots[0] as ExecutionNode;
+          expect(node.startedAtUs! - trace!.summary.startTimeUs).to.equal(240);
+          for (const span of node.spans) {
+            expect(Number(span["start_time"])).to.be.at.least(trace!.summary.startTimeUs);
+          }
+        }
+      });
     });
 
     describe("getTrace", () => {

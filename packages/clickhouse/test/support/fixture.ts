@@ -27,6 +27,45 @@ const SPAN = {
   llm: "1000000000000004",
 } as const;
 
+/** An execution row: status from the lifecycle, every optional column null unless given. */
+export function executionRow(env: Envelope, lifecycle: string, extra: Record<string, unknown> = {}): Row {
+  return {
+    ...env,
+    lifecycle,
+    status: lifecycle === "STARTED" ? "running" : lifecycle.toLowerCase(),
+    parent_execution_id: null,
+    input_summary: null,
+    result_summary: null,
+    error_message: null,
+    duration_ms: null,
+    ...extra,
+  };
+}
+
+/** A span row without attributes, events or links unless given. */
+export function spanRow(
+  env: Envelope,
+  name: string,
+  start: number,
+  end: number,
+  status_code = "OK",
+  extra: Record<string, unknown> = {},
+): Row {
+  return {
+    ...env,
+    name,
+    kind: "INTERNAL",
+    start_time: start,
+    end_time: end,
+    status_code,
+    status_message: null,
+    attributes: {},
+    events: [],
+    links: [],
+    ...extra,
+  };
+}
+
 /**
  * Trace A: planner (root) → researcher (sub-agent via parent_execution_id, FAILED) and
  * planner → coder (linked only by a TOOL correlation). Trace B: four more planner runs in the next
@@ -43,17 +82,6 @@ export function fixtureRows(): TraceRows {
       thread_id: "thread-1",
       ...fields,
     });
-  const exec = (env: Envelope, lifecycle: string, extra: Record<string, unknown> = {}): Row => ({
-    ...env,
-    lifecycle,
-    status: lifecycle === "STARTED" ? "running" : lifecycle.toLowerCase(),
-    parent_execution_id: null,
-    input_summary: null,
-    result_summary: null,
-    error_message: null,
-    duration_ms: null,
-    ...extra,
-  });
   const planner = { execution_id: EXEC.planner, agent_name: "planner", span_id: SPAN.planner };
   const researcher = {
     execution_id: EXEC.researcher,
@@ -69,20 +97,22 @@ export function fixtureRows(): TraceRows {
   };
 
   rows.agent_executions.push(
-    exec(a({ ...planner, event_time: T0 }), "STARTED", { input_summary: "plan a trip" }),
-    exec(a({ ...planner, event_time: T0 + 1 * SECOND }), "UPDATED", { status: "waiting_for_tool" }),
-    exec(a({ ...planner, event_time: T0 + 10 * SECOND }), "COMPLETED", {
+    executionRow(a({ ...planner, event_time: T0 }), "STARTED", { input_summary: "plan a trip" }),
+    executionRow(a({ ...planner, event_time: T0 + 1 * SECOND }), "UPDATED", { status: "waiting_for_tool" }),
+    executionRow(a({ ...planner, event_time: T0 + 10 * SECOND }), "COMPLETED", {
       duration_ms: 10000,
       result_summary: "trip planned",
     }),
-    exec(a({ ...researcher, event_time: T0 + 2 * SECOND }), "STARTED", { parent_execution_id: EXEC.planner }),
-    exec(a({ ...researcher, event_time: T0 + 5 * SECOND }), "FAILED", {
+    executionRow(a({ ...researcher, event_time: T0 + 2 * SECOND }), "STARTED", {
+      parent_execution_id: EXEC.planner,
+    }),
+    executionRow(a({ ...researcher, event_time: T0 + 5 * SECOND }), "FAILED", {
       parent_execution_id: EXEC.planner,
       duration_ms: 3000,
       error_message: "search backend down",
     }),
-    exec(a({ ...coder, event_time: T0 + 6 * SECOND }), "STARTED"),
-    exec(a({ ...coder, event_time: T0 + 8 * SECOND }), "COMPLETED", { duration_ms: 2000 }),
+    executionRow(a({ ...coder, event_time: T0 + 6 * SECOND }), "STARTED"),
+    executionRow(a({ ...coder, event_time: T0 + 8 * SECOND }), "COMPLETED", { duration_ms: 2000 }),
   );
   rows.trace_correlations.push(
     {
@@ -203,28 +233,8 @@ export function fixtureRows(): TraceRows {
     ),
     error(a({ ...planner, event_time: T0 + 9 * SECOND }), "RateLimitWarning", "slow down", "WARNING", false),
   );
-  const span = (
-    env: Envelope,
-    name: string,
-    start: number,
-    end: number,
-    status_code = "OK",
-    extra: Record<string, unknown> = {},
-  ): Row => ({
-    ...env,
-    name,
-    kind: "INTERNAL",
-    start_time: start,
-    end_time: end,
-    status_code,
-    status_message: null,
-    attributes: {},
-    events: [],
-    links: [],
-    ...extra,
-  });
   rows.spans.push(
-    span(
+    spanRow(
       a({ ...planner, parent_span_id: null, event_time: T0 }),
       "agent planner",
       T0,
@@ -236,13 +246,13 @@ export function fixtureRows(): TraceRows {
         links: [{ trace_id: TRACE_B, span_id: "2000000000000001", attributes: { reason: "follow-up" } }],
       },
     ),
-    span(
+    spanRow(
       a({ ...planner, span_id: SPAN.llm, parent_span_id: SPAN.planner, event_time: T0 + 100_000 }),
       "llm gpt-4o",
       T0 + 100_000,
       T0 + 900_000,
     ),
-    span(
+    spanRow(
       a({ ...researcher, event_time: T0 + 2 * SECOND }),
       "agent researcher",
       T0 + 2 * SECOND,
@@ -252,7 +262,7 @@ export function fixtureRows(): TraceRows {
         status_message: "search backend down",
       },
     ),
-    span(a({ ...coder, event_time: T0 + 6 * SECOND }), "agent coder", T0 + 6 * SECOND, T0 + 8 * SECOND),
+    spanRow(a({ ...coder, event_time: T0 + 6 * SECOND }), "agent coder", T0 + 6 * SECOND, T0 + 8 * SECOND),
   );
 
   [100, 200, 300, 400].forEach((durationMs, i) => {
@@ -264,8 +274,8 @@ export function fixtureRows(): TraceRows {
       agent_name: "planner",
     };
     rows.agent_executions.push(
-      exec(envelope({ ...b, event_time: start }), "STARTED"),
-      exec(envelope({ ...b, event_time: start + durationMs * 1000 }), "COMPLETED", {
+      executionRow(envelope({ ...b, event_time: start }), "STARTED"),
+      executionRow(envelope({ ...b, event_time: start + durationMs * 1000 }), "COMPLETED", {
         duration_ms: durationMs,
       }),
     );
@@ -285,14 +295,14 @@ export function fixtureRows(): TraceRows {
   };
   const oldStart = T0 - OLD_OFFSET;
   rows.agent_executions.push(
-    exec(envelope({ ...old, event_time: oldStart }), "STARTED"),
-    exec(envelope({ ...old, event_time: oldStart + 50_000_000 }), "FAILED", { duration_ms: 50000 }),
+    executionRow(envelope({ ...old, event_time: oldStart }), "STARTED"),
+    executionRow(envelope({ ...old, event_time: oldStart + 50_000_000 }), "FAILED", { duration_ms: 50000 }),
   );
   rows.error_logs.push(
     error(envelope({ ...old, event_time: oldStart + 40_000_000 }), "OldError", "long ago", "FATAL", false),
   );
   rows.spans.push(
-    span(
+    spanRow(
       envelope({ ...old, event_time: oldStart }),
       "agent planner",
       oldStart,
