@@ -7,7 +7,7 @@ import type { ContextManager } from "@tracehouse/context";
 import type { Kafka } from "kafkajs";
 import type { ProducerStats } from "./stats.js";
 
-/** Batch compression on the wire. `lz4` and `zstd` need a codec registered with kafkajs by the application. */
+/** Batch compression on the wire. `lz4` registers its codec itself (`lz4-napi`); `zstd` needs one registered with kafkajs by the application. */
 export const Compression = { None: "none", Gzip: "gzip", Lz4: "lz4", Zstd: "zstd" } as const;
 export type Compression = (typeof Compression)[keyof typeof Compression];
 

@@ -4,6 +4,7 @@ import { ConfigError, createTraceIdPartitioner, ErrorCode, TracehouseError } fro
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
+import { ensureLz4Codec } from "./lz4-codec.js";
 import type { Outbound } from "./outbound.js";
 
 const { CompressionCodecs, CompressionTypes, logLevel } = kafkajs;
@@ -59,8 +60,9 @@ export class KafkaTransport {
     this.#config = config;
     this.#compression = COMPRESSION_TYPES[config.compression];
     if (this.#compression !== CompressionTypes.None && this.#compression !== CompressionTypes.GZIP) {
-      const codec = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[this.#compression];
       try {
+        if (this.#compression === CompressionTypes.LZ4) ensureLz4Codec();
+        const codec = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[this.#compression];
         if (codec === undefined) throw new Error("no codec");
         codec();
       } catch (cause) {
