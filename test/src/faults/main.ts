@@ -320,9 +320,14 @@ try {
 
   agents.stop();
   const report: AgentReport = await agents.done;
+  const { producer } = report;
+  const drops = Object.entries(producer.dropped)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`);
   record(
-    `load stopped: ${report.accepted} records accepted (${report.producer.spooled} went through the spool, ` +
-      `${report.notAccepted} not accepted); producer closed`,
+    `load stopped: ${report.accepted} records accepted (${producer.spooled} went through the spool, ` +
+      `${report.notAccepted} not accepted); producer closed: ${producer.sent - producer.recovered} acknowledged ` +
+      `by Kafka, ${producer.spoolBytes} bytes left in the spool, drops: ${drops.join(", ") || "none"}`,
   );
   await pollUntil(
     async () => ((await consumerLag(kafka, workerOptions.groupId, topics)).total === 0 ? true : undefined),
@@ -372,7 +377,7 @@ try {
       faults_injected: injected,
       faults,
       unplanned_worker_restarts: unplannedRestarts,
-      spooled: report.producer.spooled,
+      spooled: producer.spooled,
       duration_s: Number(((performance.now() - startedAt) / 1000).toFixed(1)),
     }),
   );

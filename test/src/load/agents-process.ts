@@ -226,6 +226,7 @@ async function run(): Promise<void> {
   send({ type: "emitted", accepted, lastEmitAtMs: performance.timeOrigin + lastEmitAt });
   await producer.close();
   const closedAtMs = wallClockMs();
+  const cpuMsUsed = cpuMs();
   flushIds();
   ids.end();
   await once(ids, "finish");
@@ -242,7 +243,7 @@ async function run(): Promise<void> {
       lastEmitAtMs: performance.timeOrigin + lastEmitAt,
       closedAtMs,
       producer: stats,
-      cpuMs: cpuMs(),
+      cpuMs: cpuMsUsed,
     },
   });
 }

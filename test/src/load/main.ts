@@ -6,9 +6,10 @@ import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import { ClickHouseTraceSchema, EmbeddedSink } from "@tracehouse/clickhouse";
 import { Compression } from "@tracehouse/producer";
 import { embeddedDataDir } from "@tracehouse/testkit";
+import type { WorkerOptions } from "@tracehouse/worker";
 import { distribution, openPipeline, wallClockMs } from "../harness/index.js";
 import { profileThisProcess, profilesIn, topSelfTime } from "./cpu-profile.js";
 import { checkDelivery, engineMemory, storedRows } from "./clickhouse-checks.js";
@@ -30,13 +31,16 @@ Producer (simulated agents, own process) → Kafka → worker → ClickHouse (em
   --traces <n>             traces to run (default 10000)
   --events-per-trace <n>   agent events per trace, besides lifecycle and metrics records (default 8)
   --agents <n>             concurrent simulated agents (default 16)
-  --rate <n>               records/s offered, paced (default 20000, the target); 0 = as fast as the producer's
-                           queue allows (capacity; emit-to-queryable then includes queueing)
+  --rate <n>               records/s offered, paced open loop (past what the pipeline takes, the producer
+                           spools and may drop); 0 = as fast as the producer's queue allows, the agents
+                           waiting while it is half full: capacity, so emit-to-queryable includes
+                           queueing (default 0)
   --compression <c>        producer compression: gzip (the library's default) or none
   --partitions <n>         partitions per record topic (default 6)
   --sentinel-every <n>     one emit-to-queryable sentinel per n traces (default 20)
   --batch-rows <n>         worker maxBatchRows, also the direct-insert batch size (default 10000)
   --flush-interval-ms <n>  worker flushIntervalMs (default 1000)
+  --worker-options <json>  more worker options, e.g. '{"maxBufferedBytes":16777216}' (default none)
   --poll-ms <n>            how often the worker's rows counter is read to trigger a sentinel lookup (default 2)
   --timeout-s <n>          give up after this long (default: from the record count)
   --no-direct              skip the direct-insert baseline
@@ -50,7 +54,7 @@ const { values: args } = parseArgs({
     traces: { type: "string", default: "10000" },
     "events-per-trace": { type: "string", default: "8" },
     agents: { type: "string", default: "16" },
-    rate: { type: "string", default: "20000" },
+    rate: { type: "string", default: "0" },
     partitions: { type: "string", default: "6" },
     compression: { type: "string", default: "gzip" },
     "sentinel-every": { type: "string", default: "20" },
@@ -60,6 +64,7 @@ const { values: args } = parseArgs({
     "timeout-s": { type: "string" },
     "no-direct": { type: "boolean", default: false },
     "cpu-profile": { type: "string" },
+    "worker-options": { type: "string", default: "{}" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -93,6 +98,7 @@ if (args.compression !== compression) {
   console.error(`--compression must be gzip or none, got ${args.compression}\n\n${HELP}`);
   process.exit(2);
 }
+const extraWorkerOptions = parseWorkerOptions(args["worker-options"]);
 const profileDir = args["cpu-profile"] === undefined ? undefined : path.resolve(args["cpu-profile"]);
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 const approxRecords = traces * (eventsPerTrace + 4);
@@ -101,6 +107,23 @@ const timeoutMs =
 const deadline = Date.now() + timeoutMs;
 const MB = 1024 * 1024;
 const cores = availableParallelism();
+
+function parseWorkerOptions(json: string): WorkerOptions {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+      return parsed as WorkerOptions;
+  } catch {
+    // reported below
+  }
+  console.error(`--worker-options must be a JSON object of worker options, got ${json}\n\n${HELP}`);
+  process.exit(2);
+}
+
+/** Records of this run that Kafka acknowledged. */
+function deliveredToKafka(report: AgentReport): number {
+  return report.producer.sent - report.producer.recovered;
+}
 
 function fmt(value: number | null, digits = 1): string {
   return value !== null && Number.isFinite(value) ? value.toFixed(digits) : "n/a";
@@ -111,16 +134,22 @@ function round(value: number | null, digits = 0): number | null {
   return value === null || !Number.isFinite(value) ? null : Number(value.toFixed(digits));
 }
 
+if (process.env["CLICKHOUSE_URL"]) {
+  console.error(
+    "load: this benchmark measures the embedded engine inside the worker's process; unset CLICKHOUSE_URL",
+  );
+  process.exit(2);
+}
 const pipeline = await openPipeline({
   name: "load",
   dataDir: embeddedDataDir(),
   partitions,
-  worker: { maxBatchRows: batchRows, flushIntervalMs },
+  worker: { ...extraWorkerOptions, maxBatchRows: batchRows, flushIntervalMs },
 });
 const { brokers, kafka, catalogue, database, worker, groupId } = pipeline;
 // The embedded engine runs one call at a time per session (sink), so the measuring queries get
 // a session of their own instead of queueing behind the worker's inserts.
-const monitor = createSink({ dataDir: embeddedDataDir(), database });
+const monitor = new EmbeddedSink({ dataDir: embeddedDataDir(), database });
 const topics = catalogue.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
 const runId = catalogue.prefix.slice(0, -1);
 const scratch = mkdtempSync(path.join(tmpdir(), "tracehouse-load-"));
@@ -132,7 +161,8 @@ console.log(
 );
 console.log(
   `worker: maxBatchRows ${batchRows}, flushIntervalMs ${flushIntervalMs}, maxConcurrentInserts ` +
-    `${worker.config.maxConcurrentInserts}, embedded ClickHouse in-process`,
+    `${worker.config.maxConcurrentInserts}, maxBufferedBytes ${worker.config.maxBufferedBytes}, ` +
+    `maxBytesPerPartition ${worker.config.maxBytesPerPartition}, embedded ClickHouse in-process`,
 );
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -202,7 +232,14 @@ try {
   agents.start();
 
   // Once the agents have stopped emitting (final count known), stored rows are polled until
-  // every accepted record is there; the producer's close and report come after.
+  // every accepted record is there; the producer's close and report come after. Records the
+  // producer accepted but could not deliver (its report says so) are not waited for: the
+  // delivery check counts them as lost.
+  let finalReport: AgentReport | null = null;
+  void agents.done.then(
+    (r) => (finalReport = r),
+    () => undefined,
+  );
   let allQueryableAtMs = Number.NaN;
   let timedOut = false;
   for (;;) {
@@ -210,10 +247,12 @@ try {
       timedOut = true;
       break;
     }
-    if (agents.child.exitCode !== null && emittedCount === null) await agents.done;
+    if (agents.child.exitCode !== null && finalReport === null) finalReport = await agents.done;
     if (emittedCount !== null) {
       const atMs = wallClockMs();
-      if (Number.isNaN(allQueryableAtMs) && (await storedRows(monitor, database)) >= emittedCount) {
+      const expected =
+        finalReport === null ? emittedCount : Math.min(emittedCount, deliveredToKafka(finalReport));
+      if (Number.isNaN(allQueryableAtMs) && (await storedRows(monitor, database)) >= expected) {
         allQueryableAtMs = atMs;
       }
       // Every row is in; a sentinel still missing then is a lookup problem, not a lost record
@@ -223,14 +262,14 @@ try {
     }
     await sleep(emittedCount === null ? 50 : 20);
   }
-  if (timedOut) console.error(`load: timed out (--timeout-s ${timeoutMs / 1000}) waiting for every record`);
-  if (timedOut) agents.stop();
-  const report: AgentReport = await agents.done;
+  if (timedOut) {
+    console.error(`load: timed out (--timeout-s ${timeoutMs / 1000}) waiting for every record`);
+    agents.stop();
+  }
   loopDelay.disable();
   await profiler?.stop();
   await watch.stop();
   await lag.stop();
-  clearInterval(rssTimer);
   const workerCpuS = (() => {
     const { user, system } = process.cpuUsage(cpuBefore.worker);
     return (user + system) / 1e6;
@@ -248,6 +287,8 @@ try {
           total: machineNow.total - cpuBefore.machine.total,
         };
   const rssEnd = process.memoryUsage.rss();
+  const report: AgentReport = await agents.done;
+  clearInterval(rssTimer);
   const inserts = await insertTotals(worker);
   const allInserts = inserts.find((t) => t.table === "all")!;
   await worker.stop();
@@ -255,7 +296,7 @@ try {
   const delivery: DeliveryCheck = await checkDelivery(monitor, database, idsFile);
   let direct: DirectInsertResult | null = null;
   if (!args["no-direct"]) {
-    const directSink = createSink({ dataDir: embeddedDataDir(), database: `${database}_direct` });
+    const directSink = new EmbeddedSink({ dataDir: embeddedDataDir(), database: `${database}_direct` });
     try {
       await new ClickHouseTraceSchema(directSink).createTables();
       direct = await directInsert({
@@ -263,11 +304,15 @@ try {
         groupId: `${runId}_direct`,
         topics,
         sink: directSink,
-        expected: report.accepted,
+        expected: deliveredToKafka(report),
         batchRows,
         concurrency: worker.config.maxConcurrentInserts,
-        timeoutMs: Math.max(60_000, deadline - Date.now()),
+        timeoutMs: 60_000 + deliveredToKafka(report) / 2,
       });
+    } catch (error) {
+      console.error(
+        `load: direct-insert baseline failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       await directSink.command(`DROP DATABASE IF EXISTS ${directSink.database} SYNC`).catch(() => undefined);
       await directSink.close();
@@ -280,7 +325,9 @@ try {
   const e2e = distribution(watch.latenciesMs);
   const polls = distribution(watch.pollMs);
   if (watch.outstanding > 0)
-    console.error(`load: ${watch.outstanding} sentinels were never found by a lookup`);
+    console.error(
+      `load: ${watch.outstanding} sentinels were never found (lost with their records, or a lookup problem)`,
+    );
   const rssPeak = peak.rss;
   const perRecordUs = (cpuS: number | null): number | null =>
     cpuS === null ? null : (cpuS * 1e6) / report.accepted;
@@ -300,10 +347,21 @@ try {
       `p99.9 ${fmt(report.emitUs.p999, 2)} µs, max ${fmt(report.emitUs.max, 0)} µs`,
   );
   console.log(
-    `producer: ${producer.sent} sent in ${producer.batchesSent} batches, ${producer.spooled} spooled, ` +
+    `producer: ${deliveredToKafka(report)} acknowledged by Kafka in ${producer.batchesSent} batches, ${producer.spooled} through the spool, ` +
       `send latency p50 ${fmt(producer.sendLatency.p50Ms)} ms / p99 ${fmt(producer.sendLatency.p99Ms)} ms; ` +
       `emitting took ${fmt(emitS, 2)} s (${fmt(report.accepted / emitS, 0)} records/s)`,
   );
+  const undelivered = report.accepted - deliveredToKafka(report);
+  if (undelivered > 0) {
+    const drops = Object.entries(producer.dropped)
+      .filter(([, n]) => n > 0)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(", ");
+    console.log(
+      `producer: ${undelivered} accepted records never reached Kafka (dropped: ${drops || "none"}; ` +
+        `${producer.spoolBytes} bytes left in the spool at close): the offered rate overran the producer`,
+    );
+  }
   console.log(
     `sustained: ${fmt(eventsPerS, 0)} events/s (first emit → all ${report.accepted} queryable in ${fmt(wallS, 2)} s)`,
   );
