@@ -32,9 +32,9 @@ Producer (simulated agents, own process) → Kafka → worker → ClickHouse (em
   --events-per-trace <n>   agent events per trace, besides lifecycle and metrics records (default 8)
   --agents <n>             concurrent simulated agents (default 16)
   --rate <n>               records/s offered, paced open loop (past what the pipeline takes, the producer
-                           spools and may drop); 0 = as fast as the producer's queue allows, the agents
-                           waiting while it is half full: capacity, so emit-to-queryable includes
-                           queueing (default 0)
+                           spools and may drop); 0 = closed loop, the agents waiting while a full producer
+                           batch is queued: capacity, so emit-to-queryable includes the Kafka backlog
+                           (default 0)
   --compression <c>        producer compression: gzip (the library's default) or none
   --partitions <n>         partitions per record topic (default 6)
   --sentinel-every <n>     one emit-to-queryable sentinel per n traces (default 20)

@@ -16,7 +16,7 @@ export interface AgentRunOptions {
   readonly eventsPerTrace: number;
   /** Concurrent agent loops. */
   readonly agents: number;
-  /** Records per second over all agents; 0 emits as fast as the producer's queue allows. */
+  /** Records per second over all agents; 0 emits as fast as the producer takes them (closed loop). */
   readonly rate: number;
   /** Every n-th trace carries one sentinel record whose emit time is reported; 0 disables. */
   readonly sentinelEvery: number;
