@@ -388,6 +388,12 @@ try {
         : `; the machine (${cores} cores) was busy ${fmt(machine.busy)} of ${fmt(machine.total)} core-s ` +
           `(${fmt((100 * machine.busy) / machine.total, 0)}%), ${fmt(machine.busy - workerCpuS - report.cpuMs / 1000 - (brokerCpuS ?? 0))} s of it other processes`),
   );
+  const pipelineCpuS = workerCpuS + report.cpuMs / 1000 + (brokerCpuS ?? 0);
+  console.log(
+    `CPU-bound ceiling: ${fmt(perRecordUs(pipelineCpuS), 0)} µs of CPU per record end to end, so ${cores} cores ` +
+      `to itself would carry at most ~${fmt((cores * report.accepted) / pipelineCpuS, 0)} records/s; ` +
+      `the worker side alone (${fmt(perRecordUs(workerCpuS), 0)} µs) ~${fmt(report.accepted / workerCpuS, 0)} per core`,
+  );
   console.log(
     `worker: ClickHouse insert calls ${fmt(allInserts.seconds)} s (one engine session runs them one at a time), ` +
       `event-loop delay p99 ${fmt(loopDelay.percentile(99) / 1e6)} ms, max ${fmt(loopDelay.max / 1e6)} ms`,
