@@ -40,7 +40,7 @@ export interface WorkerOptions {
   readonly maxBatchBytes?: number;
   /** ... or when its oldest row waited this long. Default: 1000. */
   readonly flushIntervalMs?: number;
-  /** Record bytes buffered in all tables (open, queued and inserting) before every partition is paused. Default: 64 MiB. */
+  /** Record bytes buffered in all tables (open, queued and inserting) before every partition is paused. Default: 16 MiB. */
   readonly maxBufferedBytes?: number;
   /** Sealed batches waiting per table before the partitions feeding it are paused. Default: 2. */
   readonly maxPendingBatches?: number;
@@ -132,7 +132,7 @@ export const WORKER_DEFAULTS = {
   maxBatchRows: 10_000,
   maxBatchBytes: 8 * 1024 * 1024,
   flushIntervalMs: 1000,
-  maxBufferedBytes: 64 * 1024 * 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingBatches: 2,
   maxConcurrentInserts: 2,
   retryBaseDelayMs: 100,

@@ -20,8 +20,17 @@ export const DeadLetterHeader = {
   Table: "tracehouse-dlq-table",
   /** The consumer group that dead-lettered it. */
   Group: "tracehouse-dlq-group",
+  /** A {@link DeadLetterValue}: what the value holds. */
+  Value: "tracehouse-dlq-value",
 } as const;
 export type DeadLetterHeader = (typeof DeadLetterHeader)[keyof typeof DeadLetterHeader];
+
+/**
+ * What a dead letter's value holds: the original record bytes, or (only when the original could no
+ * longer be read back from its topic) the row as JSON.
+ */
+export const DeadLetterValue = { Original: "original", RowJson: "row-json" } as const;
+export type DeadLetterValue = (typeof DeadLetterValue)[keyof typeof DeadLetterValue];
 
 /** Why a record was dead-lettered: the decode failures, then the row-level ones. */
 export const DeadLetterReason = {
@@ -44,6 +53,7 @@ export interface DeadLetterInfo {
   readonly time: string;
   readonly table: string | null;
   readonly group: string | null;
+  readonly value: string;
 }
 
 type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -78,5 +88,6 @@ export function parseDeadLetterHeaders(
     time,
     table: text(headers[DeadLetterHeader.Table]),
     group: text(headers[DeadLetterHeader.Group]),
+    value: text(headers[DeadLetterHeader.Value]) ?? DeadLetterValue.Original,
   };
 }

@@ -4,7 +4,12 @@ export { resolveWorkerConfig, WORKER_DEFAULTS } from "./config.js";
 export type { WorkerOptions, WorkerConfig, RetryConfig } from "./config.js";
 export { recordToRow, TABLE_OF_RECORD_TYPE, RECORD_TABLES, isRecordTable, RowMappingError } from "./rows.js";
 export type { MappedRow } from "./rows.js";
-export { DeadLetterHeader, DeadLetterReason, parseDeadLetterHeaders } from "./dead-letter.js";
+export {
+  DeadLetterHeader,
+  DeadLetterReason,
+  DeadLetterValue,
+  parseDeadLetterHeaders,
+} from "./dead-letter.js";
 export type { DeadLetterInfo } from "./dead-letter.js";
 export { DeadLetterLimitError } from "./errors.js";
 export { replay, rebuild, parseReplayPosition } from "./replay.js";

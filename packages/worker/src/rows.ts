@@ -73,6 +73,12 @@ const IDENTITY_FROM_CONTEXT = [
   ["thread_id", "threadId"],
 ] as const;
 
+/** Whether the record leaves an identity field null that its headers' trace context might fill. */
+export function lacksIdentity(decoded: DecodedRecord): boolean {
+  const record = decoded.record as unknown as Readonly<Record<string, unknown>>;
+  return IDENTITY_FROM_CONTEXT.some(([column]) => record[column] === null);
+}
+
 export interface MappedRow {
   readonly table: RecordTable;
   readonly row: Row;

@@ -120,6 +120,7 @@ describe("worker: dead letters", function () {
       expect(info.partition).to.equal(0);
       expect(info.error).to.not.equal("");
       expect(info.group).to.equal(groupId);
+      expect(info.value).to.equal("original");
       expect(Date.parse(info.time)).to.be.within(Date.now() - 120_000, Date.now());
       expect(Number(info.timestamp)).to.be.greaterThan(0);
       expect(Buffer.compare(letter!.value!, bad.value)).to.equal(0);

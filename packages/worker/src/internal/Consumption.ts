@@ -107,7 +107,7 @@ export class Consumption {
     this.#pipeline = new Pipeline(
       { ...config, batchPerPartition: options.batchPerPartition ?? false },
       options.sink,
-      new DeadLetterSender(this.#producer, config.deadLetterTopic, options.groupId),
+      new DeadLetterSender(this.#producer, kafka, config.deadLetterTopic, options.groupId),
       options.metrics,
       config.logger,
       {

@@ -7,12 +7,12 @@ import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterReason } from "../dead-letter.js";
 import { DeadLetterLimitError } from "../errors.js";
-import { RowMappingError, recordToRow } from "../rows.js";
+import { RowMappingError, lacksIdentity, recordToRow } from "../rows.js";
 import { withRetries } from "./backoff.js";
 import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionOffsets } from "./PartitionOffsets.js";
 import { groupByTopic, partitionKey } from "./source.js";
-import type { SourceRecord, TopicPartitions } from "./source.js";
+import type { SourceMessage, SourceRef, TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
 
 export type PipelineConfig = PipelineMode &
@@ -78,7 +78,7 @@ export interface PipelineStats {
 interface TableBatch {
   readonly table: RecordTable;
   readonly rows: Row[];
-  readonly sources: SourceRecord[];
+  readonly sources: SourceRef[];
   bytes: number;
   readonly openedAt: number;
 }
@@ -128,16 +128,17 @@ function messageOf(error: unknown): string {
  * `insert_deduplication_token` of a batch: a hash of its table and topic-partition-offset ranges,
  * so a retried insert of the same batch is recognised and dropped by ClickHouse.
  */
-export function dedupToken(table: RecordTable, sources: readonly SourceRecord[]): string {
+export function dedupToken(table: RecordTable, sources: readonly SourceRef[]): string {
   const hash = createHash("sha256").update(table).update(TABLE_COLUMNS[table].join(","));
-  let current: SourceRecord | undefined;
+  let current: SourceRef | undefined;
   let first = 0;
   let last = 0;
   const flush = (): void => {
-    if (current !== undefined) hash.update(`|${current.topic}/${current.partition}/${first}-${last}`);
+    if (current !== undefined)
+      hash.update(`|${current.offsets.topic}/${current.offsets.partition}/${first}-${last}`);
   };
   for (const source of sources) {
-    if (current !== undefined && source.topic === current.topic && source.partition === current.partition) {
+    if (current !== undefined && source.offsets === current.offsets) {
       if (source.offset === last + 1) {
         last = source.offset;
         continue;
@@ -288,19 +289,16 @@ export class Pipeline {
       const offset = Number(message.offset);
       if (!offsets.add(offset)) continue;
       const value = message.value ?? EMPTY;
-      const source: SourceRecord = {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset,
-        message,
-        bytes: value.length + (message.key?.length ?? 0),
-        offsets,
-      };
+      const source: SourceRef = { offsets, offset };
       let mapped;
       try {
-        mapped = recordToRow(decodeRecord(value), TraceContext.fromHeaders(message.headers));
+        const decoded = decodeRecord(value);
+        mapped = recordToRow(
+          decoded,
+          lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined,
+        );
       } catch (error) {
-        letters.push(this.#letterFor(source, error));
+        letters.push(this.#letterFor(source, message, error));
         continue;
       }
       if (!this.#selected.has(mapped.table)) {
@@ -308,7 +306,7 @@ export class Pipeline {
         skipped++;
         continue;
       }
-      this.#add(mapped.table, mapped.row, source);
+      this.#add(mapped.table, mapped.row, source, value.length + (message.key?.length ?? 0));
     }
     offsets.seenUntil(batch.endOffset);
     this.#skipped += skipped;
@@ -352,30 +350,29 @@ export class Pipeline {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  #letterFor(source: SourceRecord, error: unknown): DeadLetter {
-    if (error instanceof DecodeError) return { source, reason: error.reason, error: error.message };
+  #letterFor(source: SourceRef, message: SourceMessage, error: unknown): DeadLetter {
+    if (error instanceof DecodeError) return { source, message, reason: error.reason, error: error.message };
     if (error instanceof RowMappingError)
-      return { source, reason: DeadLetterReason.InvalidRow, error: error.message };
-    return { source, reason: DecodeErrorReason.Corrupt, error: messageOf(error) };
+      return { source, message, reason: DeadLetterReason.InvalidRow, error: error.message };
+    return { source, message, reason: DecodeErrorReason.Corrupt, error: messageOf(error) };
   }
 
-  #add(table: RecordTable, row: Row, source: SourceRecord): void {
+  #add(table: RecordTable, row: Row, source: SourceRef, bytes: number): void {
+    const { topic, partition } = source.offsets;
     const key =
-      this.#config.batchPerPartition === true
-        ? `${table}\u0000${partitionKey(source.topic, source.partition)}`
-        : table;
+      this.#config.batchPerPartition === true ? `${table}\u0000${partitionKey(topic, partition)}` : table;
     let state = this.#tables.get(key);
     if (state === undefined) {
       state = { key, table, open: null, queue: [], inserting: false, topics: new Set() };
       this.#tables.set(key, state);
     }
-    state.topics.add(source.topic);
+    state.topics.add(topic);
     const open = (state.open ??= { table, rows: [], sources: [], bytes: 0, openedAt: Date.now() });
     open.rows.push(row);
     open.sources.push(source);
-    open.bytes += source.bytes;
+    open.bytes += bytes;
     this.#bufferedRows++;
-    this.#bufferedBytes += source.bytes;
+    this.#bufferedBytes += bytes;
     if (open.rows.length >= this.#config.maxBatchRows || open.bytes >= this.#config.maxBatchBytes) {
       this.#seal(state);
       this.#pump();
@@ -441,7 +438,7 @@ export class Pipeline {
       for (const source of batch.sources) {
         if (rejectedSources.has(source)) continue;
         source.offsets.markDone(source.offset);
-        written.set(source.topic, (written.get(source.topic) ?? 0) + 1);
+        written.set(source.offsets.topic, (written.get(source.offsets.topic) ?? 0) + 1);
       }
       for (const [topic, count] of written) this.#metrics.recordsHandled(topic, "written", count);
       this.#written += batch.sources.length - rejected.length;
@@ -461,7 +458,7 @@ export class Pipeline {
   }
 
   /** Inserts rows; a batch ClickHouse rejects is split until the rejected rows are found and returned. */
-  async #write(table: RecordTable, rows: Row[], sources: SourceRecord[]): Promise<DeadLetter[]> {
+  async #write(table: RecordTable, rows: Row[], sources: SourceRef[]): Promise<DeadLetter[]> {
     try {
       await this.#retrying("insert", () =>
         this.#sink.insert(table, rows, { dedupToken: dedupToken(table, sources) }),
@@ -470,7 +467,16 @@ export class Pipeline {
     } catch (error) {
       if (!isRowRejection(error)) throw error;
       if (rows.length === 1) {
-        return [{ source: sources[0]!, reason: DeadLetterReason.Rejected, error: messageOf(error), table }];
+        return [
+          {
+            source: sources[0]!,
+            message: null,
+            row: rows[0],
+            reason: DeadLetterReason.Rejected,
+            error: messageOf(error),
+            table,
+          },
+        ];
       }
       const middle = Math.ceil(rows.length / 2);
       const left = await this.#write(table, rows.slice(0, middle), sources.slice(0, middle));
@@ -501,13 +507,14 @@ export class Pipeline {
     const { deadLetterWindow: window, maxDeadLetterRatio: ratio } = this.#config;
     const byPartition = new Map<string, DeadLetter[]>();
     for (const letter of letters) {
-      const key = partitionKey(letter.source.topic, letter.source.partition);
+      const key = partitionKey(letter.source.offsets.topic, letter.source.offsets.partition);
       let list = byPartition.get(key);
       if (list === undefined) byPartition.set(key, (list = []));
       list.push(letter);
     }
     for (const [key, list] of byPartition) {
-      const { offsets, topic, partition } = list[0]!.source;
+      const { offsets } = list[0]!.source;
+      const { topic, partition } = offsets;
       const from = offsets.end - window;
       const recent = (this.#deadLetterOffsets.get(key) ?? []).filter((offset) => offset >= from);
       for (const letter of list) recent.push(letter.source.offset);
@@ -525,15 +532,15 @@ export class Pipeline {
       await this.#retrying("dead_letter", () => this.#deadLetters.send(letters));
       for (const letter of letters) {
         letter.source.offsets.markDone(letter.source.offset);
-        this.#metrics.deadLetters.inc({ topic: letter.source.topic, reason: letter.reason });
-        this.#metrics.recordsHandled(letter.source.topic, "dead_lettered", 1);
+        this.#metrics.deadLetters.inc({ topic: letter.source.offsets.topic, reason: letter.reason });
+        this.#metrics.recordsHandled(letter.source.offsets.topic, "dead_lettered", 1);
       }
       this.#deadLettered += letters.length;
       this.#logger.warn("records dead-lettered", {
         count: letters.length,
         deadLetterTopic: this.#deadLetters.topic,
         reasons: [...new Set(letters.map((letter) => letter.reason))],
-        first: `${letters[0]!.source.topic}[${letters[0]!.source.partition}]@${letters[0]!.source.offset}`,
+        first: `${letters[0]!.source.offsets.topic}[${letters[0]!.source.offsets.partition}]@${letters[0]!.source.offset}`,
       });
     } catch (error) {
       if (!this.#abort.signal.aborted) this.#fail(error);

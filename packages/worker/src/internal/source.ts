@@ -1,15 +1,21 @@
-import type { KafkaMessage } from "kafkajs";
+import type { IHeaders } from "kafkajs";
 import type { PartitionOffsets } from "./PartitionOffsets.js";
 
-/** A consumed record on its way to a table or the dead-letter topic. */
-export interface SourceRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly message: KafkaMessage;
-  /** Record bytes: value plus key. */
-  readonly bytes: number;
+/**
+ * A record on its way to a table: where it came from. Its bytes are not kept; the rare record
+ * whose row ClickHouse rejects is read back from Kafka to be dead-lettered.
+ */
+export interface SourceRef {
   readonly offsets: PartitionOffsets;
+  readonly offset: number;
+}
+
+/** What a dead letter needs of the consumed message. */
+export interface SourceMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: IHeaders;
+  readonly timestamp: string;
 }
 
 export function partitionKey(topic: string, partition: number): string {

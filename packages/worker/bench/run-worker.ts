@@ -1,0 +1,132 @@
+/**
+ * The measured side of the benchmark, in a process of its own: opens the embedded sink, takes
+ * the resident-memory baseline, then runs one worker over the pre-filled topics until every
+ * record is written, sampling memory. Prints one JSON object.
+ */
+import { readFileSync } from "node:fs";
+import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import { Registry } from "prom-client";
+import { createWorker } from "../src/index.js";
+
+interface Args {
+  readonly brokers: string[];
+  readonly topics: string[];
+  readonly dlq: string;
+  readonly dataDir: string;
+  readonly groupId: string;
+  readonly total: number;
+}
+
+const args = JSON.parse(process.argv[2]!) as Args;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function rssBytes(): number {
+  const status = readFileSync("/proc/self/status", "utf8");
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match === null ? process.memoryUsage.rss() : Number(match[1]) * 1024;
+}
+
+async function metricSum(registry: Registry, name: string, label?: string): Promise<Record<string, number>> {
+  const metric = await registry.getSingleMetric(name)!.get();
+  const out: Record<string, number> = {};
+  for (const value of metric.values) {
+    const key = label === undefined ? "all" : String(value.labels[label]);
+    out[key] = (out[key] ?? 0) + value.value;
+  }
+  return out;
+}
+
+const sink = createSink({ dataDir: args.dataDir, database: "bench" });
+await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
+await sink.query("SELECT count() FROM bench.agent_events");
+const registry = new Registry();
+const worker = createWorker({
+  brokers: args.brokers,
+  groupId: args.groupId,
+  topics: args.topics,
+  deadLetterTopic: args.dlq,
+  sink,
+  registry,
+  ...(JSON.parse(process.env["BENCH_WORKER_OPTIONS"] ?? "{}") as object),
+});
+global.gc?.();
+await sleep(1000);
+const baseline = rssBytes();
+const baselineMemory = (({ heapTotal, external, arrayBuffers }) => ({
+  heapTotal: heapTotal >> 20,
+  external: (external + arrayBuffers) >> 20,
+}))(process.memoryUsage());
+let peak = baseline;
+let peakBuffered = 0;
+let peakHeap = 0;
+let peakExternal = 0;
+/** Where the memory was when RSS peaked: V8 heap, Buffers; the rest is the engine (chdb). */
+let atPeak = {};
+const sampler = setInterval(() => {
+  const now = rssBytes();
+  const memory = process.memoryUsage();
+  if (now > peak)
+    atPeak = {
+      heapTotal: memory.heapTotal >> 20,
+      heapUsed: memory.heapUsed >> 20,
+      external: (memory.external + memory.arrayBuffers) >> 20,
+    };
+  peak = Math.max(peak, now);
+  peakHeap = Math.max(peakHeap, memory.heapTotal);
+  peakExternal = Math.max(peakExternal, memory.external + memory.arrayBuffers);
+  peakBuffered = Math.max(peakBuffered, worker.status().bufferedBytes);
+}, 25);
+
+const started = performance.now();
+await worker.start();
+const joined = performance.now();
+const progress: { atMs: number; records: number }[] = [];
+for (;;) {
+  const written = (await metricSum(registry, "tracehouse_worker_records_total")).all ?? 0;
+  progress.push({ atMs: performance.now() - joined, records: written });
+  if (written >= args.total) break;
+  await sleep(50);
+}
+const done = performance.now();
+const rows = await metricSum(registry, "tracehouse_worker_rows_total", "table");
+const batches = await registry.getSingleMetric("tracehouse_worker_batch_rows")!.get();
+const inserts = batches.values.filter(
+  (value) => (value as { metricName?: string }).metricName === "tracehouse_worker_batch_rows_count",
+);
+await worker.stop();
+clearInterval(sampler);
+
+const final: Record<string, number> = {};
+for (const table of Object.keys(rows)) {
+  const [row] = await sink.query<{ n: number }>(`SELECT count() AS n FROM bench.${table} FINAL`);
+  final[table] = Number(row?.n ?? 0);
+}
+await sink.close();
+
+const seconds = (done - joined) / 1000;
+// Sustained rate: between 10% and 90% of the records, away from start-up and the tail.
+const at = (fraction: number): number => progress.find((p) => p.records >= args.total * fraction)!.atMs;
+const sustainedSeconds = (at(0.9) - at(0.1)) / 1000;
+console.log(
+  JSON.stringify({
+    records: args.total,
+    startup_ms: Math.round(joined - started),
+    seconds,
+    records_per_s_overall: Math.round(args.total / seconds),
+    records_per_s: Math.round((args.total * 0.8) / sustainedSeconds),
+    rows_per_s: Object.fromEntries(
+      Object.entries(rows).map(([table, n]) => [table, Math.round(n / seconds)]),
+    ),
+    rows: rows,
+    rows_final: final,
+    inserts: Object.fromEntries(inserts.map((value) => [String(value.labels.table), value.value])),
+    rss_baseline_mb: Math.round(baseline / 1024 / 1024),
+    rss_peak_mb: Math.round(peak / 1024 / 1024),
+    rss_growth_mb: Math.round((peak - baseline) / 1024 / 1024),
+    peak_heap_total_mb: Math.round(peakHeap / 1024 / 1024),
+    peak_external_mb: Math.round(peakExternal / 1024 / 1024),
+    at_peak_mb: atPeak,
+    baseline_memory_mb: baselineMemory,
+    peak_buffered_record_mb: Math.round((peakBuffered / 1024 / 1024) * 10) / 10,
+  }),
+);

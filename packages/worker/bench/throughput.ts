@@ -1,0 +1,168 @@
+/**
+ * Worker throughput over pre-filled topics into the embedded engine.
+ * Fills the six record topics (a realistic mix, 25 records per trace), then runs the worker alone in a child process
+ * (bench/run-worker.ts) and reports records/s, rows/s per table and resident memory.
+ * Last line: one JSON object. BENCH_RECORDS sets the record count (default 300000).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TraceContext } from "@tracehouse/context";
+import {
+  RecordType,
+  encodeRecord,
+  messageKeyOf,
+  CONTENT_TYPE_HEADER,
+  contentTypeOf,
+} from "@tracehouse/schemas";
+import { testTopics, uniqueName, useKafka } from "@tracehouse/testkit";
+import { Partitioners } from "kafkajs";
+import type { Message } from "kafkajs";
+import { toKafkaHeaders } from "@tracehouse/context";
+import { sampleRecord } from "../test/helpers/records.js";
+
+const TOTAL = Number(process.env["BENCH_RECORDS"] ?? 300_000);
+const PARTITIONS = 6;
+/** Records of one trace (an execution tree with its events, spans, metrics, errors). */
+const RECORDS_PER_TRACE = 25;
+/** Share of each record type in the stream: events and spans dominate. */
+const MIX: readonly [RecordType, number][] = [
+  [RecordType.Event, 0.4],
+  [RecordType.Span, 0.25],
+  [RecordType.Execution, 0.15],
+  [RecordType.Correlation, 0.08],
+  [RecordType.Metrics, 0.07],
+  [RecordType.Error, 0.05],
+];
+
+const { brokers } = await useKafka();
+const admin = await testTopics();
+const topics = Object.fromEntries(
+  await Promise.all(
+    MIX.map(
+      async ([type]) => [type, await admin.create(`bench_${type}`, { numPartitions: PARTITIONS })] as const,
+    ),
+  ),
+) as Record<RecordType, string>;
+const dlq = await admin.create("bench_dlq", { numPartitions: 1 });
+/** The settings the worker is deployed with (README: operations): a bounded V8 heap, eager allocator purging. */
+const NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-old-space-size=256").split(" ").filter(Boolean);
+const CHILD_ENV = {
+  JE_MALLOC_CONF: "dirty_decay_ms:0,muzzy_decay_ms:0",
+  ...(JSON.parse(process.env["BENCH_CHILD_ENV"] ?? "{}") as object),
+};
+
+const fillStarted = performance.now();
+const producer = admin.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+await producer.connect();
+let produced = 0;
+let trace = TraceContext.create();
+const perType: Record<string, number> = {};
+const CHUNK = 6000;
+while (produced < TOTAL) {
+  const byTopic = new Map<string, Message[]>();
+  for (let i = 0; i < CHUNK && produced < TOTAL; i++, produced++) {
+    let pick = ((produced * 7919) % 1000) / 1000;
+    let type = MIX[0]![0];
+    for (const [candidate, share] of MIX) {
+      if (pick < share) {
+        type = candidate;
+        break;
+      }
+      pick -= share;
+    }
+    if (produced % RECORDS_PER_TRACE === 0) trace = TraceContext.create({ userId: `user-${produced % 50}` });
+    const context = trace.child();
+    const record = sampleRecord(type, context, produced);
+    const topic = topics[type];
+    let list = byTopic.get(topic);
+    if (list === undefined) byTopic.set(topic, (list = []));
+    list.push({
+      key: messageKeyOf(record),
+      value: encodeRecord(type, record as never),
+      headers: toKafkaHeaders(context, { [CONTENT_TYPE_HEADER]: contentTypeOf(type) }),
+    });
+    perType[type] = (perType[type] ?? 0) + 1;
+  }
+  await producer.sendBatch({
+    acks: -1,
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+  });
+}
+await producer.disconnect();
+const fillSeconds = (performance.now() - fillStarted) / 1000;
+console.log(`filled ${TOTAL} records in ${fillSeconds.toFixed(1)} s (${JSON.stringify(perType)})`);
+
+const dataDir = mkdtempSync(join(tmpdir(), "tracehouse-bench-"));
+const child = spawn(
+  process.execPath,
+  [
+    "--expose-gc",
+    ...NODE_FLAGS,
+    "--import",
+    "tsx",
+    fileURLToPath(new URL("./run-worker.ts", import.meta.url)),
+    JSON.stringify({
+      brokers,
+      topics: Object.values(topics),
+      dlq,
+      dataDir,
+      groupId: uniqueName("bench"),
+      total: TOTAL,
+    }),
+  ],
+  { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...CHILD_ENV } },
+);
+let output = "";
+child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+rmSync(dataDir, { recursive: true, force: true });
+await admin.cleanup();
+if (code !== 0) {
+  console.error(`worker run failed (exit ${code}):\n${output}`);
+  process.exit(1);
+}
+const result = JSON.parse(output.trim().split("\n").pop()!) as {
+  records_per_s: number;
+  records_per_s_overall: number;
+  rows_per_s: Record<string, number>;
+  rows: Record<string, number>;
+  rows_final: Record<string, number>;
+  rss_baseline_mb: number;
+  rss_peak_mb: number;
+  rss_growth_mb: number;
+  seconds: number;
+};
+for (const [type] of MIX) {
+  const table = {
+    event: "agent_events",
+    span: "spans",
+    execution: "agent_executions",
+    correlation: "trace_correlations",
+    metrics: "performance_metrics",
+    error: "error_logs",
+  }[type];
+  if (result.rows_final[table] !== perType[type]) {
+    console.error(`${table}: ${result.rows_final[table]} rows for ${perType[type]} records`);
+    process.exit(1);
+  }
+}
+console.log(`worker: ${TOTAL} records in ${result.seconds.toFixed(1)} s`);
+console.log(
+  `  records/s sustained (10%→90%): ${result.records_per_s}, overall: ${result.records_per_s_overall}`,
+);
+for (const [table, rate] of Object.entries(result.rows_per_s)) console.log(`  ${table}: ${rate} rows/s`);
+console.log(
+  `  RSS baseline ${result.rss_baseline_mb} MB (sink open), peak ${result.rss_peak_mb} MB, growth ${result.rss_growth_mb} MB`,
+);
+console.log(
+  JSON.stringify({
+    ...result,
+    partitions: PARTITIONS,
+    fill_seconds: Math.round(fillSeconds * 10) / 10,
+    node_flags: NODE_FLAGS.join(" "),
+    je_malloc_conf: CHILD_ENV.JE_MALLOC_CONF,
+  }),
+);
