@@ -29,7 +29,7 @@ export class WorkerPod {
       env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
     });
     this.exited = new Promise((resolve) =>
-      this.child.once("exit", (code, signal) => resolve({ code, signal })),
+      this.child.once("close", (code, signal) => resolve({ code, signal })),
     );
     this.ready = new Promise<void>((resolve, reject) => {
       this.child.on("message", (message: WorkerMessage) => {

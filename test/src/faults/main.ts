@@ -348,10 +348,16 @@ try {
     await sink.close();
   }
   const injected = faults.sink + faults.worker_kill + faults.broker_kill;
+  // Killed workers report every 200 ms, so this undercounts a little: a lower bound.
+  const reinserted = Math.max(0, written() - delivery.inClickHouse);
 
   console.log("");
   console.log(
     `consumer lag (records, sampled each second; gaps while the broker was away or this process was blocked restarting it): ${lag.series()}`,
+  );
+  console.log(
+    `the workers inserted ${written()} rows: at least ${reinserted} of them a second time (read again after a crash ` +
+      `before their offsets were committed); queries see each once`,
   );
   console.log("ClickHouse, as queries see it (FINAL), per table:");
   for (const t of delivery.tables) {
@@ -373,6 +379,7 @@ try {
       lost: delivery.lost,
       duplicates: delivery.duplicates,
       unexpected: delivery.unexpected,
+      reinserted_at_least: reinserted,
       collapsed_copies: delivery.collapsedCopies,
       faults_injected: injected,
       faults,

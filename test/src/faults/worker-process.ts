@@ -7,8 +7,12 @@ import { rowsWritten } from "../load/worker-metrics.js";
 import { FaultySink } from "./FaultySink.js";
 import type { WorkerMessage, WorkerRunOptions } from "./protocol.js";
 
-function send(message: WorkerMessage): void {
-  if (process.connected) process.send?.(message);
+/** Sends a message; resolves once it is handed to the channel (so it survives an exit right after). */
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || process.send === undefined) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 const options = JSON.parse(process.argv[2] ?? "null") as WorkerRunOptions | null;
@@ -24,12 +28,13 @@ let stopping = false;
 
 process.on("SIGUSR2", () => {
   sink.setFailing(!sink.failing);
-  send({ type: "fault", failing: sink.failing });
+  void send({ type: "fault", failing: sink.failing });
 });
 
 async function stop(code: number): Promise<never> {
   stopping = true;
   await worker?.stop().catch(() => undefined);
+  await reportStatus().catch(() => undefined);
   await real.close();
   process.exit(code);
 }
@@ -41,7 +46,7 @@ async function reportStatus(): Promise<void> {
   if (worker === null) return;
   const status = worker.status();
   const written = [...(await rowsWritten(worker)).values()].reduce((sum, rows) => sum + rows, 0);
-  send({
+  await send({
     type: "status",
     status: {
       written,
@@ -68,13 +73,16 @@ try {
     rebalanceTimeoutMs: 10_000,
     shutdownTimeoutMs: 20_000,
   });
-  send({ type: "ready" });
+  await send({ type: "ready" });
   setInterval(() => void reportStatus(), 200).unref();
   await worker.done;
   if (!stopping) await stop(0);
 } catch (error) {
   if (!stopping) {
-    send({ type: "failed", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    await send({
+      type: "failed",
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     await stop(1);
   }
 }

@@ -76,7 +76,7 @@ export function spawnAgents(
           break;
       }
     });
-    child.on("exit", (code, signal) => {
+    child.on("close", (code, signal) => {
       const error = new Error(`simulated agents exited (code ${code}, signal ${signal}) before reporting`);
       rejectReady(error);
       if (!settled) reject(error);
