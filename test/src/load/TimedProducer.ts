@@ -1,23 +1,7 @@
 import type { TraceContext } from "@tracehouse/context";
 import { Producer } from "@tracehouse/producer";
 import type { EmitFields, EmitResult, ProducerOptions } from "@tracehouse/producer";
-import type { RecordType } from "@tracehouse/schemas";
-import { randomBytes } from "node:crypto";
-
-const PROCESS_BITS = randomBytes(6).toString("hex");
-let sequence = 0;
-
-/**
- * A UUIDv7-shaped event id at a fraction of the cost of a random one (the schemas package's
- * `newEventId` asks the CSPRNG for every id, which costs the agents process more than `emit`
- * itself): 48-bit milliseconds, a 24-bit sequence, 48 random bits fixed per process.
- */
-function loadEventId(): string {
-  const time = Date.now().toString(16).padStart(12, "0");
-  const seq = (sequence++ & 0xffffff).toString(16).padStart(6, "0");
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${seq.slice(0, 3)}-8${seq.slice(3)}-${PROCESS_BITS}`;
-}
-
+import { newEventId, type RecordType } from "@tracehouse/schemas";
 export interface TimedEmit {
   readonly eventId: string;
   readonly type: RecordType;
@@ -49,7 +33,7 @@ export class TimedProducer extends Producer {
   }
 
   override emit<T extends RecordType>(type: T, fields: EmitFields<T>, context?: TraceContext): EmitResult {
-    const eventId = fields.event_id ?? loadEventId();
+    const eventId = fields.event_id ?? newEventId();
     const withId = { ...fields, event_id: eventId } as EmitFields<T>;
     const startedAt = performance.now();
     const result = super.emit(type, withId, context);
