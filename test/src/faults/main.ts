@@ -85,8 +85,8 @@ function record(event: string): void {
   console.log(`${elapsedS()} s  ${event}`);
 }
 
-// with-kafka.sh exports the local broker as KAFKA_BROKERS; the broker can only be killed and
-// restarted when testkit knows it is the local one.
+// The broker can only be killed and restarted when testkit knows it is the local one, so a
+// KAFKA_BROKERS that names the local broker is dropped and anything else is refused.
 const fromEnv = process.env["KAFKA_BROKERS"];
 if (fromEnv !== undefined && fromEnv !== "") {
   if (!isLocalBroker(fromEnv.split(","))) {
