@@ -138,7 +138,11 @@ export function dedupToken(table: RecordTable, sources: readonly SourceRef[]): s
       hash.update(`|${current.offsets.topic}/${current.offsets.partition}/${first}-${last}`);
   };
   for (const source of sources) {
-    if (current !== undefined && source.offsets === current.offsets) {
+    if (
+      current !== undefined &&
+      source.offsets.topic === current.offsets.topic &&
+      source.offsets.partition === current.offsets.partition
+    ) {
       if (source.offset === last + 1) {
         last = source.offset;
         continue;

@@ -1,0 +1,228 @@
+import { TABLE_COLUMNS } from "@tracehouse/clickhouse";
+import { TraceContext } from "@tracehouse/context";
+import {
+  ConfigError,
+  RECORD_TYPES,
+  RecordType,
+  decodeRecord,
+  encodeRecord,
+  recordFields,
+} from "@tracehouse/schemas";
+import { expect } from "chai";
+import {
+  RowMappingError,
+  TABLE_OF_RECORD_TYPE,
+  WORKER_DEFAULTS,
+  recordToRow,
+  resolveWorkerConfig,
+} from "../src/index.js";
+import { backoffDelayMs, withRetries } from "../src/internal/backoff.js";
+import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
+import { dedupToken } from "../src/internal/Pipeline.js";
+import { sampleRecord } from "./helpers/records.js";
+
+function decoded(type: RecordType, changes: Record<string, unknown> = {}, context = TraceContext.create()) {
+  return decodeRecord(encodeRecord(type, { ...sampleRecord(type, context, 1), ...changes } as never));
+}
+
+describe("row mapping", () => {
+  it("fills every column of every table from the record field of the same name", () => {
+    for (const type of RECORD_TYPES) {
+      const { table, row } = recordToRow(decoded(type));
+      expect(table).to.equal(TABLE_OF_RECORD_TYPE[type]);
+      expect(Object.keys(row).sort(), table).to.deep.equal([...TABLE_COLUMNS[table]].sort());
+    }
+  });
+
+  it("stores every record field, except the one field the tables do not have yet", () => {
+    const unstored: Record<string, string[]> = {};
+    for (const type of RECORD_TYPES) {
+      const columns = new Set(TABLE_COLUMNS[TABLE_OF_RECORD_TYPE[type]]);
+      const missing = recordFields(type)
+        .map((field) => field.name)
+        .filter((name) => !columns.has(name));
+      if (missing.length > 0) unstored[type] = missing;
+    }
+    // execution v2 added retry_of_execution_id; agent_executions has no column for it (yet).
+    expect(unstored).to.deep.equal({ execution: ["retry_of_execution_id"] });
+  });
+
+  it("writes '' for null ids stored as empty strings and keeps other nulls", () => {
+    const { row } = recordToRow(
+      decoded(RecordType.Execution, { parent_span_id: null, agent_name: null, result_summary: null }),
+    );
+    expect(row.parent_span_id).to.equal("");
+    expect(row.agent_name).to.equal("");
+    expect(row.result_summary).to.equal(null);
+  });
+
+  it("takes null identity fields from the headers' trace context, never overriding the record's", () => {
+    const context = TraceContext.create({
+      userId: "from-baggage",
+      correlationId: "corr",
+      threadId: "thread",
+    });
+    const record = decoded(RecordType.Event, {
+      user_id: "from-record",
+      correlation_id: null,
+      thread_id: null,
+    });
+    const { row } = recordToRow(record, context);
+    expect(row).to.include({ user_id: "from-record", correlation_id: "corr", thread_id: "thread" });
+    expect(recordToRow(record).row).to.include({ correlation_id: "", thread_id: "" });
+  });
+
+  it("refuses times outside DateTime64(6) instead of letting ClickHouse clamp them", () => {
+    const before1900 = Date.UTC(1850, 0, 1) * 1000;
+    expect(() => recordToRow(decoded(RecordType.Event, { event_time: before1900 }))).to.throw(
+      RowMappingError,
+      /event_time/,
+    );
+    const span = decoded(RecordType.Span, {
+      events: [{ name: "early", time: before1900, attributes: {} }],
+    });
+    expect(() => recordToRow(span)).to.throw(RowMappingError, /events\.0\.time/);
+    expect(new RowMappingError("x", "y").retriable).to.equal(false);
+  });
+});
+
+describe("partition offsets", () => {
+  it("commits up to the first record not yet written, then past everything seen", () => {
+    const offsets = new PartitionOffsets("t", 0);
+    expect(offsets.toCommit()).to.equal(null);
+    for (const offset of [10, 11, 12, 13]) expect(offsets.add(offset)).to.equal(true);
+    offsets.seenUntil(15);
+    offsets.markDone(11);
+    offsets.markDone(13);
+    expect(offsets.committable()).to.equal(10);
+    offsets.markDone(10);
+    expect(offsets.committable()).to.equal(12);
+    offsets.markDone(12);
+    expect(offsets.toCommit()).to.equal(15);
+    offsets.committedAt(15);
+    expect(offsets.toCommit()).to.equal(null);
+    expect(offsets.pending).to.equal(0);
+  });
+
+  it("ignores redelivered records and, once retired, every completion", () => {
+    const offsets = new PartitionOffsets("t", 0);
+    offsets.add(5);
+    expect(offsets.add(5)).to.equal(false);
+    expect(offsets.add(3)).to.equal(false);
+    offsets.retire();
+    offsets.markDone(5);
+    expect(offsets.retired).to.equal(true);
+    expect(offsets.toCommit()).to.equal(null);
+    expect(offsets.add(6)).to.equal(false);
+  });
+});
+
+describe("dedup tokens", () => {
+  it("depend on the table and the exact offset ranges, nothing else", () => {
+    const a = new PartitionOffsets("topic", 0);
+    const b = new PartitionOffsets("topic", 1);
+    const refs = (list: [PartitionOffsets, number][]) =>
+      list.map(([offsets, offset]) => ({ offsets, offset }));
+    const batch = refs([
+      [a, 1],
+      [a, 2],
+      [b, 7],
+    ]);
+    const again = refs([
+      [new PartitionOffsets("topic", 0), 1],
+      [new PartitionOffsets("topic", 0), 2],
+      [new PartitionOffsets("topic", 1), 7],
+    ]);
+    expect(dedupToken("agent_events", again), "same ranges after a restart").to.equal(
+      dedupToken("agent_events", batch),
+    );
+    expect(dedupToken("spans", batch)).to.not.equal(dedupToken("agent_events", batch));
+    expect(dedupToken("agent_events", batch.slice(0, 2))).to.not.equal(dedupToken("agent_events", batch));
+    expect(
+      dedupToken(
+        "agent_events",
+        refs([
+          [a, 1],
+          [a, 3],
+          [b, 7],
+        ]),
+      ),
+    ).to.not.equal(dedupToken("agent_events", batch));
+  });
+});
+
+describe("retries", () => {
+  const retry = { baseDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 };
+
+  it("backs off exponentially with full jitter, capped", () => {
+    expect(backoffDelayMs(retry, 0, () => 0.999)).to.equal(99);
+    expect(backoffDelayMs(retry, 3, () => 0.999)).to.equal(799);
+    expect(backoffDelayMs(retry, 10, () => 0.999)).to.equal(999);
+    expect(backoffDelayMs(retry, 10, () => 0)).to.equal(0);
+  });
+
+  it("retries transient failures up to maxRetries and gives up at once on permanent ones", async () => {
+    let calls = 0;
+    const attempts: number[] = [];
+    const fast = { baseDelayMs: 1, maxDelayMs: 2, maxRetries: 3 };
+    const failure = await withRetries(
+      async () => {
+        calls++;
+        throw Object.assign(new Error("broker away"), { retriable: true });
+      },
+      { retry: fast, onRetry: (_e, attempt) => attempts.push(attempt) },
+    ).catch((error: unknown) => error);
+    expect((failure as Error).message).to.equal("broker away");
+    expect(calls).to.equal(4);
+    expect(attempts).to.deep.equal([1, 2, 3]);
+    calls = 0;
+    const permanent = await withRetries(
+      async () => {
+        calls++;
+        throw new ConfigError("never");
+      },
+      { retry: fast, onRetry: () => undefined },
+    ).catch((error: unknown) => error);
+    expect(permanent).to.be.instanceOf(ConfigError);
+    expect(calls).to.equal(1);
+    let flaky = 0;
+    expect(
+      await withRetries(
+        async () => {
+          if (++flaky < 3) throw new Error("socket hang up");
+          return "ok";
+        },
+        { retry: fast, onRetry: () => undefined },
+      ),
+    ).to.equal("ok");
+  });
+});
+
+describe("worker configuration", () => {
+  it("resolves defaults into a complete config over the catalogue topics", () => {
+    const config = resolveWorkerConfig();
+    expect(config.topics).to.deep.equal([
+      "tracehouse.executions",
+      "tracehouse.events",
+      "tracehouse.metrics",
+      "tracehouse.correlations",
+      "tracehouse.errors",
+      "tracehouse.spans",
+    ]);
+    expect(config.deadLetterTopic).to.equal("tracehouse.dlq");
+    expect(config).to.include({
+      groupId: WORKER_DEFAULTS.groupId,
+      maxBatchRows: WORKER_DEFAULTS.maxBatchRows,
+      flushIntervalMs: WORKER_DEFAULTS.flushIntervalMs,
+      healthPort: null,
+    });
+    expect(config.retry).to.deep.equal({ baseDelayMs: 100, maxDelayMs: 30_000, maxRetries: null });
+    expect(Object.isFrozen(config)).to.equal(true);
+  });
+
+  it("derives topics from the selected tables and a prefix", () => {
+    const config = resolveWorkerConfig({ topicPrefix: "prod.", tables: ["spans", "agent_events"] });
+    expect(config.topics).to.deep.equal(["prod.events", "prod.spans"]);
+    expect(config.deadLetterTopic).to.equal("prod.dlq");
+  });
+});
