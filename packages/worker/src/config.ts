@@ -1,6 +1,6 @@
-import type { Logger, RecordTable, SchemaOptions, Sink, SinkOptions } from "@tracehouse/clickhouse";
-import { noopLogger } from "@tracehouse/clickhouse";
-import { ConfigError, RECORD_TYPES, createTopicCatalogue } from "@tracehouse/schemas";
+import type { RecordTable, SchemaOptions, Sink, SinkOptions } from "@tracehouse/clickhouse";
+import { ConfigError, RECORD_TYPES, createTopicCatalogue, noopLogger } from "@tracehouse/schemas";
+import type { Logger } from "@tracehouse/schemas";
 import type { Kafka, KafkaConfig } from "kafkajs";
 import type { Registry } from "prom-client";
 import { TABLE_OF_RECORD_TYPE, isRecordTable } from "./rows.js";

@@ -1,4 +1,4 @@
-import type { Logger } from "@tracehouse/clickhouse";
+import type { Logger } from "@tracehouse/schemas";
 import { pino } from "pino";
 
 export interface CliLogger extends Logger {

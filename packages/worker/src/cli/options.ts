@@ -1,5 +1,6 @@
 import { DEFAULT_DATA_DIR, DEFAULT_DATABASE } from "@tracehouse/clickhouse";
-import type { Logger, SinkOptions } from "@tracehouse/clickhouse";
+import type { SinkOptions } from "@tracehouse/clickhouse";
+import type { Logger } from "@tracehouse/schemas";
 import { ConfigError } from "@tracehouse/schemas";
 import { Option } from "commander";
 import type { Command } from "commander";

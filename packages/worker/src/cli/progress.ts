@@ -1,4 +1,4 @@
-import type { Logger } from "@tracehouse/clickhouse";
+import type { Logger } from "@tracehouse/schemas";
 import cliProgress from "cli-progress";
 import type { ReplayProgress } from "../replay.js";
 import { formatDuration } from "./trace-tree.js";

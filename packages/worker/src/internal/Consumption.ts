@@ -1,4 +1,5 @@
-import type { Logger, Sink } from "@tracehouse/clickhouse";
+import type { Sink } from "@tracehouse/clickhouse";
+import type { Logger } from "@tracehouse/schemas";
 import { Partitioners } from "kafkajs";
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { WorkerConfig } from "../config.js";

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { TABLE_COLUMNS, isSinkError } from "@tracehouse/clickhouse";
-import type { Logger, RecordTable, Row, Sink } from "@tracehouse/clickhouse";
+import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
+import type { Logger } from "@tracehouse/schemas";
 import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterReason } from "../dead-letter.js";

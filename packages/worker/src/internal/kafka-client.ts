@@ -1,4 +1,4 @@
-import type { Logger } from "@tracehouse/clickhouse";
+import type { Logger } from "@tracehouse/schemas";
 import { Kafka, logLevel } from "kafkajs";
 import type { LogEntry } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
