@@ -35,6 +35,7 @@ export const TABLE_COLUMNS: { readonly [T in RecordTable]: readonly string[] } =
     "result_summary",
     "error_message",
     "duration_ms",
+    "retry_of_execution_id",
   ],
   agent_events: [
     ...ENVELOPE_COLUMNS,
@@ -105,6 +106,7 @@ export const EMPTY_MEANS_NULL_COLUMNS: ReadonlySet<string> = new Set([
   "agent_name",
   "parent_execution_id",
   "child_agent_name",
+  "retry_of_execution_id",
 ]);
 
 /** DateTime64(6) columns; rows may carry them as epoch microseconds. */

@@ -34,7 +34,7 @@ describe("row mapping", () => {
     }
   });
 
-  it("stores every record field, except the one field the tables do not have yet", () => {
+  it("stores every record field", () => {
     const unstored: Record<string, string[]> = {};
     for (const type of RECORD_TYPES) {
       const columns = new Set(TABLE_COLUMNS[TABLE_OF_RECORD_TYPE[type]]);
@@ -43,8 +43,7 @@ describe("row mapping", () => {
         .filter((name) => !columns.has(name));
       if (missing.length > 0) unstored[type] = missing;
     }
-    // execution v2 added retry_of_execution_id; agent_executions has no column for it (yet).
-    expect(unstored).to.deep.equal({ execution: ["retry_of_execution_id"] });
+    expect(unstored).to.deep.equal({});
   });
 
   it("writes '' for null ids stored as empty strings and keeps other nulls", () => {
