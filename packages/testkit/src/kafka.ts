@@ -121,6 +121,28 @@ export interface TestTopics {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Polls metadata until every partition of a new topic has a leader. Right after a broker
+ * restart, metadata can say "unknown topic" for a while; kafkajs's own wait gives up on that.
+ */
+async function waitForLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`testkit: topic ${topic} has no leader for every partition after ${timeoutMs} ms`, {
+    cause: last,
+  });
+}
+
 export async function testTopics(): Promise<TestTopics> {
   const kafka = await testKafka();
   const admin: Admin = kafka.admin();
@@ -131,10 +153,11 @@ export async function testTopics(): Promise<TestTopics> {
     async create(prefix, options = {}) {
       const topic = uniqueName(prefix);
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [{ numPartitions: 1, replicationFactor: 1, ...options, topic }],
       });
       created.push(topic);
+      await waitForLeaders(admin, topic);
       return topic;
     },
     async cleanup() {
