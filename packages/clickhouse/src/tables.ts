@@ -1,3 +1,5 @@
+import { ENVELOPE_FIELDS } from "@tracehouse/schemas";
+
 /** The six record tables: one row per record, one column per record field. */
 export const RecordTable = {
   Executions: "agent_executions",
@@ -9,20 +11,8 @@ export const RecordTable = {
 } as const;
 export type RecordTable = (typeof RecordTable)[keyof typeof RecordTable];
 
-/** The shared envelope, first in every record table. */
-export const ENVELOPE_COLUMNS = [
-  "event_id",
-  "event_time",
-  "trace_id",
-  "span_id",
-  "parent_span_id",
-  "correlation_id",
-  "user_id",
-  "thread_id",
-  "execution_id",
-  "agent_name",
-  "metadata",
-] as const;
+/** The shared envelope, first in every record table: the columns are the schemas' envelope fields. */
+export const ENVELOPE_COLUMNS = ENVELOPE_FIELDS;
 
 /** Columns of each record table, in table order (envelope first). */
 export const TABLE_COLUMNS: { readonly [T in RecordTable]: readonly string[] } = {
