@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError, noopLogger } from "@tracehouse/schemas";
+import { ConfigError, integerOption, noopLogger } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import { assertIdentifier } from "./internal/identifiers.js";
 import type { RetryPolicy } from "./internal/retry.js";
@@ -70,23 +70,9 @@ export interface EmbeddedSinkConfig extends CommonSinkConfig {
 
 export type SinkConfig = HttpSinkConfig | EmbeddedSinkConfig;
 
-function nonNegativeInteger(value: number | undefined, fallback: number, name: string): number {
-  const resolved = value ?? fallback;
-  if (!Number.isInteger(resolved) || resolved < 0) {
-    throw new ConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
-  }
-  return resolved;
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  const resolved = nonNegativeInteger(value, fallback, name);
-  if (resolved === 0) throw new ConfigError(`${name} must be positive`);
-  return resolved;
-}
-
 function resolveCommon(options: SinkOptions): CommonSinkConfig {
-  const retryBaseDelayMs = nonNegativeInteger(options.retryBaseDelayMs, 100, "retryBaseDelayMs");
-  const retryMaxDelayMs = nonNegativeInteger(options.retryMaxDelayMs, 5000, "retryMaxDelayMs");
+  const retryBaseDelayMs = integerOption(options.retryBaseDelayMs, 100, "retryBaseDelayMs", 0);
+  const retryMaxDelayMs = integerOption(options.retryMaxDelayMs, 5000, "retryMaxDelayMs", 0);
   if (retryMaxDelayMs < retryBaseDelayMs) {
     throw new ConfigError(
       `retryMaxDelayMs (${retryMaxDelayMs}) is below retryBaseDelayMs (${retryBaseDelayMs})`,
@@ -95,7 +81,7 @@ function resolveCommon(options: SinkOptions): CommonSinkConfig {
   return {
     database: assertIdentifier(options.database ?? DEFAULT_DATABASE, "database"),
     retry: {
-      maxRetries: nonNegativeInteger(options.maxRetries, 3, "maxRetries"),
+      maxRetries: integerOption(options.maxRetries, 3, "maxRetries", 0),
       retryBaseDelayMs,
       retryMaxDelayMs,
     },
@@ -128,9 +114,9 @@ export function resolveHttpSinkConfig(options: HttpSinkOptions = {}): HttpSinkCo
     url: url.toString().replace(/\/$/, ""),
     username: options.username ?? env["CLICKHOUSE_USER"] ?? (urlUser || "default"),
     password: options.password ?? env["CLICKHOUSE_PASSWORD"] ?? urlPassword,
-    requestTimeoutMs: positiveInteger(options.requestTimeoutMs, 30_000, "requestTimeoutMs"),
+    requestTimeoutMs: integerOption(options.requestTimeoutMs, 30_000, "requestTimeoutMs", 1),
     compression: options.compression ?? true,
-    maxOpenConnections: positiveInteger(options.maxOpenConnections, 10, "maxOpenConnections"),
+    maxOpenConnections: integerOption(options.maxOpenConnections, 10, "maxOpenConnections", 1),
   };
 }
 

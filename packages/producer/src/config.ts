@@ -1,6 +1,13 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, createTopicCatalogue, noopLogger, RECORD_TYPES, RecordType } from "@tracehouse/schemas";
+import {
+  ConfigError,
+  createTopicCatalogue,
+  integerOption,
+  noopLogger,
+  RECORD_TYPES,
+  RecordType,
+} from "@tracehouse/schemas";
 import type { Logger, TopicCatalogue } from "@tracehouse/schemas";
 import { defaultContextManager } from "@tracehouse/context";
 import type { ContextManager } from "@tracehouse/context";
@@ -148,14 +155,6 @@ export interface ProducerConfig {
 const MiB = 1024 * 1024;
 const DEFAULT_CLIENT_ID = "tracehouse-producer";
 
-function integer(value: number | undefined, fallback: number, name: string, min: number): number {
-  const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < min) {
-    throw new ConfigError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return resolved;
-}
-
 function rate(value: number | undefined, fallback: number, name: string): number {
   const resolved = value ?? fallback;
   if (typeof resolved !== "number" || !(resolved >= 0 && resolved <= 1)) {
@@ -190,8 +189,13 @@ function resolveSpool(
   if (spool.fsyncIntervalMs !== undefined && fsync !== FsyncPolicy.Interval) {
     throw new ConfigError(`spool.fsyncIntervalMs only applies to fsync "interval", not "${fsync}"`);
   }
-  const maxBytes = integer(spool.maxBytes, 256 * MiB, "spool.maxBytes", 1);
-  const segmentBytes = integer(spool.segmentBytes, Math.min(4 * MiB, maxBytes), "spool.segmentBytes", 1);
+  const maxBytes = integerOption(spool.maxBytes, 256 * MiB, "spool.maxBytes", 1);
+  const segmentBytes = integerOption(
+    spool.segmentBytes,
+    Math.min(4 * MiB, maxBytes),
+    "spool.segmentBytes",
+    1,
+  );
   if (segmentBytes > maxBytes) {
     throw new ConfigError(`spool.segmentBytes (${segmentBytes}) exceeds spool.maxBytes (${maxBytes})`);
   }
@@ -206,7 +210,7 @@ function resolveSpool(
     maxBytes,
     segmentBytes,
     fsync,
-    fsyncIntervalMs: integer(spool.fsyncIntervalMs, 1000, "spool.fsyncIntervalMs", 1),
+    fsyncIntervalMs: integerOption(spool.fsyncIntervalMs, 1000, "spool.fsyncIntervalMs", 1),
   });
 }
 
@@ -250,8 +254,8 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
   const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
   if (clientId.length === 0) throw new ConfigError("clientId must not be empty");
 
-  const maxBatchBytes = integer(options.maxBatchBytes, MiB, "maxBatchBytes", 1);
-  const maxRecordBytes = integer(
+  const maxBatchBytes = integerOption(options.maxBatchBytes, MiB, "maxBatchBytes", 1);
+  const maxRecordBytes = integerOption(
     options.maxRecordBytes,
     Math.min(900_000, maxBatchBytes),
     "maxRecordBytes",
@@ -260,9 +264,9 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
   if (maxRecordBytes > maxBatchBytes) {
     throw new ConfigError(`maxRecordBytes (${maxRecordBytes}) exceeds maxBatchBytes (${maxBatchBytes})`);
   }
-  const maxBatchRecords = integer(options.maxBatchRecords, 10_000, "maxBatchRecords", 1);
-  const maxQueueRecords = integer(options.maxQueueRecords, 100_000, "maxQueueRecords", 1);
-  const maxQueueBytes = integer(options.maxQueueBytes, 64 * MiB, "maxQueueBytes", 1);
+  const maxBatchRecords = integerOption(options.maxBatchRecords, 10_000, "maxBatchRecords", 1);
+  const maxQueueRecords = integerOption(options.maxQueueRecords, 100_000, "maxQueueRecords", 1);
+  const maxQueueBytes = integerOption(options.maxQueueBytes, 64 * MiB, "maxQueueBytes", 1);
   if (maxQueueBytes < maxRecordBytes) {
     throw new ConfigError(
       `maxQueueBytes (${maxQueueBytes}) must hold the largest record, maxRecordBytes (${maxRecordBytes})`,
@@ -280,8 +284,8 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     throw new ConfigError(`backpressure "spill" needs the spool, which is disabled`);
   }
 
-  const retryBackoffMs = integer(options.retryBackoffMs, 200, "retryBackoffMs", 1);
-  const maxRetryBackoffMs = integer(
+  const retryBackoffMs = integerOption(options.retryBackoffMs, 200, "retryBackoffMs", 1);
+  const maxRetryBackoffMs = integerOption(
     options.maxRetryBackoffMs,
     Math.max(5000, retryBackoffMs),
     "maxRetryBackoffMs",
@@ -308,20 +312,20 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     maxQueueBytes,
     maxBatchRecords,
     maxBatchBytes,
-    lingerMs: integer(options.lingerMs, 5, "lingerMs", 0),
+    lingerMs: integerOption(options.lingerMs, 5, "lingerMs", 0),
     maxRecordBytes,
     backpressure,
     spool,
     sampling: resolveSampling(options.sampling),
-    sendTimeoutMs: integer(options.sendTimeoutMs, 30_000, "sendTimeoutMs", 1),
-    connectionTimeoutMs: integer(options.connectionTimeoutMs, 3000, "connectionTimeoutMs", 1),
-    sendRetries: integer(options.sendRetries, 2, "sendRetries", 1),
+    sendTimeoutMs: integerOption(options.sendTimeoutMs, 30_000, "sendTimeoutMs", 1),
+    connectionTimeoutMs: integerOption(options.connectionTimeoutMs, 3000, "connectionTimeoutMs", 1),
+    sendRetries: integerOption(options.sendRetries, 2, "sendRetries", 1),
     retryBackoffMs,
     maxRetryBackoffMs,
-    closeTimeoutMs: integer(options.closeTimeoutMs, 10_000, "closeTimeoutMs", 0),
+    closeTimeoutMs: integerOption(options.closeTimeoutMs, 10_000, "closeTimeoutMs", 0),
     contextManager: options.contextManager ?? defaultContextManager,
     logger,
     onStats,
-    statsIntervalMs: integer(options.statsIntervalMs, 10_000, "statsIntervalMs", 1),
+    statsIntervalMs: integerOption(options.statsIntervalMs, 10_000, "statsIntervalMs", 1),
   });
 }

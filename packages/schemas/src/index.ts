@@ -64,3 +64,4 @@ export type {
 
 export { recordFields, avroSchemaOf, currentSchemaVersion, schemaFingerprintOf } from "./schema-info.js";
 export type { FieldKind, RecordField } from "./schema-info.js";
+export { integerOption } from "./options.js";

@@ -1,5 +1,11 @@
 import type { RecordTable, SchemaOptions, Sink, SinkOptions } from "@tracehouse/clickhouse";
-import { ConfigError, RECORD_TYPES, createTopicCatalogue, noopLogger } from "@tracehouse/schemas";
+import {
+  ConfigError,
+  RECORD_TYPES,
+  createTopicCatalogue,
+  integerOption,
+  noopLogger,
+} from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { Kafka, KafkaConfig } from "kafkajs";
 import type { Registry } from "prom-client";
@@ -150,22 +156,6 @@ export const WORKER_DEFAULTS = {
   healthHost: "0.0.0.0",
 } as const;
 
-export function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < 1) {
-    throw new ConfigError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return resolved;
-}
-
-function nonNegativeInteger(value: number | undefined, fallback: number, name: string): number {
-  const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < 0) {
-    throw new ConfigError(`${name} must be a non-negative integer, got ${String(value)}`);
-  }
-  return resolved;
-}
-
 function nonEmpty(value: string | undefined, fallback: string, name: string): string {
   const resolved = value ?? fallback;
   if (typeof resolved !== "string" || resolved.trim() === "")
@@ -218,30 +208,34 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     throw new ConfigError(`the dead-letter topic ${deadLetterTopic} cannot also be consumed`);
   }
 
-  const maxBatchRows = positiveInteger(options.maxBatchRows, WORKER_DEFAULTS.maxBatchRows, "maxBatchRows");
-  const maxBatchBytes = positiveInteger(
+  const maxBatchRows = integerOption(options.maxBatchRows, WORKER_DEFAULTS.maxBatchRows, "maxBatchRows", 1);
+  const maxBatchBytes = integerOption(
     options.maxBatchBytes,
     WORKER_DEFAULTS.maxBatchBytes,
     "maxBatchBytes",
+    1,
   );
-  const maxBufferedBytes = positiveInteger(
+  const maxBufferedBytes = integerOption(
     options.maxBufferedBytes,
     WORKER_DEFAULTS.maxBufferedBytes,
     "maxBufferedBytes",
+    1,
   );
   if (maxBufferedBytes < maxBatchBytes) {
     throw new ConfigError(`maxBufferedBytes (${maxBufferedBytes}) is below maxBatchBytes (${maxBatchBytes})`);
   }
 
-  const baseDelayMs = nonNegativeInteger(
+  const baseDelayMs = integerOption(
     options.retryBaseDelayMs,
     WORKER_DEFAULTS.retryBaseDelayMs,
     "retryBaseDelayMs",
+    0,
   );
-  const maxDelayMs = nonNegativeInteger(
+  const maxDelayMs = integerOption(
     options.retryMaxDelayMs,
     WORKER_DEFAULTS.retryMaxDelayMs,
     "retryMaxDelayMs",
+    0,
   );
   if (maxDelayMs < baseDelayMs) {
     throw new ConfigError(`retryMaxDelayMs (${maxDelayMs}) is below retryBaseDelayMs (${baseDelayMs})`);
@@ -249,37 +243,41 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
   const maxRetries =
     options.maxRetries === null || options.maxRetries === undefined
       ? WORKER_DEFAULTS.maxRetries
-      : nonNegativeInteger(options.maxRetries, 0, "maxRetries");
+      : integerOption(options.maxRetries, 0, "maxRetries", 0);
 
   const maxDeadLetterRatio = options.maxDeadLetterRatio ?? WORKER_DEFAULTS.maxDeadLetterRatio;
   if (!(maxDeadLetterRatio > 0 && maxDeadLetterRatio <= 1)) {
     throw new ConfigError(`maxDeadLetterRatio must be in (0, 1], got ${String(options.maxDeadLetterRatio)}`);
   }
 
-  const sessionTimeoutMs = positiveInteger(
+  const sessionTimeoutMs = integerOption(
     options.sessionTimeoutMs,
     WORKER_DEFAULTS.sessionTimeoutMs,
     "sessionTimeoutMs",
+    1,
   );
-  const heartbeatIntervalMs = positiveInteger(
+  const heartbeatIntervalMs = integerOption(
     options.heartbeatIntervalMs,
     WORKER_DEFAULTS.heartbeatIntervalMs,
     "heartbeatIntervalMs",
+    1,
   );
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new ConfigError(
       `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs})`,
     );
   }
-  const maxBytesPerPartition = positiveInteger(
+  const maxBytesPerPartition = integerOption(
     options.maxBytesPerPartition,
     WORKER_DEFAULTS.maxBytesPerPartition,
     "maxBytesPerPartition",
+    1,
   );
-  const maxBytesPerFetch = positiveInteger(
+  const maxBytesPerFetch = integerOption(
     options.maxBytesPerFetch,
     WORKER_DEFAULTS.maxBytesPerFetch,
     "maxBytesPerFetch",
+    1,
   );
   if (maxBytesPerFetch < maxBytesPerPartition) {
     throw new ConfigError(
@@ -289,7 +287,7 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
   const healthPort =
     options.healthPort === undefined || options.healthPort === null
       ? WORKER_DEFAULTS.healthPort
-      : nonNegativeInteger(options.healthPort, 0, "healthPort");
+      : integerOption(options.healthPort, 0, "healthPort", 0);
   if (healthPort !== null && healthPort > 65_535)
     throw new ConfigError(`healthPort ${healthPort} is not a port`);
 
@@ -309,42 +307,48 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     schema: options.schema ?? {},
     maxBatchRows,
     maxBatchBytes,
-    flushIntervalMs: positiveInteger(
+    flushIntervalMs: integerOption(
       options.flushIntervalMs,
       WORKER_DEFAULTS.flushIntervalMs,
       "flushIntervalMs",
+      1,
     ),
     maxBufferedBytes,
-    maxPendingBatches: positiveInteger(
+    maxPendingBatches: integerOption(
       options.maxPendingBatches,
       WORKER_DEFAULTS.maxPendingBatches,
       "maxPendingBatches",
+      1,
     ),
-    maxConcurrentInserts: positiveInteger(
+    maxConcurrentInserts: integerOption(
       options.maxConcurrentInserts,
       WORKER_DEFAULTS.maxConcurrentInserts,
       "maxConcurrentInserts",
+      1,
     ),
     retry: Object.freeze({ baseDelayMs, maxDelayMs, maxRetries }),
     maxDeadLetterRatio,
-    deadLetterWindow: positiveInteger(
+    deadLetterWindow: integerOption(
       options.deadLetterWindow,
       WORKER_DEFAULTS.deadLetterWindow,
       "deadLetterWindow",
+      1,
     ),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    rebalanceTimeoutMs: positiveInteger(
+    rebalanceTimeoutMs: integerOption(
       options.rebalanceTimeoutMs,
       WORKER_DEFAULTS.rebalanceTimeoutMs,
       "rebalanceTimeoutMs",
+      1,
     ),
     maxBytesPerPartition,
     maxBytesPerFetch,
-    shutdownTimeoutMs: positiveInteger(
+    shutdownTimeoutMs: integerOption(
       options.shutdownTimeoutMs,
       WORKER_DEFAULTS.shutdownTimeoutMs,
       "shutdownTimeoutMs",
+      1,
     ),
     healthPort,
     healthHost: nonEmpty(options.healthHost, WORKER_DEFAULTS.healthHost, "healthHost"),

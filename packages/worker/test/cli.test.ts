@@ -174,7 +174,7 @@ describe("tracehouse CLI", function () {
       KAFKA_BROKERS: "127.0.0.1:1",
     });
     expect(fromEnv.code).to.equal(2);
-    expect(fromEnv.stderr).to.match(/maxBatchRows must be a positive integer/);
+    expect(fromEnv.stderr).to.match(/maxBatchRows must be an integer >= 1/);
   });
 
   it("createWorker throws ConfigError for invalid or contradictory options", () => {
