@@ -5,7 +5,7 @@ import { createWorker } from "@tracehouse/worker";
 import { REPO_ROOT } from "./deployment-files.js";
 
 /** The worker image's entry point (infra/Dockerfile runs `node <this>`). */
-export const WORKER_CLI = join(REPO_ROOT, "packages", "worker", "dist", "cli.js");
+export const WORKER_CLI = join(REPO_ROOT, "packages", "cli", "dist", "bin.js");
 
 export interface CliOption {
   readonly flag: string;

@@ -104,7 +104,7 @@ function showcase(conversations: readonly Conversation[]): Conversation {
 
 /** The worker CLI's `trace` command on the stored data: it needs the data directory to itself. */
 function renderTraceWithCli(traceId: string): string {
-  const cli = fileURLToPath(new URL("./cli.js", import.meta.resolve("@tracehouse/worker")));
+  const cli = fileURLToPath(new URL("./bin.js", import.meta.resolve("@tracehouse/cli")));
   const run = spawnSync(
     process.execPath,
     [cli, "trace", traceId, "--data-dir", DATA_DIR, "--database", DATABASE],

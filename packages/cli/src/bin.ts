@@ -3,7 +3,7 @@
 // keeping them for seconds, which otherwise shows as hundreds of MB of resident memory under load.
 process.env["JE_MALLOC_CONF"] ??= "dirty_decay_ms:0,muzzy_decay_ms:0";
 
-const { main } = await import("./cli/main.js");
+const { main } = await import("./main.js");
 
 const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
   new Promise((resolve) => {

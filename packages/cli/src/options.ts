@@ -4,9 +4,8 @@ import type { Logger } from "@tracehouse/schemas";
 import { ConfigError } from "@tracehouse/schemas";
 import { Option } from "commander";
 import type { Command } from "commander";
-import { WORKER_DEFAULTS } from "../config.js";
-import type { WorkerOptions } from "../config.js";
-import { RECORD_TABLES } from "../rows.js";
+import { RECORD_TABLES, WORKER_DEFAULTS } from "@tracehouse/worker";
+import type { WorkerOptions } from "@tracehouse/worker";
 
 /** Raw option values as commander hands them over: strings (or booleans for switches). */
 export type RawOptions = Readonly<Record<string, string | boolean | undefined>>;

@@ -5,12 +5,12 @@ import { TraceContext } from "@tracehouse/context";
 import { ConfigError, RecordType } from "@tracehouse/schemas";
 import { useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
-import { WORKER_DEFAULTS, createWorker } from "../src/index.js";
+import { WORKER_DEFAULTS, createWorker } from "@tracehouse/worker";
 import { runCli } from "./helpers/cli.js";
-import { setupEnv } from "./helpers/env.js";
-import type { WorkerTestEnv } from "./helpers/env.js";
-import { produceRecords, sampleRecord } from "./helpers/records.js";
-import type { TestRecord } from "./helpers/records.js";
+import { setupEnv } from "../../worker/test/helpers/env.js";
+import type { WorkerTestEnv } from "../../worker/test/helpers/env.js";
+import { produceRecords, sampleRecord } from "../../worker/test/helpers/records.js";
+import type { TestRecord } from "../../worker/test/helpers/records.js";
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import type { Kafka } from "kafkajs";
-import { RECORD_TABLES, TABLE_OF_RECORD_TYPE } from "../src/index.js";
+import { RECORD_TABLES, TABLE_OF_RECORD_TYPE } from "@tracehouse/worker";
 import { runCli, spawnCli } from "./helpers/cli.js";
-import { setupEnv, waitFor } from "./helpers/env.js";
-import type { WorkerTestEnv } from "./helpers/env.js";
-import { produceRecords, recordsOfEveryType } from "./helpers/records.js";
-import type { TestRecord } from "./helpers/records.js";
+import { setupEnv, waitFor } from "../../worker/test/helpers/env.js";
+import type { WorkerTestEnv } from "../../worker/test/helpers/env.js";
+import { produceRecords, recordsOfEveryType } from "../../worker/test/helpers/records.js";
+import type { TestRecord } from "../../worker/test/helpers/records.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

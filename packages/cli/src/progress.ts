@@ -1,6 +1,6 @@
 import type { Logger } from "@tracehouse/schemas";
 import cliProgress from "cli-progress";
-import type { ReplayProgress } from "../replay.js";
+import type { ReplayProgress } from "@tracehouse/worker";
 import { formatDuration } from "./trace-tree.js";
 
 export const ProgressMode = { Bar: "bar", Log: "log", None: "none" } as const;

@@ -1,0 +1,88 @@
+import { ConfigError } from "@tracehouse/schemas";
+import { parseReplayPosition, replay } from "@tracehouse/worker";
+import type { ReplayPosition, ReplayResult } from "@tracehouse/worker";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { addSchemaOptions, schemaOptionsFrom, valueSources } from "../command-kit.js";
+import type { Io } from "../command-kit.js";
+import { createCliLogger } from "../logger.js";
+import {
+  addClickHouseOptions,
+  addKafkaOptions,
+  addTuningOptions,
+  sinkOptionsFrom,
+  workerOptionsFrom,
+} from "../options.js";
+import type { RawOptions } from "../options.js";
+import { ProgressMode, createProgressReporter } from "../progress.js";
+
+export function position(raw: RawOptions, name: "from" | "to"): ReplayPosition | undefined {
+  const value = raw[name];
+  if (typeof value !== "string") return undefined;
+  const parsed = parseReplayPosition(value);
+  if (parsed === null) {
+    throw new ConfigError(
+      `--${name}: ${JSON.stringify(value)} is not an offset, earliest, latest, a duration ago (15m, 2h, 7d) or an ISO 8601 time`,
+    );
+  }
+  return parsed;
+}
+
+export function progressMode(raw: RawOptions): ProgressMode {
+  const mode = raw.progress;
+  if (mode === "bar" || mode === "log" || mode === "none") return mode;
+  return process.stderr.isTTY ? ProgressMode.Bar : ProgressMode.Log;
+}
+
+export function summary(result: ReplayResult): string {
+  const seconds = (result.durationMs / 1000).toFixed(1);
+  return (
+    `replayed ${result.records} records in ${seconds} s: ${result.written} written, ` +
+    `${result.deadLettered} dead-lettered, ${result.skipped} skipped (group ${result.groupId})\n`
+  );
+}
+
+export function registerReplay(program: Command, io: Io): void {
+  const replayCommand = program
+    .command("replay")
+    .description(
+      "re-read a range of the record topics into ClickHouse with a consumer group of its own; rows are idempotent, so running it twice changes nothing",
+    )
+    .requiredOption(
+      "--from <position>",
+      "first record: an offset (every partition), earliest, a duration ago (90s, 15m, 2h, 7d) or an ISO 8601 time",
+    )
+    .option(
+      "--to <position>",
+      "end of the range, exclusive, same forms as --from (default: the log end at start)",
+    )
+    .addOption(
+      new Option(
+        "--progress <mode>",
+        "bar, log lines or none (default: a bar on a terminal, else log lines)",
+      ).choices(["auto", "bar", "log", "none"]),
+    )
+    .option("--json", "print the result as JSON");
+  addKafkaOptions(replayCommand, "the replay's consumer group (default: <client-id>-replay-<epoch ms>)");
+  addTuningOptions(replayCommand);
+  addSchemaOptions(replayCommand);
+  addClickHouseOptions(replayCommand).action(async (raw: RawOptions, command: Command) => {
+    const logger = createCliLogger(String(raw.logLevel));
+    const reporter = createProgressReporter(progressMode(raw), logger);
+    try {
+      const result = await replay({
+        ...workerOptionsFrom(raw),
+        schema: schemaOptionsFrom(raw),
+        clickhouse: sinkOptionsFrom(raw, valueSources(command), logger),
+        from: position(raw, "from")!,
+        to: position(raw, "to"),
+        logger,
+        onProgress: (progress) => reporter.update(progress),
+      });
+      reporter.stop();
+      io.out(raw.json === true ? JSON.stringify(result) + "\n" : summary(result));
+    } finally {
+      reporter.stop();
+    }
+  });
+}
