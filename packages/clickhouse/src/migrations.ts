@@ -42,6 +42,8 @@ export const DEFAULT_REPLICA_NAME = "{replica}";
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations/", import.meta.url));
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const PLACEHOLDER = /\{\{\s*([a-z_]+)(?::([^}]*))?\s*\}\}/g;
+/** `{{#cluster}} … {{/cluster}}`: kept in cluster mode, dropped on a single server. */
+const CLUSTER_SECTION = /\{\{#cluster\}\}([\s\S]*?)\{\{\/cluster\}\}/g;
 const ENGINES: ReadonlySet<string> = new Set([
   "MergeTree",
   "ReplacingMergeTree",
@@ -72,18 +74,25 @@ function quoteString(value: string): string {
 
 /**
  * The one function that turns a migration template into SQL. Placeholders:
- * `{{database}}`, `{{on_cluster}}`, `{{engine:<MergeTree family>}}`, `{{ttl:<DateTime expression>}}`
- * and `{{settings}}` (MergeTree SETTINGS clause).
+ * `{{database}}`, `{{on_cluster}}`, `{{cluster}}` (the quoted cluster name), `{{engine:<MergeTree
+ * family>}}`, `{{ttl:<DateTime expression>}}` and `{{settings}}` (MergeTree SETTINGS clause); and
+ * `{{#cluster}} … {{/cluster}}` sections, rendered in cluster mode only.
  */
 export function renderMigrationSql(template: string, settings: MigrationSettings): string {
   const database = assertIdentifier(settings.database, "database");
   const cluster = settings.cluster === null ? null : assertClusterName(settings.cluster);
-  return template.replace(PLACEHOLDER, (match, name: string, argument: string | undefined) => {
+  const sections = template.replace(CLUSTER_SECTION, (_match, body: string) =>
+    cluster === null ? "" : body,
+  );
+  return sections.replace(PLACEHOLDER, (match, name: string, argument: string | undefined) => {
     switch (name) {
       case "database":
         return database;
       case "on_cluster":
         return cluster === null ? "" : ` ON CLUSTER ${quoteString(cluster)}`;
+      case "cluster":
+        if (cluster === null) throw new MigrationError(`${match} outside a {{#cluster}} section`);
+        return quoteString(cluster);
       case "engine": {
         const engine = (argument ?? "").trim();
         if (!ENGINES.has(engine)) throw new MigrationError(`unknown engine in ${match}`);

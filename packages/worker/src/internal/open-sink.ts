@@ -1,4 +1,4 @@
-import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import { ClickHouseTraceSchema, createSink, insertThroughDistributed } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
 import type { WorkerConfig } from "../config.js";
 
@@ -8,7 +8,10 @@ export interface OpenedSink {
   release(): Promise<void>;
 }
 
-/** The configured sink (injected, or opened from the ClickHouse options), migrated when asked to. */
+/**
+ * The configured sink (injected, or opened from the ClickHouse options), migrated when asked to; in
+ * cluster mode its inserts go through the Distributed tables.
+ */
 export async function openSink(config: WorkerConfig): Promise<OpenedSink> {
   const owned = config.sink === null;
   const sink =
@@ -31,5 +34,6 @@ export async function openSink(config: WorkerConfig): Promise<OpenedSink> {
       throw error;
     }
   }
-  return { sink, release };
+  // In cluster mode rows go to the Distributed tables, which shard them by trace id.
+  return { sink: insertThroughDistributed(sink, config.schema.cluster), release };
 }
