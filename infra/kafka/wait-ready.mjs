@@ -1,11 +1,13 @@
 // Wait until a Kafka client can create a topic, send to it idempotently and reach the group coordinator.
 // Usage: node wait-ready.mjs [brokers] [--pid <broker pid>]
-// Env: KAFKA_BROKERS (default 127.0.0.1:19092), KAFKA_READY_TIMEOUT seconds (default 60).
+// Env: KAFKA_BROKERS (default 127.0.0.1:19092), KAFKA_READY_TIMEOUT seconds (default 60),
+// KAFKA_READY_REPLICATION replicas of the probe topic (default 1; the three-node cluster asks for 3).
 const args = process.argv.slice(2);
 const pidIdx = args.indexOf("--pid");
 const brokerPid = pidIdx >= 0 ? Number(args.splice(pidIdx, 2)[1]) : undefined;
 const brokers = (args[0] ?? process.env.KAFKA_BROKERS ?? "127.0.0.1:19092").split(",");
 const timeoutS = Number(process.env.KAFKA_READY_TIMEOUT ?? 60);
+const replicationFactor = Number(process.env.KAFKA_READY_REPLICATION ?? 1);
 
 let kafkajs;
 try {
@@ -48,7 +50,7 @@ while (Date.now() < deadline) {
   try {
     await admin.connect();
     await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      topics: [{ topic, numPartitions: 1, replicationFactor }],
       waitForLeaders: true,
       timeout: 5000,
     });

@@ -33,6 +33,11 @@ export interface PipelineOptions {
   readonly dataDir?: string;
   /** Partitions of every topic; null keeps the catalogue's recommended partitions. Default: 3. */
   readonly partitions?: number | null;
+  /** Bootstrap brokers, e.g. the three-node cluster's. Default: testkit's broker (`useKafka`). */
+  readonly brokers?: readonly string[];
+  /** Replicas of every topic, and topic settings such as min.insync.replicas. Default: 1, none. */
+  readonly replicationFactor?: number;
+  readonly topicConfig?: readonly { readonly name: string; readonly value: string }[];
   /** Worker options beyond brokers, topics, group and sink. Default: `{ flushIntervalMs: 200 }`. */
   readonly worker?: Omit<WorkerOptions, "brokers" | "kafka" | "topicPrefix" | "sink" | "clickhouse">;
   /** Keep the topics and the consumer group at close. Default: false. */
@@ -104,7 +109,7 @@ async function openSink(options: PipelineOptions, database: string): Promise<Sin
 /** Sets up a pipeline: topics of a unique catalogue, the tracehouse schema in its database, a worker that has joined. */
 export async function openPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
   const name = options.name ?? "e2e";
-  const { brokers } = await useKafka();
+  const brokers = options.brokers ?? (await useKafka()).brokers;
   const kafka = new Kafka({
     clientId: uniqueName(`${name}-admin`),
     brokers: [...brokers],
@@ -118,6 +123,8 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
   const catalogue = await createCatalogueTopics(kafka, {
     prefix: topicPrefix,
     partitions: options.partitions === null ? undefined : (options.partitions ?? 3),
+    replicationFactor: options.replicationFactor,
+    configEntries: options.topicConfig,
   });
   const topicsMs = performance.now() - started;
 

@@ -7,6 +7,10 @@ export interface CatalogueTopicsOptions {
   readonly prefix: string;
   /** Partitions of every topic. Default: the catalogue's recommended partitions per family. */
   readonly partitions?: number;
+  /** Replicas of every topic. Default: 1 (one broker); 3 on the three-node cluster. */
+  readonly replicationFactor?: number;
+  /** Extra topic configuration for every topic, e.g. min.insync.replicas on the cluster. */
+  readonly configEntries?: readonly { readonly name: string; readonly value: string }[];
 }
 
 /** The catalogue for `prefix`, with every topic (record topics and dead-letter topic) created and led. */
@@ -29,8 +33,8 @@ export async function createCatalogueTopics(
       topics: catalogue.all.map((spec) => ({
         topic: spec.name,
         numPartitions: spec.partitions,
-        replicationFactor: 1,
-        configEntries: spec.configEntries.map((entry) => ({ ...entry })),
+        replicationFactor: options.replicationFactor ?? 1,
+        configEntries: [...spec.configEntries, ...(options.configEntries ?? [])].map((entry) => ({ ...entry })),
       })),
     });
   } finally {

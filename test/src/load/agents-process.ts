@@ -203,8 +203,12 @@ function cpuMs(): number {
   return (user + system) / 1000;
 }
 
+let reportedEmits = 0;
+
 function progress(): void {
   const stats = producer.stats();
+  const window = emitCostsUs.slice(reportedEmits);
+  reportedEmits = emitCostsUs.length;
   send({
     type: "progress",
     progress: {
@@ -213,6 +217,8 @@ function progress(): void {
       queuedRecords: stats.queuedRecords,
       spooled: stats.spooled,
       state: stats.state,
+      sent: stats.sent,
+      windowEmitP99Us: quantile(window, 0.99),
     },
   });
 }
@@ -227,7 +233,7 @@ async function run(): Promise<void> {
     }
     flushIds();
   }, 20);
-  const progressTimer = setInterval(progress, 1000);
+  const progressTimer = setInterval(progress, options!.progressEveryMs ?? 1000);
   try {
     await Promise.all(Array.from({ length: options!.agents }, () => agentLoop(startedAt)));
   } finally {

@@ -23,6 +23,8 @@ export interface AgentRunOptions {
   readonly compression: Compression;
   /** How long `close()` may take to send what is queued or spooled. */
   readonly closeTimeoutMs: number;
+  /** How often the agents report progress. Default: 1000 ms. */
+  readonly progressEveryMs?: number;
 }
 
 /** A record whose wall-clock emit time is known, to measure emit-to-queryable latency. */
@@ -41,6 +43,10 @@ export interface AgentProgress {
   readonly queuedRecords: number;
   readonly spooled: number;
   readonly state: string;
+  /** Records Kafka has acknowledged so far. */
+  readonly sent: number;
+  /** p99 of `emit`'s caller-side cost since the previous progress report, microseconds (null: no emit). */
+  readonly windowEmitP99Us: number | null;
 }
 
 export interface AgentReport {
