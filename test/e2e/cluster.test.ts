@@ -51,7 +51,15 @@ describe("a three-node Kafka cluster (replication factor 3, min.insync.replicas 
       await admin.disconnect();
     }
 
-    const producer = pipeline.createProducer();
+    const warnings: string[] = [];
+    const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+      if (process.env["DEBUG_CLUSTER"])
+        console.log(level, message, JSON.stringify(fields ?? {}).slice(0, 300));
+      if (level !== "debug") warnings.push(message);
+    };
+    const producer = pipeline.createProducer({
+      logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+    });
     const tracker = createExecutionTracker(producer);
     let emitting = true;
     let traces = 0;
@@ -94,12 +102,19 @@ describe("a three-node Kafka cluster (replication factor 3, min.insync.replicas 
     }
     emitting = false;
     await load;
-    await producer.flush();
+    await producer.flush({ timeoutMs: 90_000 });
 
     const emitted = pipeline.emitted();
     expect(emitted.length).to.be.greaterThan(1000);
     expect(Object.values(producer.stats().dropped).reduce((a, b) => a + b, 0)).to.equal(0);
-    await pipeline.waitUntilQueryable(undefined, { timeoutMs: 120_000 });
+    try {
+      await pipeline.waitUntilQueryable(undefined, { timeoutMs: 120_000 });
+    } catch (error) {
+      const lag = await pipeline.lag().catch((e: unknown) => String(e));
+      throw new Error(
+        `${String(error)}\nproducer: ${JSON.stringify(producer.stats())}\nworker: ${JSON.stringify(pipeline.worker.status())}\nlag: ${JSON.stringify(lag)}`,
+      );
+    }
     await pollUntil(async () => ((await pipeline!.lag()).total === 0 ? true : undefined), {
       what: "the worker to commit everything",
       timeoutMs: 60_000,

@@ -1,4 +1,4 @@
-export { useKafka, testKafka, testTopics, localKafkaControl } from "./kafka.js";
+export { useKafka, testKafka, testTopics, localKafkaControl, waitForLeaders } from "./kafka.js";
 export type { KafkaService, KafkaSource, TestTopics, LocalKafkaControl } from "./kafka.js";
 export { useClickHouse, useClickHouseServer, embeddedDataDir } from "./clickhouse.js";
 export type { ClickHouseService, ClickHouseSource } from "./clickhouse.js";

@@ -125,7 +125,7 @@ export interface TestTopics {
  * Polls metadata until every partition of a new topic has a leader. Right after a broker
  * restart, metadata can say "unknown topic" for a while; kafkajs's own wait gives up on that.
  */
-async function waitForLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

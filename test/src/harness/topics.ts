@@ -1,6 +1,7 @@
 import type { Kafka } from "kafkajs";
 import { createTopicCatalogue, DEFAULT_TOPICS } from "@tracehouse/schemas";
 import type { TopicCatalogue, TopicFamily, TopicOverrides } from "@tracehouse/schemas";
+import { waitForLeaders } from "@tracehouse/testkit";
 
 export interface CatalogueTopicsOptions {
   /** Topic name prefix. */
@@ -28,8 +29,10 @@ export async function createCatalogueTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
+    // Leaders are awaited by polling metadata: kafkajs's own wait gives up on the "unknown topic"
+    // answers a cluster gives while the new topic propagates to every broker.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: catalogue.all.map((spec) => ({
         topic: spec.name,
         numPartitions: spec.partitions,
@@ -37,6 +40,7 @@ export async function createCatalogueTopics(
         configEntries: [...spec.configEntries, ...(options.configEntries ?? [])].map((entry) => ({ ...entry })),
       })),
     });
+    for (const spec of catalogue.all) await waitForLeaders(admin, spec.name);
   } finally {
     await admin.disconnect();
   }

@@ -1,5 +1,5 @@
 import kafkajs from "kafkajs";
-import type { Kafka, LogEntry, Producer as KafkaProducer, TopicMessages } from "kafkajs";
+import type { Kafka, LogEntry, Producer as KafkaProducer, RecordMetadata, TopicMessages } from "kafkajs";
 import { ConfigError, createTraceIdPartitioner, ErrorCode, TracehouseError } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
@@ -55,6 +55,8 @@ export class KafkaTransport {
   #producer: KafkaProducer | null = null;
   #connected = false;
   readonly #compression: CompressionTypes;
+  /** The partition kafkajs's partitioner chose for each record, to check every one was answered. */
+  readonly #partitionOf = new WeakMap<Outbound, number>();
 
   constructor(config: ProducerConfig) {
     this.#config = config;
@@ -90,13 +92,27 @@ export class KafkaTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: createTraceIdPartitioner,
+      createPartitioner: () => {
+        const partitioner = createTraceIdPartitioner();
+        return (args) => {
+          const partition = partitioner(args);
+          this.#partitionOf.set(args.message as unknown as Outbound, partition);
+          return partition;
+        };
+      },
       retry: { retries: this.#config.sendRetries, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     return this.#producer;
   }
 
-  /** Sends one batch, acks=all. Throws a TracehouseError (code KAFKA) when kafkajs gives up. */
+  /**
+   * Sends one batch, acks=all. Throws a TracehouseError (code KAFKA) when kafkajs gives up.
+   *
+   * kafkajs 2.2.4 keeps, across its own retries of one send, the answers of the brokers that already
+   * answered; when a dead leader's partitions move to such a broker, their records are never sent,
+   * yet the send resolves (kafkajs pull request 1798). So every partition the batch wrote to must be
+   * in the answer, and the records of a partition that is not are sent again.
+   */
   async send(records: readonly Outbound[]): Promise<void> {
     const producer = this.#producerInstance();
     try {
@@ -104,12 +120,27 @@ export class KafkaTransport {
         await producer.connect();
         this.#connected = true;
       }
-      await producer.sendBatch({
-        topicMessages: groupByTopic(records),
-        acks: -1,
-        timeout: this.#config.sendTimeoutMs,
-        compression: this.#compression,
-      });
+      let unanswered = records;
+      for (let attempt = 0; unanswered.length > 0; attempt++) {
+        if (attempt > this.#config.sendRetries) {
+          throw new Error(`${unanswered.length} records were not acknowledged by their partition leaders`);
+        }
+        const answers = await producer.sendBatch({
+          topicMessages: groupByTopic(unanswered),
+          acks: -1,
+          timeout: this.#config.sendTimeoutMs,
+          compression: this.#compression,
+        });
+        unanswered = this.#unanswered(unanswered, answers);
+        if (unanswered.length > 0) {
+          this.#config.logger.warn(
+            "kafka left partitions of a batch unanswered: sending their records again",
+            {
+              records: unanswered.length,
+            },
+          );
+        }
+      }
     } catch (error) {
       const root = rootCause(error) as { type?: unknown; message?: unknown };
       if (typeof root?.type === "string" && PRODUCER_STATE_ERRORS.has(root.type)) {
@@ -127,6 +158,14 @@ export class KafkaTransport {
         },
       );
     }
+  }
+
+  #unanswered(records: readonly Outbound[], answers: readonly RecordMetadata[]): Outbound[] {
+    const answered = new Set(answers.map((answer) => `${answer.topicName}\u0000${answer.partition}`));
+    return records.filter((record) => {
+      const partition = this.#partitionOf.get(record);
+      return partition === undefined || !answered.has(`${record.topic}\u0000${partition}`);
+    });
   }
 
   async #reset(): Promise<void> {
