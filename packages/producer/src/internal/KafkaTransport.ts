@@ -1,6 +1,13 @@
 import kafkajs from "kafkajs";
 import type { Kafka, LogEntry, Producer as KafkaProducer, TopicMessages } from "kafkajs";
-import { ConfigError, createTraceIdPartitioner, ErrorCode, TracehouseError } from "@tracehouse/schemas";
+import {
+  checkKafkaTls,
+  ConfigError,
+  createTraceIdPartitioner,
+  ErrorCode,
+  securityErrorOf,
+  TracehouseError,
+} from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
@@ -75,6 +82,7 @@ export class KafkaTransport {
     this.#kafka =
       config.kafka ??
       new kafkajs.Kafka({
+        ...config.security.clientOptions(),
         clientId: config.clientId,
         brokers: [...config.brokers],
         connectionTimeout: config.connectionTimeoutMs,
@@ -96,11 +104,16 @@ export class KafkaTransport {
     return this.#producer;
   }
 
-  /** Sends one batch, acks=all. Throws a TracehouseError (code KAFKA) when kafkajs gives up. */
+  /**
+   * Sends one batch, acks=all. Throws a SecurityError (not retriable) when the brokers refuse the
+   * TLS handshake or the login, else a TracehouseError (code KAFKA) when kafkajs gives up.
+   */
   async send(records: readonly Outbound[]): Promise<void> {
     const producer = this.#producerInstance();
     try {
       if (!this.#connected) {
+        if (this.#config.kafka === null)
+          await checkKafkaTls(this.#config.brokers, this.#config.security, this.#config.connectionTimeoutMs);
         await producer.connect();
         this.#connected = true;
       }
@@ -111,6 +124,8 @@ export class KafkaTransport {
         compression: this.#compression,
       });
     } catch (error) {
+      const refused = securityErrorOf(error, "kafka");
+      if (refused !== null) throw refused;
       const root = rootCause(error) as { type?: unknown; message?: unknown };
       if (typeof root?.type === "string" && PRODUCER_STATE_ERRORS.has(root.type)) {
         this.#config.logger.warn("kafka rejected the producer's sequence state: starting a new producer id", {
