@@ -3,3 +3,5 @@ export type { KafkaService, KafkaSource, TestTopics, LocalKafkaControl } from ".
 export { useClickHouse, useClickHouseServer, embeddedDataDir } from "./clickhouse.js";
 export type { ClickHouseService, ClickHouseSource } from "./clickhouse.js";
 export { uniqueName } from "./names.js";
+export { useSecureKafka } from "./secure-kafka.js";
+export type { SecureKafka } from "./secure-kafka.js";
