@@ -614,6 +614,37 @@ describe("deployment artifacts (infra/)", function () {
       expect(readText(TOPICS_SCRIPT)).to.include("KAFKA_BOOTSTRAP").and.include("TOPIC_PREFIX");
     });
 
+    it("the sasl-ssl overlay sets only variables the worker reads, with secret files from a mounted Secret", function () {
+      const dir = join(K8S, "overlays", "sasl-ssl");
+      const k = kustomization(dir);
+      const resources = asArray(k["resources"], "resources").map((r) => asString(r, "resource"));
+      expect(resources.map((r) => resolve(dir, r))).to.include(K8S);
+      const secretFile = resources.find((r) => r.startsWith("secret-"))!;
+      const secret = k8sObject(secretFile, readYaml(join(dir, secretFile)));
+      const keys = asRecord(secret.body["stringData"], "stringData");
+      for (const value of Object.values(keys)) expect(value, "placeholders only").to.match(/^REPLACE_ME/);
+      const patch = (kind: string): Obj => {
+        const entry = asArray(k["patches"], "patches").find((p) => at(p, "target", "kind") === kind);
+        return asRecord(readYaml(join(dir, asString(at(entry, "path"), "path"))), kind);
+      };
+      const data = asRecord(patch("ConfigMap")["data"], "data");
+      for (const name of Object.keys(data)) expect([...workerCommand.env.keys()], name).to.include(name);
+      const [container] = containers(at(patch("Deployment"), "spec", "template", "spec"));
+      const volumes = asArray(at(patch("Deployment"), "spec", "template", "spec", "volumes"), "volumes");
+      const volume = volumes.find((v) => asRecord(v, "volume")["secret"] !== undefined);
+      expect(at(volume, "secret", "secretName")).to.equal(secret.name);
+      const mount = asArray(container!["volumeMounts"], "mounts").find(
+        (m) => at(m, "name") === at(volume, "name"),
+      );
+      const mountPath = asString(at(mount, "mountPath"), "mountPath");
+      const files = Object.entries(data).filter(([name]) => name.endsWith("_FILE"));
+      expect(files.map(([name]) => name)).to.include.members(["KAFKA_SASL_PASSWORD_FILE", "KAFKA_CA_FILE"]);
+      for (const [name, path] of files) {
+        expect(dirname(path), name).to.equal(mountPath);
+        expect(Object.keys(keys), name).to.include(basename(path));
+      }
+    });
+
     it("the lag-autoscaling overlay patches the base HPA with an External metric the workers export", function () {
       const dir = join(K8S, "overlays", "lag-autoscaling");
       const k = kustomization(dir);
