@@ -639,7 +639,8 @@ describe("deployment artifacts (infra/)", function () {
       const mountPath = asString(at(mount, "mountPath"), "mountPath");
       const files = Object.entries(data).filter(([name]) => name.endsWith("_FILE"));
       expect(files.map(([name]) => name)).to.include.members(["KAFKA_SASL_PASSWORD_FILE", "KAFKA_CA_FILE"]);
-      for (const [name, path] of files) {
+      for (const [name, value] of files) {
+        const path = asString(value, name);
         expect(dirname(path), name).to.equal(mountPath);
         expect(Object.keys(keys), name).to.include(basename(path));
       }

@@ -6,7 +6,12 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import { RECORD_TABLES, WORKER_DEFAULTS } from "@tracehouse/worker";
 import type { WorkerOptions } from "@tracehouse/worker";
-import { SECRET_ENV, addKafkaSecurityOptions, addSecretEnvHelp, kafkaSecurityFrom } from "./security-options.js";
+import {
+  SECRET_ENV,
+  addKafkaSecurityOptions,
+  addSecretEnvHelp,
+  kafkaSecurityFrom,
+} from "./security-options.js";
 import type { Environment } from "./security-options.js";
 
 /** Raw option values as commander hands them over: strings (or booleans for switches). */

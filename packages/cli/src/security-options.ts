@@ -72,7 +72,9 @@ export function addSecretEnvHelp(command: Command, kafka: boolean): Command {
     "",
     "Secrets from the environment only (never a flag, which `ps` would show):",
     ...(kafka
-      ? [`  ${SECRET_ENV.kafkaSaslPassword}   SASL password, instead of --kafka-sasl-password-file (env only)`]
+      ? [
+          `  ${SECRET_ENV.kafkaSaslPassword}   SASL password, instead of --kafka-sasl-password-file (env only)`,
+        ]
       : []),
     `  ${SECRET_ENV.clickhousePassword}   ClickHouse password, instead of --clickhouse-password-file (env only)`,
   ];
@@ -127,7 +129,8 @@ export function kafkaSecurityFrom(raw: RawOptions, env: Environment): KafkaSecur
   const tls = protocol === SecurityProtocol.Ssl || protocol === SecurityProtocol.SaslSsl;
   const sasl = protocol === SecurityProtocol.SaslPlaintext || protocol === SecurityProtocol.SaslSsl;
   if (!tls && tlsGiven) throw new ConfigError(`--kafka-security-protocol ${protocol} takes no TLS files`);
-  if (!sasl && saslGiven) throw new ConfigError(`--kafka-security-protocol ${protocol} takes no SASL mechanism`);
+  if (!sasl && saslGiven)
+    throw new ConfigError(`--kafka-security-protocol ${protocol} takes no SASL mechanism`);
   return {
     ...(tls ? { tls: tlsFrom(raw) } : {}),
     ...(sasl ? { sasl: saslFrom(raw, env) } : {}),

@@ -139,15 +139,23 @@ function resolvePassword(options: HttpSinkOptions, env: Environment): string | u
   if (options.password !== undefined || options.passwordFile !== undefined) {
     return secretOption(options.password, options.passwordFile, "password");
   }
-  return secretOption(env["CLICKHOUSE_PASSWORD"], env["CLICKHOUSE_PASSWORD_FILE"] || undefined, "CLICKHOUSE_PASSWORD");
+  return secretOption(
+    env["CLICKHOUSE_PASSWORD"],
+    env["CLICKHOUSE_PASSWORD_FILE"] || undefined,
+    "CLICKHOUSE_PASSWORD",
+  );
 }
 
 function resolveCa(options: HttpSinkOptions, env: Environment, url: URL): Buffer | null {
   if (options.ca !== undefined && options.caFile !== undefined) {
     throw new ConfigError("give either ca or caFile, not both");
   }
-  const file = options.caFile ?? (options.ca === undefined ? env["CLICKHOUSE_CA_FILE"] || undefined : undefined);
-  const ca = file === undefined ? options.ca : readOptionFile(file, options.caFile === undefined ? "CLICKHOUSE_CA_FILE" : "caFile");
+  const file =
+    options.caFile ?? (options.ca === undefined ? env["CLICKHOUSE_CA_FILE"] || undefined : undefined);
+  const ca =
+    file === undefined
+      ? options.ca
+      : readOptionFile(file, options.caFile === undefined ? "CLICKHOUSE_CA_FILE" : "caFile");
   if (ca === undefined) return null;
   if (url.protocol !== "https:") throw new ConfigError("a CA applies to an https: url only");
   return Buffer.from(ca);

@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
-import type { IncomingHttpHeaders, Server } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";

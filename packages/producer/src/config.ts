@@ -247,7 +247,9 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     throw new ConfigError("give either brokers or kafka, not both");
   }
   if (options.kafka !== undefined && (options.tls !== undefined || options.sasl !== undefined)) {
-    throw new ConfigError("tls and sasl configure the client the producer makes: set them on the kafka client given");
+    throw new ConfigError(
+      "tls and sasl configure the client the producer makes: set them on the kafka client given",
+    );
   }
   const brokers = options.brokers ?? [];
   if (options.kafka === undefined && brokers.length === 0) {

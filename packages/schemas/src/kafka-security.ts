@@ -100,7 +100,8 @@ export interface KafkaSecurity {
 const MECHANISMS: readonly string[] = Object.values(SaslMechanism);
 
 function pem(value: string | Buffer | undefined, file: string | undefined, name: string): Buffer | undefined {
-  if (value !== undefined && file !== undefined) throw new ConfigError(`give either ${name} or ${name}File, not both`);
+  if (value !== undefined && file !== undefined)
+    throw new ConfigError(`give either ${name} or ${name}File, not both`);
   if (file !== undefined) return readOptionFile(file, `${name}File`);
   return value === undefined ? undefined : Buffer.from(value);
 }
@@ -153,7 +154,9 @@ function resolveSasl(options: KafkaSaslOptions | undefined): ResolvedSasl | null
     throw new ConfigError(`sasl.mechanism ${mechanism} needs sasl.username`);
   }
   if (password === undefined || password === "") {
-    throw new ConfigError(`sasl.mechanism ${mechanism} needs a password (sasl.password or sasl.passwordFile)`);
+    throw new ConfigError(
+      `sasl.mechanism ${mechanism} needs a password (sasl.password or sasl.passwordFile)`,
+    );
   }
   return { mechanism, username: options.username, password, oauthBearerProvider: null };
 }

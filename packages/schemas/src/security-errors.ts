@@ -32,7 +32,10 @@ const HANDSHAKE_CODES: ReadonlySet<string> = new Set([
 ]);
 /** kafkajs error names and protocol error types of a refused login. */
 const AUTHENTICATION_NAMES: ReadonlySet<string> = new Set(["KafkaJSSASLAuthenticationError"]);
-const AUTHENTICATION_TYPES: ReadonlySet<string> = new Set(["SASL_AUTHENTICATION_FAILED", "ILLEGAL_SASL_STATE"]);
+const AUTHENTICATION_TYPES: ReadonlySet<string> = new Set([
+  "SASL_AUTHENTICATION_FAILED",
+  "ILLEGAL_SASL_STATE",
+]);
 
 const ADVICE: Readonly<Record<SecurityErrorReason, string>> = {
   [SecurityErrorReason.Authentication]: "check the user, the password (or token) and the SASL mechanism",
@@ -77,10 +80,14 @@ export function securityErrorOf(error: unknown, service: string, endpoint?: stri
         endpoint ?? (current as { broker?: unknown }).broker ?? (error as { broker?: unknown }).broker;
       const at = typeof where === "string" ? ` ${where}` : "";
       const detail = firstLine(String((current as { message?: unknown }).message ?? ""));
-      return new SecurityError(reason, `${service}${at} refused the connection: ${ADVICE[reason]} (${detail})`, {
-        endpoint: typeof where === "string" ? where : null,
-        cause: error,
-      });
+      return new SecurityError(
+        reason,
+        `${service}${at} refused the connection: ${ADVICE[reason]} (${detail})`,
+        {
+          endpoint: typeof where === "string" ? where : null,
+          cause: error,
+        },
+      );
     }
     current = (current as { cause?: unknown }).cause;
   }
@@ -94,7 +101,12 @@ function handshake(broker: string, security: KafkaSecurity, timeoutMs: number): 
   const host = broker.slice(0, separator);
   const port = Number(broker.slice(separator + 1));
   return new Promise((resolve) => {
-    const socket = connect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...security.tls });
+    const socket = connect({
+      host,
+      port,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ...security.tls,
+    });
     let timer = setTimeout(() => done(null), timeoutMs);
     function done(outcome: unknown): void {
       clearTimeout(timer);

@@ -185,7 +185,9 @@ function resolveBrokers(options: WorkerOptions): readonly string[] {
   }
   const secured = options.tls !== undefined || options.sasl !== undefined;
   if (options.kafka !== undefined && secured) {
-    throw new ConfigError("tls and sasl configure the clients the worker makes: set them on the kafka client given");
+    throw new ConfigError(
+      "tls and sasl configure the clients the worker makes: set them on the kafka client given",
+    );
   }
   if (secured && (options.kafkaConfig?.ssl !== undefined || options.kafkaConfig?.sasl !== undefined)) {
     throw new ConfigError("give TLS and SASL either as tls/sasl or in kafkaConfig, not both");
