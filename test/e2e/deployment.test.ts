@@ -740,6 +740,51 @@ describe("deployment artifacts (infra/)", function () {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+    it("for a secured broker passes the worker's TLS and SASL settings as a client config file, the password not in the arguments", function () {
+      const dir = mkdtempSync(join(tmpdir(), "tracehouse-topics-secure-"));
+      try {
+        const log = join(dir, "calls.jsonl");
+        const recorder = join(dir, "kafka-topics.sh");
+        writeFileSync(join(dir, "password"), "topics-secret-77\n");
+        writeFileSync(
+          recorder,
+          `#!${process.execPath}\nconst fs = require("node:fs"); const args = process.argv.slice(2); const i = args.indexOf("--command-config");\n` +
+            `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args, config: i < 0 ? null : fs.readFileSync(args[i + 1], "utf8") }) + "\\n");\n`,
+        );
+        chmodSync(recorder, 0o755);
+        const run = spawnSync("sh", [TOPICS_SCRIPT], {
+          encoding: "utf8",
+          env: {
+            PATH: process.env["PATH"],
+            KAFKA_BOOTSTRAP: "broker-a:9093",
+            KAFKA_TOPICS_BIN: recorder,
+            KAFKA_SECURITY_PROTOCOL: "sasl_ssl",
+            KAFKA_CA_FILE: "/etc/tracehouse/secrets/ca.pem",
+            KAFKA_SASL_MECHANISM: "scram-sha-512",
+            KAFKA_SASL_USERNAME: "tracehouse-worker",
+            KAFKA_SASL_PASSWORD_FILE: join(dir, "password"),
+          },
+        });
+        expect(run.status, run.stderr).to.equal(0);
+        const calls = readText(log)
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as { args: string[]; config: string | null });
+        expect(calls).to.have.length(createTopicCatalogue().all.length);
+        for (const call of calls) {
+          expect(call.args.join(" ")).to.not.include("topics-secret-77");
+          expect(call.config).to.include("security.protocol=SASL_SSL");
+          expect(call.config).to.include("ssl.truststore.type=PEM");
+          expect(call.config).to.include("ssl.truststore.location=/etc/tracehouse/secrets/ca.pem");
+          expect(call.config).to.include("sasl.mechanism=SCRAM-SHA-512");
+          expect(call.config).to.include(
+            'org.apache.kafka.common.security.scram.ScramLoginModule required username="tracehouse-worker" password="topics-secret-77";',
+          );
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   describe("docker compose", function () {
