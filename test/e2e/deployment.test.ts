@@ -614,6 +614,38 @@ describe("deployment artifacts (infra/)", function () {
       expect(readText(TOPICS_SCRIPT)).to.include("KAFKA_BOOTSTRAP").and.include("TOPIC_PREFIX");
     });
 
+    it("the sasl-ssl overlay sets only variables the worker reads, with secret files from a mounted Secret", function () {
+      const dir = join(K8S, "overlays", "sasl-ssl");
+      const k = kustomization(dir);
+      const resources = asArray(k["resources"], "resources").map((r) => asString(r, "resource"));
+      expect(resources.map((r) => resolve(dir, r))).to.include(K8S);
+      const secretFile = resources.find((r) => r.startsWith("secret-"))!;
+      const secret = k8sObject(secretFile, readYaml(join(dir, secretFile)));
+      const keys = asRecord(secret.body["stringData"], "stringData");
+      for (const value of Object.values(keys)) expect(value, "placeholders only").to.match(/^REPLACE_ME/);
+      const patch = (kind: string): Obj => {
+        const entry = asArray(k["patches"], "patches").find((p) => at(p, "target", "kind") === kind);
+        return asRecord(readYaml(join(dir, asString(at(entry, "path"), "path"))), kind);
+      };
+      const data = asRecord(patch("ConfigMap")["data"], "data");
+      for (const name of Object.keys(data)) expect([...workerCommand.env.keys()], name).to.include(name);
+      const [container] = containers(at(patch("Deployment"), "spec", "template", "spec"));
+      const volumes = asArray(at(patch("Deployment"), "spec", "template", "spec", "volumes"), "volumes");
+      const volume = volumes.find((v) => asRecord(v, "volume")["secret"] !== undefined);
+      expect(at(volume, "secret", "secretName")).to.equal(secret.name);
+      const mount = asArray(container!["volumeMounts"], "mounts").find(
+        (m) => at(m, "name") === at(volume, "name"),
+      );
+      const mountPath = asString(at(mount, "mountPath"), "mountPath");
+      const files = Object.entries(data).filter(([name]) => name.endsWith("_FILE"));
+      expect(files.map(([name]) => name)).to.include.members(["KAFKA_SASL_PASSWORD_FILE", "KAFKA_CA_FILE"]);
+      for (const [name, value] of files) {
+        const path = asString(value, name);
+        expect(dirname(path), name).to.equal(mountPath);
+        expect(Object.keys(keys), name).to.include(basename(path));
+      }
+    });
+
     it("the lag-autoscaling overlay patches the base HPA with an External metric the workers export", function () {
       const dir = join(K8S, "overlays", "lag-autoscaling");
       const k = kustomization(dir);
@@ -704,6 +736,51 @@ describe("deployment artifacts (infra/)", function () {
         }));
         expect(created).to.have.deep.members(catalogue);
         expect(created).to.have.length(catalogue.length);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    it("for a secured broker passes the worker's TLS and SASL settings as a client config file, the password not in the arguments", function () {
+      const dir = mkdtempSync(join(tmpdir(), "tracehouse-topics-secure-"));
+      try {
+        const log = join(dir, "calls.jsonl");
+        const recorder = join(dir, "kafka-topics.sh");
+        writeFileSync(join(dir, "password"), "topics-secret-77\n");
+        writeFileSync(
+          recorder,
+          `#!${process.execPath}\nconst fs = require("node:fs"); const args = process.argv.slice(2); const i = args.indexOf("--command-config");\n` +
+            `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args, config: i < 0 ? null : fs.readFileSync(args[i + 1], "utf8") }) + "\\n");\n`,
+        );
+        chmodSync(recorder, 0o755);
+        const run = spawnSync("sh", [TOPICS_SCRIPT], {
+          encoding: "utf8",
+          env: {
+            PATH: process.env["PATH"],
+            KAFKA_BOOTSTRAP: "broker-a:9093",
+            KAFKA_TOPICS_BIN: recorder,
+            KAFKA_SECURITY_PROTOCOL: "sasl_ssl",
+            KAFKA_CA_FILE: "/etc/tracehouse/secrets/ca.pem",
+            KAFKA_SASL_MECHANISM: "scram-sha-512",
+            KAFKA_SASL_USERNAME: "tracehouse-worker",
+            KAFKA_SASL_PASSWORD_FILE: join(dir, "password"),
+          },
+        });
+        expect(run.status, run.stderr).to.equal(0);
+        const calls = readText(log)
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as { args: string[]; config: string | null });
+        expect(calls).to.have.length(createTopicCatalogue().all.length);
+        for (const call of calls) {
+          expect(call.args.join(" ")).to.not.include("topics-secret-77");
+          expect(call.config).to.include("security.protocol=SASL_SSL");
+          expect(call.config).to.include("ssl.truststore.type=PEM");
+          expect(call.config).to.include("ssl.truststore.location=/etc/tracehouse/secrets/ca.pem");
+          expect(call.config).to.include("sasl.mechanism=SCRAM-SHA-512");
+          expect(call.config).to.include(
+            'org.apache.kafka.common.security.scram.ScramLoginModule required username="tracehouse-worker" password="topics-secret-77";',
+          );
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -58,6 +58,10 @@ export function cliCommand(name: string): CliCommand {
     options.set(flag, option);
     if (option.env !== null) env.set(option.env, option);
   }
+  // Secrets without a flag (a flag would show them in `ps`): "  NAME  text (env only)" lines.
+  for (const match of help.matchAll(/^ {2}([A-Z][A-Z0-9_]*) .*\(env only\)$/gm)) {
+    env.set(match[1]!, { flag: "(env only)", env: match[1]!, defaultValue: null });
+  }
   return { name, options, env };
 }
 

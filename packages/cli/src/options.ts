@@ -6,6 +6,13 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import { RECORD_TABLES, WORKER_DEFAULTS } from "@tracehouse/worker";
 import type { WorkerOptions } from "@tracehouse/worker";
+import {
+  SECRET_ENV,
+  addKafkaSecurityOptions,
+  addSecretEnvHelp,
+  kafkaSecurityFrom,
+} from "./security-options.js";
+import type { Environment } from "./security-options.js";
 
 /** Raw option values as commander hands them over: strings (or booleans for switches). */
 export type RawOptions = Readonly<Record<string, string | boolean | undefined>>;
@@ -22,6 +29,10 @@ function option(flags: string, description: string, name: string, envName: strin
 
 /** ClickHouse: where rows go (a server over HTTP, else the embedded engine in a directory). */
 export function addClickHouseOptions(command: Command): Command {
+  addSecretEnvHelp(
+    command,
+    command.options.some((o) => o.long === "--brokers"),
+  );
   return command
     .optionsGroup("ClickHouse:")
     .addOption(
@@ -42,10 +53,18 @@ export function addClickHouseOptions(command: Command): Command {
     )
     .addOption(
       option(
-        "--clickhouse-password <secret>",
-        'ClickHouse password (default: "")',
-        "clickhouse-password",
-        "CLICKHOUSE_PASSWORD",
+        "--clickhouse-password-file <path>",
+        `file holding the ClickHouse password, e.g. a mounted Secret; or the password itself in ${SECRET_ENV.clickhousePassword} (default: none, an empty password)`,
+        "clickhouse-password-file",
+        "CLICKHOUSE_PASSWORD_FILE",
+      ),
+    )
+    .addOption(
+      option(
+        "--clickhouse-ca-file <path>",
+        "PEM CA certificate(s) an https: server's certificate must chain to (default: Node's bundled roots)",
+        "clickhouse-ca-file",
+        "CLICKHOUSE_CA_FILE",
       ),
     )
     .addOption(
@@ -72,7 +91,7 @@ export function addClickHouseOptions(command: Command): Command {
 
 /** Kafka: where records come from and where poison records go. */
 export function addKafkaOptions(command: Command, groupDescription: string): Command {
-  return command
+  command
     .optionsGroup("Kafka:")
     .addOption(
       option(
@@ -114,6 +133,8 @@ export function addKafkaOptions(command: Command, groupDescription: string): Com
         "dead-letter-topic",
       ),
     );
+  // options the command adds next belong with the Kafka ones, not under TLS and SASL
+  return addKafkaSecurityOptions(command).optionsGroup("Kafka:");
 }
 
 /** Batching, retries, dead-letter limit and group tuning: shared by the worker, replay and rebuild. */
@@ -292,7 +313,16 @@ export function sinkOptionsFrom(
   raw: RawOptions,
   sources: Readonly<Record<string, string | undefined>>,
   logger: Logger,
+  env: Environment = process.env,
 ): SinkOptions {
+  const password = env[SECRET_ENV.clickhousePassword] || undefined;
+  const passwordFile = stringOption(raw, "clickhousePasswordFile");
+  if (password !== undefined && passwordFile !== undefined) {
+    throw new ConfigError(
+      `give the ClickHouse password either in ${SECRET_ENV.clickhousePassword} or with --clickhouse-password-file, not both`,
+    );
+  }
+  const caFile = stringOption(raw, "clickhouseCaFile");
   let url = stringOption(raw, "clickhouseUrl");
   let dataDir = stringOption(raw, "dataDir");
   if (url !== undefined && dataDir !== undefined) {
@@ -309,9 +339,9 @@ export function sinkOptionsFrom(
     ...(stringOption(raw, "clickhouseUser") === undefined
       ? {}
       : { username: stringOption(raw, "clickhouseUser") }),
-    ...(stringOption(raw, "clickhousePassword") === undefined
-      ? {}
-      : { password: stringOption(raw, "clickhousePassword") }),
+    ...(password === undefined ? {} : { password }),
+    ...(passwordFile === undefined ? {} : { passwordFile }),
+    ...(caFile === undefined ? {} : { caFile }),
     ...(stringOption(raw, "database") === undefined ? {} : { database: stringOption(raw, "database") }),
     logger,
     env: {},
@@ -319,7 +349,7 @@ export function sinkOptionsFrom(
 }
 
 /** Worker options from the Kafka and tuning flags (health and ClickHouse options are added by the caller). */
-export function workerOptionsFrom(raw: RawOptions): WorkerOptions {
+export function workerOptionsFrom(raw: RawOptions, env: Environment = process.env): WorkerOptions {
   const brokers = listOption(raw, "brokers");
   const tables = listOption(raw, "tables");
   const topics = listOption(raw, "topics");
@@ -350,6 +380,7 @@ export function workerOptionsFrom(raw: RawOptions): WorkerOptions {
     maxBytesPerFetch: integerOption(raw, "maxBytesPerFetch", "max-bytes-per-fetch"),
     shutdownTimeoutMs: integerOption(raw, "shutdownTimeoutMs", "shutdown-timeout-ms"),
     createTables: raw.migrate !== false,
+    ...kafkaSecurityFrom(raw, env),
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
   return options as WorkerOptions;

@@ -126,7 +126,9 @@ describe("tracehouse CLI", function () {
     for (const flag of [
       "--clickhouse-url",
       "--clickhouse-user",
-      "--clickhouse-password",
+      "--clickhouse-password-file",
+      "--clickhouse-ca-file",
+      "--kafka-sasl-password-file",
       "--data-dir",
       "--database",
       "--log-level",

@@ -31,6 +31,7 @@ export class HttpSink implements Sink {
       url: this.config.url,
       username: this.config.username,
       password: this.config.password,
+      ...(this.config.ca === null ? {} : { tls: { ca_cert: this.config.ca } }),
       request_timeout: this.config.requestTimeoutMs,
       max_open_connections: this.config.maxOpenConnections,
       compression: { request: this.config.compression, response: this.config.compression },
@@ -42,6 +43,7 @@ export class HttpSink implements Sink {
     this.config.logger.debug("clickhouse http sink created", {
       url: this.config.url,
       database: this.database,
+      customCa: this.config.ca !== null,
     });
   }
 

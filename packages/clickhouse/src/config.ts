@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError, integerOption, noopLogger } from "@tracehouse/schemas";
+import { ConfigError, integerOption, noopLogger, readOptionFile, secretOption } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import { assertIdentifier } from "./internal/identifiers.js";
 import type { RetryPolicy } from "./internal/retry.js";
@@ -14,6 +14,12 @@ export interface SinkOptions {
   readonly username?: string;
   /** Default: env CLICKHOUSE_PASSWORD, else the password in `url`, else "". Never logged. */
   readonly password?: string;
+  /** File holding the password (one trailing newline dropped); contradicts `password`. Default: env CLICKHOUSE_PASSWORD_FILE. */
+  readonly passwordFile?: string;
+  /** PEM CA certificate(s) an `https:` server's certificate must chain to, instead of Node's roots. Default: Node's roots. */
+  readonly ca?: string | Buffer;
+  /** File holding `ca`; contradicts `ca`. Default: env CLICKHOUSE_CA_FILE. */
+  readonly caFile?: string;
   /** Embedded engine data directory (one per process). Default: "./.tracehouse/chdb". */
   readonly dataDir?: string;
   /** Database of the tracehouse tables. Default: "tracehouse". */
@@ -56,7 +62,10 @@ export interface HttpSinkConfig extends CommonSinkConfig {
   /** Endpoint without credentials: safe to log. */
   readonly url: string;
   readonly username: string;
+  /** Non-enumerable: logging the config does not show it. */
   readonly password: string;
+  /** Custom CA of an `https:` endpoint; null for Node's roots. */
+  readonly ca: Buffer | null;
   readonly requestTimeoutMs: number;
   readonly compression: boolean;
   readonly maxOpenConnections: number;
@@ -108,16 +117,48 @@ export function resolveHttpSinkConfig(options: HttpSinkOptions = {}): HttpSinkCo
   const urlPassword = decodeURIComponent(url.password);
   url.username = "";
   url.password = "";
-  return {
+  const ca = resolveCa(options, env, url);
+  const config = {
     kind: SinkKind.Http,
     ...resolveCommon(options),
     url: url.toString().replace(/\/$/, ""),
     username: options.username ?? env["CLICKHOUSE_USER"] ?? (urlUser || "default"),
-    password: options.password ?? env["CLICKHOUSE_PASSWORD"] ?? urlPassword,
+    ca,
     requestTimeoutMs: integerOption(options.requestTimeoutMs, 30_000, "requestTimeoutMs", 1),
     compression: options.compression ?? true,
     maxOpenConnections: integerOption(options.maxOpenConnections, 10, "maxOpenConnections", 1),
   };
+  return Object.defineProperty(config, "password", {
+    value: resolvePassword(options, env) ?? urlPassword,
+    enumerable: false,
+  }) as HttpSinkConfig;
+}
+
+/** The password from the options, else CLICKHOUSE_PASSWORD or the file CLICKHOUSE_PASSWORD_FILE names. */
+function resolvePassword(options: HttpSinkOptions, env: Environment): string | undefined {
+  if (options.password !== undefined || options.passwordFile !== undefined) {
+    return secretOption(options.password, options.passwordFile, "password");
+  }
+  return secretOption(
+    env["CLICKHOUSE_PASSWORD"],
+    env["CLICKHOUSE_PASSWORD_FILE"] || undefined,
+    "CLICKHOUSE_PASSWORD",
+  );
+}
+
+function resolveCa(options: HttpSinkOptions, env: Environment, url: URL): Buffer | null {
+  if (options.ca !== undefined && options.caFile !== undefined) {
+    throw new ConfigError("give either ca or caFile, not both");
+  }
+  const file =
+    options.caFile ?? (options.ca === undefined ? env["CLICKHOUSE_CA_FILE"] || undefined : undefined);
+  const ca =
+    file === undefined
+      ? options.ca
+      : readOptionFile(file, options.caFile === undefined ? "CLICKHOUSE_CA_FILE" : "caFile");
+  if (ca === undefined) return null;
+  if (url.protocol !== "https:") throw new ConfigError("a CA applies to an https: url only");
+  return Buffer.from(ca);
 }
 
 export function resolveEmbeddedSinkConfig(options: EmbeddedSinkOptions = {}): EmbeddedSinkConfig {

@@ -7,8 +7,9 @@ import {
   noopLogger,
   RECORD_TYPES,
   RecordType,
+  resolveKafkaSecurity,
 } from "@tracehouse/schemas";
-import type { Logger, TopicCatalogue } from "@tracehouse/schemas";
+import type { KafkaSecurity, KafkaSecurityOptions, Logger, TopicCatalogue } from "@tracehouse/schemas";
 import { defaultContextManager } from "@tracehouse/context";
 import type { ContextManager } from "@tracehouse/context";
 import type { Kafka } from "kafkajs";
@@ -60,7 +61,8 @@ export interface SamplingOptions {
   readonly honourSampledFlag?: boolean;
 }
 
-export interface ProducerOptions {
+/** Also takes the shared Kafka security options `tls` and `sasl` (see {@link KafkaSecurityOptions}). */
+export interface ProducerOptions extends KafkaSecurityOptions {
   /** Kafka bootstrap brokers, `host:port`. Required unless `kafka` is given. */
   readonly brokers?: readonly string[];
   /** An existing kafkajs client to produce with, instead of `brokers`. Default: none. */
@@ -128,6 +130,8 @@ export interface SamplingConfig {
 export interface ProducerConfig {
   readonly brokers: readonly string[];
   readonly kafka: Kafka | null;
+  /** TLS and SASL of the client the producer makes (unused with `kafka`). */
+  readonly security: KafkaSecurity;
   readonly clientId: string;
   readonly topics: TopicCatalogue;
   readonly compression: Compression;
@@ -242,6 +246,11 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
   if (options.kafka !== undefined && options.brokers !== undefined) {
     throw new ConfigError("give either brokers or kafka, not both");
   }
+  if (options.kafka !== undefined && (options.tls !== undefined || options.sasl !== undefined)) {
+    throw new ConfigError(
+      "tls and sasl configure the client the producer makes: set them on the kafka client given",
+    );
+  }
   const brokers = options.brokers ?? [];
   if (options.kafka === undefined && brokers.length === 0) {
     throw new ConfigError("brokers is required (at least one host:port) unless a kafka client is given");
@@ -305,6 +314,7 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
   return Object.freeze({
     brokers: Object.freeze([...brokers]),
     kafka: options.kafka ?? null,
+    security: resolveKafkaSecurity(options, logger),
     clientId,
     topics: options.topics ?? createTopicCatalogue(),
     compression: oneOf(options.compression, Compression.Gzip, Compression, "compression"),

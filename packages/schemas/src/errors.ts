@@ -16,6 +16,7 @@ export const ErrorCode = {
   Spool: "SPOOL",
   Timeout: "TIMEOUT",
   Closed: "CLOSED",
+  Security: "SECURITY",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -52,6 +53,42 @@ export class ConfigError extends NonRetriableError {
 
   constructor(message: string, options: { readonly cause?: unknown } = {}) {
     super(message, { ...options, code: ErrorCode.Config });
+  }
+}
+
+/** Why a secured connection was refused. */
+export const SecurityErrorReason = {
+  /** The server rejected the credentials (wrong user, password or token, or a mechanism it does not enable). */
+  Authentication: "authentication",
+  /** The server's certificate does not chain to a trusted CA (or is expired). */
+  UntrustedCertificate: "untrusted_certificate",
+  /** The server's certificate is valid but does not name the host connected to. */
+  HostnameMismatch: "hostname_mismatch",
+  /** The server refused the client certificate, or required one and got none. */
+  ClientCertificate: "client_certificate",
+  /** The TLS handshake failed otherwise, e.g. TLS spoken to a plaintext port. */
+  Handshake: "handshake",
+} as const;
+export type SecurityErrorReason = (typeof SecurityErrorReason)[keyof typeof SecurityErrorReason];
+
+/**
+ * A connection refused for a security reason: retrying with the same settings cannot help. The
+ * message names the endpoint and the cause, never a secret.
+ */
+export class SecurityError extends NonRetriableError {
+  override readonly name: string = "SecurityError";
+  readonly reason: SecurityErrorReason;
+  /** `host:port` (or URL) that refused, when known. */
+  readonly endpoint: string | null;
+
+  constructor(
+    reason: SecurityErrorReason,
+    message: string,
+    options: { readonly endpoint?: string | null; readonly cause?: unknown } = {},
+  ) {
+    super(message, { code: ErrorCode.Security, cause: options.cause });
+    this.reason = reason;
+    this.endpoint = options.endpoint ?? null;
   }
 }
 

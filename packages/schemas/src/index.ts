@@ -6,6 +6,8 @@ export {
   DecodeError,
   DecodeErrorReason,
   ValidationError,
+  SecurityError,
+  SecurityErrorReason,
   isTracehouseError,
   isRetriable,
 } from "./errors.js";
@@ -65,3 +67,15 @@ export type {
 export { recordFields, avroSchemaOf, currentSchemaVersion, schemaFingerprintOf } from "./schema-info.js";
 export type { FieldKind, RecordField } from "./schema-info.js";
 export { integerOption } from "./options.js";
+export { readOptionFile, secretOption, hideSecret } from "./secrets.js";
+export { SaslMechanism, SecurityProtocol, resolveKafkaSecurity } from "./kafka-security.js";
+export type {
+  KafkaTlsOptions,
+  KafkaSaslOptions,
+  KafkaSecurityOptions,
+  KafkaSecurity,
+  KafkaSecuritySummary,
+  KafkaJsSasl,
+  OAuthBearerToken,
+} from "./kafka-security.js";
+export { securityErrorOf, checkKafkaTls } from "./security-errors.js";

@@ -5,7 +5,7 @@ import type { WorkerConfig, WorkerOptions } from "./config.js";
 import { Consumption, ConsumptionState } from "./internal/Consumption.js";
 import { startHealthServer } from "./internal/health-server.js";
 import type { HealthServer, Probe } from "./internal/health-server.js";
-import { kafkaClientFor } from "./internal/kafka-client.js";
+import { checkKafka, kafkaClientFor, kafkaError } from "./internal/kafka-client.js";
 import { openSink } from "./internal/open-sink.js";
 import type { OpenedSink } from "./internal/open-sink.js";
 import type { TopicPartitions } from "./internal/source.js";
@@ -119,6 +119,7 @@ export class Worker {
         );
       }
       this.#sink = await openSink(config);
+      await checkKafka(config);
       const { sink } = this.#sink;
       const consumption = new Consumption({
         config,
@@ -132,8 +133,9 @@ export class Worker {
         () => this.#release().then(() => this.#resolveDone()),
         (error: unknown) => this.#release().then(() => this.#rejectDone(error)),
       );
-      await consumption.start();
+      await consumption.start().catch((error: unknown) => Promise.reject(kafkaError(error)));
       config.logger.info("worker started", {
+        kafka: config.security.summary,
         groupId: config.groupId,
         topics: config.topics,
         sink: sink.kind,

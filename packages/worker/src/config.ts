@@ -5,16 +5,18 @@ import {
   createTopicCatalogue,
   integerOption,
   noopLogger,
+  resolveKafkaSecurity,
 } from "@tracehouse/schemas";
-import type { Logger } from "@tracehouse/schemas";
+import type { KafkaSecurity, KafkaSecurityOptions, Logger } from "@tracehouse/schemas";
 import type { Kafka, KafkaConfig } from "kafkajs";
 import type { Registry } from "prom-client";
 import { TABLE_OF_RECORD_TYPE, isRecordTable } from "./rows.js";
 
-export interface WorkerOptions {
+/** Also takes the shared Kafka security options `tls` and `sasl` (see {@link KafkaSecurityOptions}). */
+export interface WorkerOptions extends KafkaSecurityOptions {
   /** Kafka bootstrap brokers, `host:port`. Default: `["127.0.0.1:9092"]`. */
   readonly brokers?: readonly string[];
-  /** Extra kafkajs client settings (ssl, sasl, timeouts). Default: none. */
+  /** Extra kafkajs client settings (timeouts, retry); TLS and SASL go in `tls` and `sasl`. Default: none. */
   readonly kafkaConfig?: Omit<KafkaConfig, "brokers" | "clientId" | "logCreator" | "logLevel">;
   /** A kafkajs client to use instead of creating one; contradicts `brokers` and `kafkaConfig`. */
   readonly kafka?: Kafka;
@@ -97,6 +99,8 @@ export interface WorkerConfig {
   readonly kafka: Kafka | null;
   readonly brokers: readonly string[];
   readonly kafkaConfig: Omit<KafkaConfig, "brokers" | "clientId" | "logCreator" | "logLevel">;
+  /** TLS and SASL of the clients the worker makes (unused with `kafka`). */
+  readonly security: KafkaSecurity;
   readonly clientId: string;
   readonly groupId: string;
   readonly tables: readonly RecordTable[];
@@ -178,6 +182,15 @@ function resolveTables(tables: readonly string[] | undefined): readonly RecordTa
 function resolveBrokers(options: WorkerOptions): readonly string[] {
   if (options.kafka !== undefined && (options.brokers !== undefined || options.kafkaConfig !== undefined)) {
     throw new ConfigError("give either kafka (a client) or brokers/kafkaConfig, not both");
+  }
+  const secured = options.tls !== undefined || options.sasl !== undefined;
+  if (options.kafka !== undefined && secured) {
+    throw new ConfigError(
+      "tls and sasl configure the clients the worker makes: set them on the kafka client given",
+    );
+  }
+  if (secured && (options.kafkaConfig?.ssl !== undefined || options.kafkaConfig?.sasl !== undefined)) {
+    throw new ConfigError("give TLS and SASL either as tls/sasl or in kafkaConfig, not both");
   }
   const brokers = options.brokers ?? WORKER_DEFAULTS.brokers;
   if (brokers.length === 0) throw new ConfigError("brokers must list at least one host:port");
@@ -295,6 +308,7 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     kafka: options.kafka ?? null,
     brokers,
     kafkaConfig: options.kafkaConfig ?? {},
+    security: resolveKafkaSecurity(options, options.logger),
     clientId: nonEmpty(options.clientId, WORKER_DEFAULTS.clientId, "clientId"),
     groupId: nonEmpty(options.groupId, WORKER_DEFAULTS.groupId, "groupId"),
     tables,

@@ -3,7 +3,7 @@ import type { Admin, Kafka } from "kafkajs";
 import { resolveWorkerConfig } from "./config.js";
 import type { WorkerOptions } from "./config.js";
 import { Consumption } from "./internal/Consumption.js";
-import { kafkaClientFor } from "./internal/kafka-client.js";
+import { checkKafka, kafkaClientFor, kafkaError } from "./internal/kafka-client.js";
 import { openSink } from "./internal/open-sink.js";
 import { partitionKey } from "./internal/source.js";
 import { RECORD_TABLES, isRecordTable } from "./rows.js";
@@ -157,7 +157,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   }
   const started = Date.now();
   const kafka = kafkaClientFor(config);
-  const ranges = await planRanges(kafka, config.topics, options.from, options.to ?? { latest: true });
+  await checkKafka(config);
+  const ranges = await planRanges(kafka, config.topics, options.from, options.to ?? { latest: true }).catch(
+    (error: unknown) => Promise.reject(kafkaError(error)),
+  );
   const total = ranges.reduce((sum, range) => sum + (range.to - range.from), 0);
   config.logger.info("replay planned", {
     groupId: config.groupId,

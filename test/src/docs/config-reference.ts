@@ -34,6 +34,21 @@ export const OPTIONS_SOURCES: readonly OptionsSource[] = [
   },
   { title: "Worker — `createWorker(options)`", file: "packages/worker/src/config.ts", name: "WorkerOptions" },
   {
+    title: "Kafka security — `tls` and `sasl` of the producer's and the worker's options",
+    file: "packages/schemas/src/kafka-security.ts",
+    name: "KafkaSecurityOptions",
+  },
+  {
+    title: "Kafka TLS — `options.tls`",
+    file: "packages/schemas/src/kafka-security.ts",
+    name: "KafkaTlsOptions",
+  },
+  {
+    title: "Kafka SASL — `options.sasl`",
+    file: "packages/schemas/src/kafka-security.ts",
+    name: "KafkaSaslOptions",
+  },
+  {
     title: "ClickHouse sink — `createSink(options)`",
     file: "packages/clickhouse/src/config.ts",
     name: "SinkOptions",

@@ -37,7 +37,9 @@ export async function createCatalogueTopics(
         topic: spec.name,
         numPartitions: spec.partitions,
         replicationFactor: options.replicationFactor ?? 1,
-        configEntries: [...spec.configEntries, ...(options.configEntries ?? [])].map((entry) => ({ ...entry })),
+        configEntries: [...spec.configEntries, ...(options.configEntries ?? [])].map((entry) => ({
+          ...entry,
+        })),
       })),
     });
     for (const spec of catalogue.all) await waitForLeaders(admin, spec.name);

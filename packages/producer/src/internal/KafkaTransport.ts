@@ -1,6 +1,13 @@
 import kafkajs from "kafkajs";
 import type { Kafka, LogEntry, Producer as KafkaProducer, RecordMetadata, TopicMessages } from "kafkajs";
-import { ConfigError, createTraceIdPartitioner, ErrorCode, TracehouseError } from "@tracehouse/schemas";
+import {
+  checkKafkaTls,
+  ConfigError,
+  createTraceIdPartitioner,
+  ErrorCode,
+  securityErrorOf,
+  TracehouseError,
+} from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
@@ -77,6 +84,7 @@ export class KafkaTransport {
     this.#kafka =
       config.kafka ??
       new kafkajs.Kafka({
+        ...config.security.clientOptions(),
         clientId: config.clientId,
         brokers: [...config.brokers],
         connectionTimeout: config.connectionTimeoutMs,
@@ -106,7 +114,8 @@ export class KafkaTransport {
   }
 
   /**
-   * Sends one batch, acks=all. Throws a TracehouseError (code KAFKA) when kafkajs gives up.
+   * Sends one batch, acks=all. Throws a SecurityError (not retriable) when the brokers refuse the
+   * TLS handshake or the login, else a TracehouseError (code KAFKA) when kafkajs gives up.
    *
    * kafkajs 2.2.4 keeps, across its own retries of one send, the answers of the brokers that already
    * answered; when a dead leader's partitions move to such a broker, their records are never sent,
@@ -117,6 +126,8 @@ export class KafkaTransport {
     const producer = this.#producerInstance();
     try {
       if (!this.#connected) {
+        if (this.#config.kafka === null)
+          await checkKafkaTls(this.#config.brokers, this.#config.security, this.#config.connectionTimeoutMs);
         await producer.connect();
         this.#connected = true;
       }
@@ -142,6 +153,8 @@ export class KafkaTransport {
         }
       }
     } catch (error) {
+      const refused = securityErrorOf(error, "kafka");
+      if (refused !== null) throw refused;
       const root = rootCause(error) as { type?: unknown; message?: unknown };
       if (typeof root?.type === "string" && PRODUCER_STATE_ERRORS.has(root.type)) {
         this.#config.logger.warn("kafka rejected the producer's sequence state: starting a new producer id", {

@@ -1,3 +1,4 @@
+import { checkKafkaTls, securityErrorOf } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import { Kafka, logLevel } from "kafkajs";
 import type { LogEntry } from "kafkajs";
@@ -19,9 +20,23 @@ export function kafkaClientFor(config: WorkerConfig, clientId: string = config.c
   if (config.kafka !== null) return config.kafka;
   return new Kafka({
     ...config.kafkaConfig,
+    ...config.security.clientOptions(),
     clientId,
     brokers: [...config.brokers],
     logLevel: logLevel.INFO,
     logCreator: logCreator(config.logger),
   });
+}
+
+/**
+ * A TLS handshake with the bootstrap brokers before the worker's clients connect: kafkajs retries a
+ * refused certificate like an outage, for many seconds; this throws a SecurityError at once.
+ */
+export async function checkKafka(config: WorkerConfig): Promise<void> {
+  if (config.kafka === null) await checkKafkaTls(config.brokers, config.security);
+}
+
+/** A refused login or handshake as a SecurityError; any other error unchanged. */
+export function kafkaError(error: unknown): unknown {
+  return securityErrorOf(error, "kafka") ?? error;
 }
