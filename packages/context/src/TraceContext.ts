@@ -142,7 +142,8 @@ class Propagated {
 
 const EMPTY_PROPAGATED = new Propagated(NO_IDENTITY, EMPTY_BAGGAGE, EMPTY_LIST);
 
-function isIdentityKey(key: string): boolean {
+/** True for the baggage keys of the identity fields ({@link ContextBaggageKey}). */
+export function isIdentityKey(key: string): boolean {
   return (
     key === ContextBaggageKey.CorrelationId ||
     key === ContextBaggageKey.UserId ||
