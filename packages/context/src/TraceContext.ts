@@ -142,7 +142,8 @@ class Propagated {
 
 const EMPTY_PROPAGATED = new Propagated(NO_IDENTITY, EMPTY_BAGGAGE, EMPTY_LIST);
 
-function isIdentityKey(key: string): boolean {
+/** True for the baggage keys of the identity fields ({@link ContextBaggageKey}). */
+export function isIdentityKey(key: string): boolean {
   return (
     key === ContextBaggageKey.CorrelationId ||
     key === ContextBaggageKey.UserId ||
@@ -227,10 +228,18 @@ function resolveBaggage(input: BaggageInput): Baggage {
   return baggage;
 }
 
+/** Validates application tracestate; throws ConfigError on an invalid member or a repeated key. */
 function resolveTracestate(members: readonly string[]): readonly string[] {
   const parsed = parseTracestate(members.join(","));
   if (parsed === null) {
     throw new ConfigError(`invalid tracestate ${JSON.stringify(members)}`);
+  }
+  const keys = new Set<string>();
+  for (const member of members) {
+    const key = member.trim().split("=", 1)[0] as string;
+    if (key === "") continue;
+    if (keys.has(key)) throw new ConfigError(`tracestate key ${JSON.stringify(key)} is repeated`);
+    keys.add(key);
   }
   return Object.freeze(parsed.slice());
 }

@@ -1,6 +1,12 @@
 import { defaultContextManager } from "./async-context.js";
 import type { ContextManager } from "./context-manager.js";
 import type { HeaderCarrier } from "./header-carrier.js";
+import {
+  applyInboundPolicy,
+  resolveInboundPolicy,
+  type InboundConfig,
+  type InboundPolicy,
+} from "./inbound-policy.js";
 import { isTraceHeaderName } from "./internal/carrier.js";
 import { TraceContext } from "./TraceContext.js";
 
@@ -59,12 +65,19 @@ export interface HttpMiddlewareOptions {
   readonly newSpan?: boolean;
   /** Called with the request's context before the rest of the handler runs. Default: none. */
   readonly onContext?: (context: TraceContext, request: HttpRequestLike) => void;
+  /**
+   * What is taken from the caller's context. Default: {@link InboundTrust.publicEdge}: the
+   * caller's identity baggage and sampled flag are ignored and none of its baggage is passed
+   * on. Use {@link InboundTrust.internal} where only your own services call.
+   */
+  readonly inbound?: InboundPolicy;
 }
 
 interface HttpMiddlewareConfig {
   readonly contextManager: ContextManager;
   readonly newSpan: boolean;
   readonly onContext: ((context: TraceContext, request: HttpRequestLike) => void) | undefined;
+  readonly inbound: InboundConfig;
 }
 
 function resolveHttpMiddlewareOptions(options: HttpMiddlewareOptions): HttpMiddlewareConfig {
@@ -72,18 +85,34 @@ function resolveHttpMiddlewareOptions(options: HttpMiddlewareOptions): HttpMiddl
     contextManager: options.contextManager ?? defaultContextManager,
     newSpan: options.newSpan ?? true,
     onContext: options.onContext,
+    inbound: resolveInboundPolicy(options.inbound),
   });
 }
 
-/** The context a server handles a request in, per the middleware's `newSpan` rule. */
-export function contextFromHttpRequest(request: HttpRequestLike, newSpan = true): TraceContext {
-  const incoming = TraceContext.fromHeaders(request.headers);
+/** How {@link contextFromHttpRequest} reads a request: the middleware's `newSpan` and `inbound`. */
+export type HttpRequestContextOptions = Pick<HttpMiddlewareOptions, "newSpan" | "inbound">;
+
+/**
+ * The context a server handles a request in, per the middleware's `newSpan` and `inbound`
+ * rules (defaults as there). Throws ConfigError on an invalid `inbound` policy only.
+ */
+export function contextFromHttpRequest(
+  request: HttpRequestLike,
+  options: HttpRequestContextOptions = {},
+): TraceContext {
+  return requestContext(request, options.newSpan ?? true, resolveInboundPolicy(options.inbound));
+}
+
+function requestContext(request: HttpRequestLike, newSpan: boolean, inbound: InboundConfig): TraceContext {
+  const incoming = applyInboundPolicy(TraceContext.fromHeaders(request.headers), inbound);
   return newSpan && incoming.isRemote ? incoming.child() : incoming;
 }
 
 /**
  * A middleware for node:http and Express-style stacks: reads the trace context from the
- * request headers and runs `next` (the rest of the handler) with that context active.
+ * request headers, applies the `inbound` policy (by default that of a public edge), and
+ * runs `next` (the rest of the handler) with that context active. Throws ConfigError on
+ * invalid options.
  *
  * ```ts
  * const traced = createHttpMiddleware();
@@ -96,7 +125,7 @@ export function createHttpMiddleware(
 ): (request: HttpRequestLike, response: unknown, next: NextFunction) => void {
   const config = resolveHttpMiddlewareOptions(options);
   return (request, _response, next) => {
-    const context = contextFromHttpRequest(request, config.newSpan);
+    const context = requestContext(request, config.newSpan, config.inbound);
     config.onContext?.(context, request);
     config.contextManager.run(context, next);
   };

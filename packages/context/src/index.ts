@@ -33,9 +33,12 @@ export { injectHttpHeaders, createHttpMiddleware, contextFromHttpRequest } from 
 export type {
   HttpHeaderTarget,
   HttpMiddlewareOptions,
+  HttpRequestContextOptions,
   HttpRequestLike,
   NextFunction,
 } from "./http-carrier.js";
-export { stampWebSocketEvent, contextFromWebSocketEvent } from "./websocket-carrier.js";
+export { stampWebSocketEvent, contextFromWebSocketEvent, readWebSocketEvents } from "./websocket-carrier.js";
+export { InboundTrust, resolveInboundPolicy, applyInboundPolicy } from "./inbound-policy.js";
+export type { InboundPolicy, InboundConfig } from "./inbound-policy.js";
 export type { WebSocketTrace } from "./websocket-carrier.js";
 export { toSpanContext, fromSpanContext, toOtelContext, fromOtelContext } from "./otel-bridge.js";

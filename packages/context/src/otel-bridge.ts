@@ -39,8 +39,8 @@ function stackUnder(spanContext: SpanContext, base: TraceContext | undefined): r
  * A trace context for an OpenTelemetry span. Identity fields and baggage come from `base`;
  * when `base` is in the same trace the span is taken to have been started under `base`'s
  * span (the usual `tracer.startSpan(name, {}, toOtelContext(base))`), so its ancestry is
- * `base`'s stack plus `base`'s span. An invalid span context yields `base`, or a new trace.
- * Never throws.
+ * `base`'s stack plus `base`'s span, and it keeps `base`'s Level 2 random flag. An invalid
+ * span context yields `base`, or a new trace. Never throws.
  */
 export function fromSpanContext(spanContext: SpanContext, base?: TraceContext): TraceContext {
   const traceId = typeof spanContext?.traceId === "string" ? spanContext.traceId.toLowerCase() : undefined;
@@ -53,8 +53,12 @@ export function fromSpanContext(spanContext: SpanContext, base?: TraceContext): 
     tracestate = null;
   }
   const normalized = { ...spanContext, traceId, spanId };
+  let traceFlags = (Number(spanContext.traceFlags) || 0) & KNOWN_FLAGS;
+  // the Level 2 random flag describes the trace id, which OTel's SDK does not know of: a span
+  // it starts in base's trace carries only the sampled flag, and keeps base's random flag here
+  if (base !== undefined && base.traceId === traceId) traceFlags |= base.traceFlags & TraceFlag.Random;
   return restoreTraceContext({
-    traceparent: { traceId, spanId, traceFlags: (Number(spanContext.traceFlags) || 0) & KNOWN_FLAGS },
+    traceparent: { traceId, spanId, traceFlags },
     spanStack: stackUnder(normalized, base),
     isRemote: spanContext.isRemote === true,
     baggage: base?.baggage ?? new Map(),

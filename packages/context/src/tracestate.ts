@@ -18,39 +18,31 @@ function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;
 }
 
-// lcalpha / DIGIT / "_" / "-" / "*" / "/"
+// keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
 function isKeyChar(code: number): boolean {
-  return isLcAlpha(code) || isDigit(code) || code === 0x5f || code === 0x2d || code === 0x2a || code === 0x2f;
-}
-
-function allKeyChars(key: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (!isKeyChar(key.charCodeAt(i))) return false;
-  return true;
+  return (
+    isLcAlpha(code) ||
+    isDigit(code) ||
+    code === 0x5f ||
+    code === 0x2d ||
+    code === 0x2a ||
+    code === 0x2f ||
+    code === 0x40
+  );
 }
 
 /**
- * key = simple-key / multi-tenant-key (Trace Context Level 1 §3.3.1.3.1):
- * simple-key = lcalpha 0*255(keychar); multi-tenant-key = tenant-id "@" system-id,
- * tenant-id = (lcalpha / DIGIT) 0*240(keychar), system-id = lcalpha 0*13(keychar).
+ * key = (lcalpha / DIGIT) 0*255(keychar) (Trace Context Level 2 §3.3.1.3.1), which takes in
+ * Level 1's multi-tenant keys (`tenant@system`) and any other placement of `@`: `foo@`,
+ * `foo@@bar`, a system part longer than 14 characters.
  */
 export function isValidTracestateKey(key: string): boolean {
-  const at = key.indexOf("@");
-  if (at < 0)
-    return (
-      key.length >= 1 && key.length <= 256 && isLcAlpha(key.charCodeAt(0)) && allKeyChars(key, 1, key.length)
-    );
+  const length = key.length;
+  if (length < 1 || length > 256) return false;
   const first = key.charCodeAt(0);
-  const systemLength = key.length - at - 1;
-  return (
-    at >= 1 &&
-    at <= 241 &&
-    (isLcAlpha(first) || isDigit(first)) &&
-    allKeyChars(key, 1, at) &&
-    systemLength >= 1 &&
-    systemLength <= 14 &&
-    isLcAlpha(key.charCodeAt(at + 1)) &&
-    allKeyChars(key, at + 2, key.length)
-  );
+  if (!isLcAlpha(first) && !isDigit(first)) return false;
+  for (let i = 1; i < length; i++) if (!isKeyChar(key.charCodeAt(i))) return false;
+  return true;
 }
 
 /** value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E. */
@@ -82,7 +74,7 @@ function removeLastWhere(members: string[], predicate: (member: string) => boole
 
 /**
  * Truncates whole members until the joined list fits {@link TracestateLimit.maxLength}:
- * members longer than 128 characters go first, then members from the end (Level 1 §3.3.1.5).
+ * members longer than 128 characters go first, then members from the end (§3.3.1.5).
  */
 function truncate(members: string[]): string[] {
   let length = joinedLength(members);
@@ -102,9 +94,13 @@ function truncate(members: string[]): string[] {
  * into its list-members, each kept as the raw `key=value` text without surrounding
  * white space. Empty and white-space-only members are skipped, as the spec allows.
  *
+ * A repeated key keeps its first (left-most, most recent) member; the later ones are
+ * dropped, and nothing else (Level 2 §3.3.1.4: only one entry per key; §3.5: vendors
+ * SHOULD NOT delete keys they did not write).
+ *
  * Returns null, so the whole tracestate is discarded, when a member has an invalid key
- * or value, a key repeats, or there are more than 32 members. A valid list longer than
- * 512 characters is truncated by whole members. Never throws.
+ * or value, or there are more than 32 distinct members. A valid list longer than 512
+ * characters is truncated by whole members. Never throws.
  */
 export function parseTracestate(header: unknown): readonly string[] | null {
   const combined = combineValues(header);
@@ -118,9 +114,9 @@ export function parseTracestate(header: unknown): readonly string[] | null {
     const key = member.slice(0, eq);
     if (eq <= 0 || !isValidTracestateKey(key) || !isValidTracestateValue(member.slice(eq + 1)))
       return (valid = false);
-    if (members.length === TracestateLimit.maxMembers) return (valid = false);
     keys ??= [];
-    if (keys.includes(key)) return (valid = false);
+    if (keys.includes(key)) return true;
+    if (members.length === TracestateLimit.maxMembers) return (valid = false);
     keys.push(key);
     members.push(member);
     return true;

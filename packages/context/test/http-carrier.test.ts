@@ -7,6 +7,7 @@ import {
   bindEmitter,
   createHttpMiddleware,
   currentContext,
+  InboundTrust,
   injectHttpHeaders,
   TraceContext,
   type HttpRequestLike,
@@ -52,7 +53,8 @@ function request(url: string, headers: Record<string, string | string[]>, body =
 }
 
 describe("HTTP middleware on a real node:http server", () => {
-  const traced = createHttpMiddleware();
+  // a service called by its own services: the caller's identity, flags and baggage are taken
+  const traced = createHttpMiddleware({ inbound: InboundTrust.internal });
   let server: { url: string; close: () => Promise<void> };
 
   before(async () => {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   contextFromWebSocketEvent,
+  InboundTrust,
   fromKafkaHeaders,
   stampWebSocketEvent,
   toKafkaHeaders,
@@ -98,7 +99,7 @@ describe("WebSocket event carrier", () => {
       JSON.stringify(stamped),
       JSON.parse(JSON.stringify(stamped)) as unknown,
     ]) {
-      const read = contextFromWebSocketEvent(received);
+      const read = contextFromWebSocketEvent(received, InboundTrust.internal);
       expect(read.traceId).to.equal(context.traceId);
       expect(read.spanId).to.equal(context.spanId);
       expect(read.threadId).to.equal("t-1");

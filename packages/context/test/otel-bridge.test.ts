@@ -10,6 +10,7 @@ import {
   TraceFlags,
 } from "@opentelemetry/api";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import {
   fromOtelContext,
   fromSpanContext,
@@ -146,5 +147,45 @@ describe("OpenTelemetry bridge", () => {
       }),
     );
     expect([...fromOtelContext(otel).baggage]).to.deep.equal([["good", { value: "y", metadata: "p" }]]);
+  });
+});
+
+describe("OpenTelemetry bridge with a real tracer attached", () => {
+  const provider = new BasicTracerProvider();
+  const tracer = provider.getTracer("bridge-test");
+  after(() => provider.shutdown());
+
+  function spanUnder(parent: TraceContext): TraceContext {
+    const span = tracer.startSpan("child", {}, toOtelContext(parent));
+    try {
+      return fromSpanContext(span.spanContext(), parent);
+    } finally {
+      span.end();
+    }
+  }
+
+  it("keeps the incoming Level 2 random flag: 03 stays 03", () => {
+    const incoming = TraceContext.fromHeaders({
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03",
+    });
+    const child = spanUnder(incoming);
+    expect(child.traceId).to.equal(incoming.traceId);
+    expect(child.parentSpanId).to.equal(incoming.spanId);
+    expect(child.traceparent.endsWith("-03")).to.equal(true);
+    expect(spanUnder(TraceContext.create()).traceFlags).to.equal(3);
+  });
+
+  it("does not add the random flag the caller did not set", () => {
+    const incoming = TraceContext.fromHeaders({
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    });
+    expect(spanUnder(incoming).traceparent.endsWith("-01")).to.equal(true);
+  });
+
+  it("takes no flag from a base in another trace", () => {
+    const other = TraceContext.create();
+    const span = tracer.startSpan("root", { root: true });
+    span.end();
+    expect(fromSpanContext(span.spanContext(), other).traceFlags).to.equal(1);
   });
 });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import {
   contextFromWebSocketEvent,
+  InboundTrust,
   formatTraceparent,
   fromKafkaHeaders,
   fromOtelContext,
@@ -114,7 +115,9 @@ describe("properties: round trips of valid contexts", () => {
     fc.assert(
       fc.property(validContext, fc.dictionary(fc.string(), fc.jsonValue()), (context, payload) => {
         const wire = JSON.stringify(stampWebSocketEvent(payload, context));
-        expect(propagated(contextFromWebSocketEvent(wire))).to.deep.equal(propagated(context));
+        expect(propagated(contextFromWebSocketEvent(wire, InboundTrust.internal))).to.deep.equal(
+          propagated(context),
+        );
       }),
       RUNS,
     );

@@ -239,7 +239,7 @@ describe("TraceContext.fromHeaders", () => {
   });
 
   it("keeps the trace when only tracestate is invalid", () => {
-    const context = TraceContext.fromHeaders({ traceparent: TRACEPARENT, tracestate: "foo=1,foo=2" });
+    const context = TraceContext.fromHeaders({ traceparent: TRACEPARENT, tracestate: "FOO=1,bar=2" });
     expect(context.traceId).to.equal(TRACE_ID);
     expect(context.tracestate).to.deep.equal([]);
   });

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
-import { createHttpMiddleware, currentContext, TraceContext } from "@tracehouse/context";
+import { createHttpMiddleware, currentContext, InboundTrust, TraceContext } from "@tracehouse/context";
 import { TimingPhase } from "@tracehouse/producer";
 import type { ExecutionTracker } from "@tracehouse/producer";
 import { AgentEventKind } from "@tracehouse/schemas";
@@ -49,8 +49,9 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
  */
 export async function startToolService(options: ToolServiceOptions): Promise<ToolService> {
   const { tracker, random } = options;
-  // no span of its own: the execution's span is the server side, child of the client's span
-  const traced = createHttpMiddleware({ newSpan: false });
+  // no span of its own: the execution's span is the server side, child of the client's span;
+  // only the platform calls it, so the caller's identity and baggage are trusted
+  const traced = createHttpMiddleware({ newSpan: false, inbound: InboundTrust.internal });
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const context = currentContext() ?? TraceContext.create();
