@@ -1,0 +1,126 @@
+import { isTracehouseError } from "@tracehouse/schemas";
+import { DropReason, EmitResult, ProducerState } from "@tracehouse/producer";
+import type { Producer, ProducerStats } from "@tracehouse/producer";
+import type { ReceiverConfig } from "../config.js";
+import { mapSpans } from "./map-spans.js";
+import type { OtlpExport } from "./model.js";
+import { SpanDirectory } from "./SpanDirectory.js";
+
+/** Why an export was refused as a whole, to be retried by the client (429/503 with Retry-After). */
+export const Refusal = {
+  /** Too many requests at once, or the producer's queue is more than half full. */
+  Busy: "busy",
+  /** Kafka is unavailable, did not acknowledge in time, or records were lost after acceptance. */
+  Unavailable: "unavailable",
+} as const;
+export type Refusal = (typeof Refusal)[keyof typeof Refusal];
+
+export class RefusedError extends Error {
+  override readonly name = "RefusedError";
+  constructor(
+    readonly refusal: Refusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What became of an accepted export: every span not rejected is acknowledged by Kafka. */
+export interface IngestResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly rejectReason: string | null;
+}
+
+/** Drops that can happen after a record was accepted (the record never reached Kafka). */
+const LOST_AFTER_ACCEPT: readonly DropReason[] = [DropReason.SpoolFull, DropReason.SpoolError, DropReason.Closed, DropReason.Corrupt];
+
+const lostCount = (stats: ProducerStats): number => LOST_AFTER_ACCEPT.reduce((sum, reason) => sum + stats.dropped[reason], 0);
+
+/**
+ * Export requests → records → producer, answered only once Kafka has acknowledged them
+ * (`producer.flush`: every record accepted before the call is sent). Refuses work rather
+ * than queue it without bound: at most `maxConcurrentRequests` at once, none while the
+ * producer's queue is more than half full or Kafka is unavailable.
+ */
+export class Ingest {
+  readonly #producer: Producer;
+  readonly #config: ReceiverConfig;
+  readonly #directory: SpanDirectory;
+  #inFlight = 0;
+
+  constructor(producer: Producer, config: ReceiverConfig) {
+    this.#producer = producer;
+    this.#config = config;
+    this.#directory = new SpanDirectory(config.maxTrackedSpans);
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Refuses at once (before the body is read) when the receiver cannot take more. */
+  admit(): void {
+    if (this.#inFlight >= this.#config.maxConcurrentRequests) {
+      throw new RefusedError(Refusal.Busy, `more than ${this.#config.maxConcurrentRequests} export requests at once`);
+    }
+    const stats = this.#producer.stats();
+    if (stats.state !== ProducerState.Connected) {
+      throw new RefusedError(Refusal.Unavailable, `kafka is unavailable (producer ${stats.state})`);
+    }
+    const producer = this.#producer.config;
+    if (stats.queuedRecords * 2 > producer.maxQueueRecords || stats.queuedBytes * 2 > producer.maxQueueBytes) {
+      throw new RefusedError(Refusal.Busy, "the producer queue is more than half full");
+    }
+  }
+
+  async export(request: OtlpExport): Promise<IngestResult> {
+    this.admit();
+    this.#inFlight += 1;
+    try {
+      return await this.#export(request);
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+
+  async #export(request: OtlpExport): Promise<IngestResult> {
+    const producer = this.#producer;
+    const before = producer.stats();
+    const mapped = mapSpans(request.groups, this.#directory);
+    let rejected = request.rejected;
+    let rejectReason = request.rejectReason;
+    let dropped = 0;
+    for (const records of mapped) {
+      let spanRejected = false;
+      for (const record of records) {
+        try {
+          const result = producer.emit(record.type, record.fields as never);
+          if (result === EmitResult.Dropped) {
+            dropped += 1;
+            spanRejected = true;
+          }
+        } catch (error) {
+          spanRejected = true;
+          rejectReason ??= isTracehouseError(error) ? error.message : String(error);
+        }
+      }
+      if (spanRejected) rejected += 1;
+    }
+    if (dropped > 0) {
+      const now = producer.stats();
+      const oversize = now.dropped.oversize - before.dropped.oversize;
+      if (oversize < dropped) throw new RefusedError(Refusal.Busy, "the producer refused records (queue or spool full)");
+      rejectReason ??= `records larger than the producer's maxRecordBytes (${producer.config.maxRecordBytes})`;
+    }
+    try {
+      await producer.flush({ timeoutMs: this.#config.ackTimeoutMs });
+    } catch (error) {
+      throw new RefusedError(Refusal.Unavailable, `kafka did not acknowledge in time: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (lostCount(producer.stats()) > lostCount(before)) {
+      throw new RefusedError(Refusal.Unavailable, "records were lost after acceptance (spool full or closing)");
+    }
+    return { accepted: request.spanCount - rejected, rejected, rejectReason };
+  }
+}
