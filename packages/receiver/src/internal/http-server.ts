@@ -30,35 +30,46 @@ function formatOf(contentType: string | undefined): Format | null {
   return null;
 }
 
-/** Reads the body, at most `max` bytes on the wire. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+/** Reads the body, at most `max` bytes on the wire within `timeoutMs`; a stalled client is cut off. */
+function readBody(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      reject(new HttpError(408, `request body not received within ${timeoutMs} ms`));
+      req.socket.destroy();
+    }, timeoutMs);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      reject(error);
+    };
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > max) {
-        reject(new HttpError(413, `request body larger than ${max} bytes`));
+        fail(new HttpError(413, `request body larger than ${max} bytes`));
         req.removeAllListeners("data");
         req.resume();
         return;
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks, size)));
-    req.on("error", reject);
-    req.on("aborted", () => reject(new HttpError(400, "request aborted")));
+    req.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size));
+    });
+    req.on("error", fail);
+    req.on("aborted", () => fail(new HttpError(400, "request aborted")));
   });
 }
 
-async function bodyOf(req: IncomingMessage, max: number): Promise<Buffer> {
+async function bodyOf(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase().trim();
   if (encoding !== "gzip" && encoding !== "identity" && encoding !== "") {
     throw new HttpError(415, `unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip or none`);
   }
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > max) throw new HttpError(413, `request body larger than ${max} bytes`);
-  const raw = await readBody(req, max);
+  const raw = await readBody(req, max, timeoutMs);
   if (encoding !== "gzip") return raw;
   try {
     return await gunzip(raw, { maxOutputLength: max });
@@ -86,7 +97,11 @@ function sendError(res: ServerResponse, status: number, format: Format, message:
 
 /** OTLP/HTTP: POST /v1/traces, protobuf or JSON, optionally gzip. */
 export function createHttpServer(ingest: Ingest, config: ReceiverConfig): http.Server {
-  const server = http.createServer({ requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(config.requestTimeoutMs, 60_000) });
+  const server = http.createServer({
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+  });
   server.keepAliveTimeout = 65_000;
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res, ingest, config);
@@ -108,7 +123,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ingest: Ingest, 
       throw new HttpError(415, "Content-Type must be application/x-protobuf or application/json");
     }
     ingest.admit();
-    const body = await bodyOf(req, config.maxRequestBytes);
+    const body = await bodyOf(req, config.maxRequestBytes, config.requestTimeoutMs);
     const result = await handleExport(ingest, body, format, config.maxSpansPerRequest);
     const partial = partialSuccessOf(result);
     const payload = format === "protobuf" ? encodeExportResponse(partial) : JSON.stringify(partial === null ? {} : { partialSuccess: partial });

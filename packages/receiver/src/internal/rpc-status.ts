@@ -8,7 +8,7 @@ message Any { string type_url = 1; bytes value = 2; }
 message Duration { int64 seconds = 1; int32 nanos = 2; }
 message RetryInfo { Duration retry_delay = 1; }
 message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
-`).root;
+`, { keepCase: true }).root;
 
 const Status = root.lookupType("google.rpc.Status");
 const RetryInfo = root.lookupType("google.rpc.RetryInfo");

@@ -1,7 +1,7 @@
 import { decodeRecord, createTopicCatalogue } from "@tracehouse/schemas";
 import type { DecodedRecord, TopicCatalogue } from "@tracehouse/schemas";
 import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
-import type { Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import { createReceiver } from "../../src/index.js";
 import type { Receiver, ReceiverOptions } from "../../src/index.js";
 
@@ -17,6 +17,21 @@ export interface TopicFixture {
   cleanup(): Promise<void>;
 }
 
+/** Polls metadata until every partition of `topics` has a leader (createTopics' own wait races the broker). */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(", ")} have no leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function topicFixture(): Promise<TopicFixture> {
   const { brokers } = await useKafka();
   const kafka = await testKafka();
@@ -25,9 +40,10 @@ export async function topicFixture(): Promise<TopicFixture> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: names.map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })),
   });
+  await waitForLeaders(admin, names);
   const receivers: Receiver[] = [];
   return {
     brokers,
