@@ -36,7 +36,7 @@ export async function topicFixture(): Promise<TopicFixture> {
   const { brokers } = await useKafka();
   const kafka = await testKafka();
   const topics = createTopicCatalogue({ prefix: `${uniqueName("receiver")}.` });
-  const names = topics.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
+  const names = topics.all.map((spec) => spec.name);
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
