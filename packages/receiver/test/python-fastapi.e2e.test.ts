@@ -141,6 +141,6 @@ describe("Python FastAPI service → receiver → Kafka → worker → tracehous
     expect(printed.stdout).to.match(/event\s+LLM_CALL_END gpt-4o ok/);
     expect(printed.stdout).to.match(/event\s+TOOL_CALL_END fetch_page error/);
     expect(printed.stdout).to.match(/error\s+✗ __main__.FetchError/);
-    expect(printed.stdout).to.match(/metrics .*llm 20 ms .*ttft 15 ms · tokens 300→40/);
+    expect(printed.stdout).to.match(/metrics .*llm \d+(\.\d+)? ms .*ttft 15 ms · tokens 300→40/);
   });
 });
