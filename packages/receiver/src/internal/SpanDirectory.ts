@@ -90,10 +90,15 @@ export class SpanDirectory {
   }
 
   #put(key: string, entry: Entry): void {
-    this.#entries.set(key, entry);
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+    const entries = this.#entries;
+    entries.set(key, entry);
+    if (entries.size <= this.#maxEntries) return;
+    // forget the oldest tenth in one pass: a fresh iterator per deletion walks the tombstones
+    // left at the front of the Map and makes eviction quadratic
+    const keep = Math.floor(this.#maxEntries * 0.9);
+    for (const oldest of entries.keys()) {
+      if (entries.size <= keep) break;
+      entries.delete(oldest);
     }
   }
 }

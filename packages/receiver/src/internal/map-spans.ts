@@ -149,22 +149,22 @@ function mapSpan(
   const parent = directory.resolve(span.traceId, span.parentSpanId);
   const executionId = agent ? executionIdOf(span.traceId, span.spanId) : parent.executionId;
   const agentName = agent ? agentNameOf(span) : (parent.agentName ?? span.attributes["gen_ai.agent.name"] ?? null);
-  const envelope = {
-    trace_id: span.traceId,
-    span_id: span.spanId,
-    parent_span_id: span.parentSpanId,
-    ...identity,
-    execution_id: executionId,
-    agent_name: agentName,
-  };
   const id = (slot: number, timeUs: number): string => spanEventId(span.traceId, span.spanId, slot, timeUs);
+  // written out, not spread: spreading into an object literal this large is far slower in V8
   const records: MappedRecord[] = [
     {
       type: RecordType.Span,
       fields: {
-        ...envelope,
         event_id: id(RecordSlot.Span, span.endUs),
         event_time: span.endUs,
+        trace_id: span.traceId,
+        span_id: span.spanId,
+        parent_span_id: span.parentSpanId,
+        correlation_id: identity.correlation_id,
+        user_id: identity.user_id,
+        thread_id: identity.thread_id,
+        execution_id: executionId,
+        agent_name: agentName,
         metadata,
         name: span.name,
         kind: KINDS[span.kind] ?? SpanKind.Internal,
@@ -173,12 +173,20 @@ function mapSpan(
         status_code: STATUS[span.statusCode] ?? SpanStatusCode.Unset,
         status_message: span.statusMessage,
         attributes: span.attributes,
-        events: span.events.map((event) => ({ name: event.name, time: event.timeUs, attributes: event.attributes })),
-        links: span.links.map((link) => ({ trace_id: link.traceId, span_id: link.spanId, attributes: link.attributes })),
+        events: span.events.length === 0 ? [] : span.events.map((event) => ({ name: event.name, time: event.timeUs, attributes: event.attributes })),
+        links: span.links.length === 0 ? [] : span.links.map((link) => ({ trace_id: link.traceId, span_id: link.spanId, attributes: link.attributes })),
       },
     },
   ];
   if (operation === null) return records;
+  const envelope = {
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    parent_span_id: span.parentSpanId,
+    ...identity,
+    execution_id: executionId,
+    agent_name: agentName,
+  };
   const failed = span.statusCode === OtlpStatusCode.Error;
   const errorText = span.statusMessage ?? span.attributes["error.type"] ?? null;
   const duration = durationMs(span);
