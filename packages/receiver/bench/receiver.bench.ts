@@ -16,7 +16,10 @@ const admin = kafka.admin();
 await admin.connect();
 const topics = createTopicCatalogue({ prefix: `${uniqueName("rbench")}.` });
 const names = topics.all.map((t) => t.name);
-await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })) });
+await admin.createTopics({
+  waitForLeaders: true,
+  topics: names.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })),
+});
 
 /** A request of 512 spans: 16 traces of 32 spans (an HTTP server span, DB and HTTP client spans), typical attributes. */
 function body(): Buffer {
@@ -67,7 +70,14 @@ const receiver = createReceiver({
   httpPort: 0,
   grpcPort: null,
   maxConcurrentRequests: CONCURRENCY * 2,
-  producerOptions: { topics, spool: false, clientId: "receiver-bench", compression: (process.env["BENCH_COMPRESSION"] ?? "lz4") as "lz4", maxBatchBytes: Number(process.env["BENCH_BATCH_BYTES"] ?? 4 * 1024 * 1024) },
+  // the receiver's producer defaults unless BENCH_COMPRESSION / BENCH_BATCH_BYTES say otherwise
+  producerOptions: {
+    topics,
+    spool: false,
+    clientId: "receiver-bench",
+    ...(process.env["BENCH_COMPRESSION"] ? { compression: process.env["BENCH_COMPRESSION"] as "gzip" } : {}),
+    ...(process.env["BENCH_BATCH_BYTES"] ? { maxBatchBytes: Number(process.env["BENCH_BATCH_BYTES"]) } : {}),
+  },
 });
 await receiver.start();
 const url = `${receiver.addresses().http}/v1/traces`;
@@ -104,7 +114,8 @@ await Promise.all(
 );
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const quantile = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+const quantile = (q: number): number =>
+  latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
 const stats = receiver.producer.stats();
 await receiver.stop();
 await admin.deleteTopics({ topics: names });
@@ -124,5 +135,7 @@ const result = {
   seconds: Number(seconds.toFixed(2)),
 };
 console.log(`OTLP/HTTP protobuf, ${REQUESTS} requests of ${SPANS_PER_REQUEST} spans, ${CONCURRENCY} at once`);
-console.log(`  ${result.spans_per_s} spans/s acknowledged by Kafka; export p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms; ${refused} refused`);
+console.log(
+  `  ${result.spans_per_s} spans/s acknowledged by Kafka; export p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms; ${refused} refused`,
+);
 console.log(JSON.stringify(result));

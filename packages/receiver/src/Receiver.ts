@@ -40,7 +40,12 @@ export class Receiver {
     this.#ownsProducer = this.config.producer === null;
     this.producer =
       this.config.producer ??
-      createProducer({ clientId: "tracehouse-receiver", ...this.config.producerOptions, brokers: this.config.brokers, logger: this.config.logger });
+      createProducer({
+        clientId: "tracehouse-receiver",
+        ...this.config.producerOptions,
+        brokers: this.config.brokers,
+        logger: this.config.logger,
+      });
     this.#ingest = new Ingest(this.producer, this.config);
   }
 
@@ -68,17 +73,22 @@ export class Receiver {
         const server = createGrpcServer(this.#ingest, this.config);
         this.#grpc = server;
         this.#grpcPort = await new Promise<number>((resolve, reject) => {
-          server.bindAsync(`${urlHost(host)}:${grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-            error === null ? resolve(port) : reject(error),
+          server.bindAsync(
+            `${urlHost(host)}:${grpcPort}`,
+            grpc.ServerCredentials.createInsecure(),
+            (error, port) => (error === null ? resolve(port) : reject(error)),
           );
         });
       }
     } catch (error) {
       await this.stop();
-      throw new TracehouseError(`the receiver cannot listen on ${host}: ${error instanceof Error ? error.message : String(error)}`, {
-        retriable: false,
-        cause: error,
-      });
+      throw new TracehouseError(
+        `the receiver cannot listen on ${host}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          retriable: false,
+          cause: error,
+        },
+      );
     }
     this.config.logger.info("otlp receiver listening", { ...this.addresses() });
   }
@@ -107,7 +117,9 @@ export class Receiver {
     }
     const grpcServer = this.#grpc;
     if (grpcServer !== null) closing.push(new Promise((resolve) => grpcServer.tryShutdown(() => resolve())));
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
+    const timer = new Promise<void>((resolve) =>
+      setTimeout(resolve, Math.max(0, deadline - Date.now())).unref(),
+    );
     await Promise.race([Promise.all(closing), timer]);
     httpServer?.closeAllConnections();
     grpcServer?.forceShutdown();

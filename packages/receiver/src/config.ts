@@ -6,19 +6,82 @@ const MiB = 1024 * 1024;
 
 /**
  * The receiver's options, declared once: name, default, bounds, CLI flag, environment
- * variable and doc. `resolveReceiverConfig`, the `tracehouse receive` flags and the
- * README's reference are all made from this table.
+ * variable and doc. `resolveReceiverConfig` and the `tracehouse receive` flags are made from
+ * this table; the README's reference lists it.
  */
 export const RECEIVER_OPTIONS = {
-  httpPort: { default: 4318, min: 0, max: 65535, flag: "http-port", env: "TRACEHOUSE_OTLP_HTTP_PORT", doc: "OTLP/HTTP port (POST /v1/traces); 0 picks a free port" },
-  grpcPort: { default: 4317, min: 0, max: 65535, flag: "grpc-port", env: "TRACEHOUSE_OTLP_GRPC_PORT", doc: "OTLP/gRPC port (TraceService/Export); 0 picks a free port" },
-  maxRequestBytes: { default: 16 * MiB, min: 1024, max: 1024 * MiB, flag: "max-request-bytes", env: "TRACEHOUSE_OTLP_MAX_REQUEST_BYTES", doc: "largest request body, after gzip is undone; larger gets 413 (gRPC RESOURCE_EXHAUSTED)" },
-  maxSpansPerRequest: { default: 100_000, min: 1, max: 10_000_000, flag: "max-spans-per-request", env: "TRACEHOUSE_OTLP_MAX_SPANS_PER_REQUEST", doc: "most spans in one request; more gets 400" },
-  maxConcurrentRequests: { default: 64, min: 1, max: 100_000, flag: "max-concurrent-requests", env: "TRACEHOUSE_OTLP_MAX_CONCURRENT_REQUESTS", doc: "export requests processed at once; beyond it 429 (gRPC UNAVAILABLE) with Retry-After" },
-  requestTimeoutMs: { default: 30_000, min: 100, max: 600_000, flag: "request-timeout-ms", env: "TRACEHOUSE_OTLP_REQUEST_TIMEOUT_MS", doc: "time to receive one request body; a slower client is cut off (408)" },
-  ackTimeoutMs: { default: 10_000, min: 10, max: 600_000, flag: "ack-timeout-ms", env: "TRACEHOUSE_OTLP_ACK_TIMEOUT_MS", doc: "how long a request waits for Kafka to acknowledge its records before 503 with Retry-After" },
-  retryAfterSeconds: { default: 5, min: 1, max: 3600, flag: "retry-after-seconds", env: "TRACEHOUSE_OTLP_RETRY_AFTER_SECONDS", doc: "Retry-After of a 429/503 answer (and gRPC RetryInfo)" },
-  maxTrackedSpans: { default: 200_000, min: 1, max: 100_000_000, flag: "max-tracked-spans", env: "TRACEHOUSE_OTLP_MAX_TRACKED_SPANS", doc: "spans remembered to resolve parents that arrive after their children; the oldest are forgotten" },
+  httpPort: {
+    default: 4318,
+    min: 0,
+    max: 65535,
+    flag: "http-port",
+    env: "TRACEHOUSE_OTLP_HTTP_PORT",
+    doc: "OTLP/HTTP port (POST /v1/traces); 0 picks a free port",
+  },
+  grpcPort: {
+    default: 4317,
+    min: 0,
+    max: 65535,
+    flag: "grpc-port",
+    env: "TRACEHOUSE_OTLP_GRPC_PORT",
+    doc: "OTLP/gRPC port (TraceService/Export); 0 picks a free port",
+  },
+  maxRequestBytes: {
+    default: 16 * MiB,
+    min: 1024,
+    max: 1024 * MiB,
+    flag: "max-request-bytes",
+    env: "TRACEHOUSE_OTLP_MAX_REQUEST_BYTES",
+    doc: "largest request body, after gzip is undone; larger gets 413 (gRPC RESOURCE_EXHAUSTED)",
+  },
+  maxSpansPerRequest: {
+    default: 100_000,
+    min: 1,
+    max: 10_000_000,
+    flag: "max-spans-per-request",
+    env: "TRACEHOUSE_OTLP_MAX_SPANS_PER_REQUEST",
+    doc: "most spans in one request; more gets 400",
+  },
+  maxConcurrentRequests: {
+    default: 64,
+    min: 1,
+    max: 100_000,
+    flag: "max-concurrent-requests",
+    env: "TRACEHOUSE_OTLP_MAX_CONCURRENT_REQUESTS",
+    doc: "export requests processed at once; beyond it 429 (gRPC UNAVAILABLE) with Retry-After",
+  },
+  requestTimeoutMs: {
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    flag: "request-timeout-ms",
+    env: "TRACEHOUSE_OTLP_REQUEST_TIMEOUT_MS",
+    doc: "time to receive one request body; a slower client is cut off (408)",
+  },
+  ackTimeoutMs: {
+    default: 10_000,
+    min: 10,
+    max: 600_000,
+    flag: "ack-timeout-ms",
+    env: "TRACEHOUSE_OTLP_ACK_TIMEOUT_MS",
+    doc: "how long a request waits for Kafka to acknowledge its records before 503 with Retry-After",
+  },
+  retryAfterSeconds: {
+    default: 5,
+    min: 1,
+    max: 3600,
+    flag: "retry-after-seconds",
+    env: "TRACEHOUSE_OTLP_RETRY_AFTER_SECONDS",
+    doc: "Retry-After of a 429/503 answer (and gRPC RetryInfo)",
+  },
+  maxTrackedSpans: {
+    default: 200_000,
+    min: 1,
+    max: 100_000_000,
+    flag: "max-tracked-spans",
+    env: "TRACEHOUSE_OTLP_MAX_TRACKED_SPANS",
+    doc: "spans remembered to resolve parents that arrive after their children; the oldest are forgotten",
+  },
 } as const;
 
 export type ReceiverIntegerOption = keyof typeof RECEIVER_OPTIONS;
@@ -87,17 +150,22 @@ function port(options: ReceiverOptions, name: "httpPort" | "grpcPort"): number |
 
 /** Resolves options into a complete, frozen config. Throws ConfigError on invalid or contradictory options. */
 export function resolveReceiverConfig(options: ReceiverOptions): ReceiverConfig {
-  if (options.producer !== undefined && (options.brokers !== undefined || options.producerOptions !== undefined)) {
+  if (
+    options.producer !== undefined &&
+    (options.brokers !== undefined || options.producerOptions !== undefined)
+  ) {
     throw new ConfigError("give either producer or brokers/producerOptions, not both");
   }
   if (options.producer === undefined && (options.brokers === undefined || options.brokers.length === 0)) {
     throw new ConfigError("brokers is required (at least one host:port) unless a producer is given");
   }
   const host = options.host ?? DEFAULT_HOST;
-  if (typeof host !== "string" || host.trim() === "") throw new ConfigError("host must be a non-empty address");
+  if (typeof host !== "string" || host.trim() === "")
+    throw new ConfigError("host must be a non-empty address");
   const httpPort = port(options, "httpPort");
   const grpcPort = port(options, "grpcPort");
-  if (httpPort === null && grpcPort === null) throw new ConfigError("httpPort and grpcPort are both disabled: nothing to receive");
+  if (httpPort === null && grpcPort === null)
+    throw new ConfigError("httpPort and grpcPort are both disabled: nothing to receive");
   if (httpPort !== null && httpPort !== 0 && httpPort === grpcPort) {
     throw new ConfigError(`httpPort and grpcPort are both ${httpPort}`);
   }

@@ -9,7 +9,10 @@ const CLI = fileURLToPath(new URL("../../cli/src/bin.ts", import.meta.url));
 function start(args: readonly string[]) {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith("TRACEHOUSE_")) delete env[name];
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "receive", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "receive", ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -20,7 +23,8 @@ async function logLine(stderr: () => string, msg: string): Promise<Record<string
   const deadline = Date.now() + 60_000;
   for (;;) {
     for (const line of stderr().split("\n")) {
-      if (line.startsWith("{") && line.includes(`"msg":"${msg}"`)) return JSON.parse(line) as Record<string, unknown>;
+      if (line.startsWith("{") && line.includes(`"msg":"${msg}"`))
+        return JSON.parse(line) as Record<string, unknown>;
     }
     if (Date.now() > deadline) throw new Error(`no log line "${msg}" in: ${stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -30,7 +34,17 @@ async function logLine(stderr: () => string, msg: string): Promise<Record<string
 describe("tracehouse receive", function () {
   it("listens on the ports it is given, takes an export, and stops on SIGTERM", async function () {
     const { brokers } = await useKafka();
-    const cli = start(["--http-port", "0", "--grpc-port", "off", "--brokers", brokers.join(","), "--no-spool", "--topic-prefix", "cli_receive_test."]);
+    const cli = start([
+      "--http-port",
+      "0",
+      "--grpc-port",
+      "off",
+      "--brokers",
+      brokers.join(","),
+      "--no-spool",
+      "--topic-prefix",
+      "cli_receive_test.",
+    ]);
     try {
       const listening = await logLine(cli.stderr, "otlp receiver listening");
       expect(listening["grpc"]).to.equal(null);

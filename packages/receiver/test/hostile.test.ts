@@ -46,7 +46,11 @@ describe("hostile and unlucky clients", function () {
 
   before(async function () {
     fixture = await topicFixture();
-    receiver = await fixture.receiver({ maxRequestBytes: 64 * 1024, maxSpansPerRequest: 100, requestTimeoutMs: 500 });
+    receiver = await fixture.receiver({
+      maxRequestBytes: 64 * 1024,
+      maxSpansPerRequest: 100,
+      requestTimeoutMs: 500,
+    });
   });
 
   after(async () => fixture.cleanup());
@@ -62,7 +66,9 @@ describe("hostile and unlucky clients", function () {
     const bad = await post(receiver, "{not json", { "content-type": "application/json" });
     expect(bad.status).to.equal(400);
     expect(((await bad.json()) as { message: string }).message).to.match(/cannot decode the json/);
-    const shape = await post(receiver, JSON.stringify({ resourceSpans: "nope" }), { "content-type": "application/json" });
+    const shape = await post(receiver, JSON.stringify({ resourceSpans: "nope" }), {
+      "content-type": "application/json",
+    });
     expect(shape.status).to.equal(400);
     expect(((await shape.json()) as { message: string }).message).to.match(/resourceSpans must be an array/);
     expect((await post(receiver, "x", { "content-type": "text/plain" })).status).to.equal(415);
@@ -76,22 +82,37 @@ describe("hostile and unlucky clients", function () {
     const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024));
     expect(bomb.length).to.be.below(64 * 1024);
     expect((await post(receiver, bomb, { ...PROTO, "content-encoding": "gzip" })).status).to.equal(413);
-    expect((await post(receiver, Buffer.from("not gzip"), { ...PROTO, "content-encoding": "gzip" })).status).to.equal(400);
+    expect(
+      (await post(receiver, Buffer.from("not gzip"), { ...PROTO, "content-encoding": "gzip" })).status,
+    ).to.equal(400);
   });
 
   it("refuses more spans than allowed in one request", async function () {
-    const spans = Array.from({ length: 101 }, (_, i) => span("a".repeat(32), (i + 1).toString(16).padStart(16, "0")));
+    const spans = Array.from({ length: 101 }, (_, i) =>
+      span("a".repeat(32), (i + 1).toString(16).padStart(16, "0")),
+    );
     const response = await post(receiver, encodeExportRequest(request(spans)), PROTO);
     expect(response.status).to.equal(400);
   });
 
   it("survives values nested deeper than any stack and keeps serving", async function () {
     const depth = 1000;
-    const value = '{"kvlistValue":{"values":[{"key":"k","value":'.repeat(depth) + '{"stringValue":"leaf"}' + "}]}}".repeat(depth);
-    const deep = JSON.stringify(request([{ ...span("b".repeat(32), "1".repeat(16)), attributes: [{ key: "deep", value: "DEEP" }] }]));
-    const response = await post(receiver, deep.replace('"DEEP"', value), { "content-type": "application/json" });
+    const value =
+      '{"kvlistValue":{"values":[{"key":"k","value":'.repeat(depth) +
+      '{"stringValue":"leaf"}' +
+      "}]}}".repeat(depth);
+    const deep = JSON.stringify(
+      request([{ ...span("b".repeat(32), "1".repeat(16)), attributes: [{ key: "deep", value: "DEEP" }] }]),
+    );
+    const response = await post(receiver, deep.replace('"DEEP"', value), {
+      "content-type": "application/json",
+    });
     expect(response.status).to.equal(200);
-    const ok = await post(receiver, encodeExportRequest(request([span("c".repeat(32), "2".repeat(16))])), PROTO);
+    const ok = await post(
+      receiver,
+      encodeExportRequest(request([span("c".repeat(32), "2".repeat(16))])),
+      PROTO,
+    );
     expect(ok.status).to.equal(200);
   });
 
@@ -100,21 +121,29 @@ describe("hostile and unlucky clients", function () {
     const closed = await new Promise<number>((resolve, reject) => {
       const url = new URL(receiver.addresses().http as string);
       const socket = net.connect(Number(url.port), url.hostname, () => {
-        socket.write("POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\ncontent-length: 1000\r\n\r\nabc");
+        socket.write(
+          "POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\ncontent-length: 1000\r\n\r\nabc",
+        );
       });
       socket.on("error", reject);
       socket.on("data", () => undefined);
       socket.on("close", () => resolve(Date.now() - started));
     });
     expect(closed).to.be.below(5000);
-    const ok = await post(receiver, encodeExportRequest(request([span("d".repeat(32), "3".repeat(16))])), PROTO);
+    const ok = await post(
+      receiver,
+      encodeExportRequest(request([span("d".repeat(32), "3".repeat(16))])),
+      PROTO,
+    );
     expect(ok.status).to.equal(200);
   });
 
   it("rejects spans with bad ids in partial_success and writes the rest; a retried batch has the same event ids", async function () {
     const traceId = "e".repeat(31) + "1";
     const good = span(traceId, "4".repeat(16), "good");
-    const body = encodeExportRequest(request([good, { ...span(traceId, "5".repeat(16)), traceId: hex("abcd") }]));
+    const body = encodeExportRequest(
+      request([good, { ...span(traceId, "5".repeat(16)), traceId: hex("abcd") }]),
+    );
     for (let attempt = 0; attempt < 2; attempt++) {
       const response = await post(receiver, body, PROTO);
       expect(response.status).to.equal(200);
@@ -122,9 +151,13 @@ describe("hostile and unlucky clients", function () {
       expect(Number(decoded.partialSuccess?.rejectedSpans)).to.equal(1);
       expect(decoded.partialSuccess?.errorMessage).to.match(/traceId must be 16 bytes/);
     }
-    const json = await post(receiver, JSON.stringify(request([{ ...good, traceId, spanId: "4".repeat(16), name: "good" }])), {
-      "content-type": "application/json",
-    });
+    const json = await post(
+      receiver,
+      JSON.stringify(request([{ ...good, traceId, spanId: "4".repeat(16), name: "good" }])),
+      {
+        "content-type": "application/json",
+      },
+    );
     expect(await json.json()).to.deep.equal({});
     const spans = ofType(await fixture.consume(100, 5000), "span").filter((s) => s["trace_id"] === traceId);
     expect(spans).to.have.length(3);
@@ -136,11 +169,19 @@ describe("hostile and unlucky clients", function () {
     const url = new URL(busy.addresses().http as string);
     const socket = net.connect(Number(url.port), url.hostname);
     await new Promise((resolve) => socket.once("connect", resolve));
-    socket.write("POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\ncontent-length: 10\r\n\r\na");
+    socket.write(
+      "POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-protobuf\r\ncontent-length: 10\r\n\r\na",
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     // the stalled request is being read, not yet processing: admission counts requests being processed
     const bodies = Array.from({ length: 8 }, (_, i) =>
-      encodeExportRequest(request(Array.from({ length: 50 }, (_, j) => span("f".repeat(31) + String(i), (j + 1).toString(16).padStart(16, "0"))))),
+      encodeExportRequest(
+        request(
+          Array.from({ length: 50 }, (_, j) =>
+            span("f".repeat(31) + String(i), (j + 1).toString(16).padStart(16, "0")),
+          ),
+        ),
+      ),
     );
     const responses = await Promise.all(bodies.map((body) => post(busy, body, PROTO)));
     socket.destroy();

@@ -10,7 +10,12 @@ import { SpanDirectory } from "../src/internal/SpanDirectory.js";
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
 const T0 = 1_760_000_000_000_000;
 
-function span(spanId: string, parent: string | null, name: string, attributes: Record<string, string> = {}): OtlpSpan {
+function span(
+  spanId: string,
+  parent: string | null,
+  name: string,
+  attributes: Record<string, string> = {},
+): OtlpSpan {
   return {
     traceId: TRACE,
     spanId,
@@ -27,15 +32,24 @@ function span(spanId: string, parent: string | null, name: string, attributes: R
   };
 }
 
-const group = (...spans: OtlpSpan[]): OtlpSpanGroup[] => [{ resource: { "service.name": "svc" }, scope: { name: "s", version: "", attributes: {} }, spans }];
+const group = (...spans: OtlpSpan[]): OtlpSpanGroup[] => [
+  { resource: { "service.name": "svc" }, scope: { name: "s", version: "", attributes: {} }, spans },
+];
 const flat = (records: MappedRecord[][]): MappedRecord[] => records.flat();
 const fieldsOf = (records: MappedRecord[], type: string): Record<string, unknown>[] =>
   records.filter((r) => r.type === type).map((r) => r.fields as unknown as Record<string, unknown>);
 
 const agent = (id: string, parent: string | null, name: string): OtlpSpan =>
-  span(id, parent, `invoke_agent ${name}`, { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": name });
+  span(id, parent, `invoke_agent ${name}`, {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.agent.name": name,
+  });
 const chat = (id: string, parent: string): OtlpSpan =>
-  span(id, parent, "chat m", { "gen_ai.operation.name": "chat", "gen_ai.request.model": "m", "gen_ai.usage.input_tokens": "5" });
+  span(id, parent, "chat m", {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.request.model": "m",
+    "gen_ai.usage.input_tokens": "5",
+  });
 
 describe("mapping spans that arrive over many requests, children first", function () {
   it("resolves a call's execution through a non-GenAI span that arrived before it", function () {
@@ -45,12 +59,15 @@ describe("mapping spans that arrive over many requests, children first", functio
     mapSpans(group(agent("1111111111111111", null, "planner")), directory);
     const events = fieldsOf(records, "event");
     expect(events).to.have.length(2);
-    for (const event of events) expect(event["execution_id"]).to.equal(executionIdOf(TRACE, "1111111111111111"));
+    for (const event of events)
+      expect(event["execution_id"]).to.equal(executionIdOf(TRACE, "1111111111111111"));
   });
 
   it("emits a sub-agent's correlation with the request that brings its parent, once", function () {
     const directory = new SpanDirectory(1000);
-    const first = flat(mapSpans(group(agent("bbbbbbbbbbbbbbbb", "aaaaaaaaaaaaaaaa", "researcher")), directory));
+    const first = flat(
+      mapSpans(group(agent("bbbbbbbbbbbbbbbb", "aaaaaaaaaaaaaaaa", "researcher")), directory),
+    );
     expect(fieldsOf(first, "correlation")).to.have.length(0);
     const starts = fieldsOf(first, "execution");
     expect(starts[0]?.["parent_execution_id"]).to.equal(executionIdOf(TRACE, "aaaaaaaaaaaaaaaa"));
@@ -70,7 +87,9 @@ describe("mapping spans that arrive over many requests, children first", functio
 
   it("does not correlate a root agent with the unseen server span above it", function () {
     const directory = new SpanDirectory(1000);
-    const records = flat(mapSpans(group(agent("cccccccccccccccc", "dddddddddddddddd", "planner")), directory));
+    const records = flat(
+      mapSpans(group(agent("cccccccccccccccc", "dddddddddddddddd", "planner")), directory),
+    );
     const server = flat(mapSpans(group(span("dddddddddddddddd", null, "POST /ask")), directory));
     expect(fieldsOf(records, "correlation")).to.have.length(0);
     expect(fieldsOf(server, "correlation")).to.have.length(0);
@@ -86,7 +105,8 @@ describe("mapping spans that arrive over many requests, children first", functio
 
   it("keeps the directory within its bound", function () {
     const directory = new SpanDirectory(100);
-    for (let i = 1; i <= 1000; i++) mapSpans(group(span(i.toString(16).padStart(16, "0"), null, "x")), directory);
+    for (let i = 1; i <= 1000; i++)
+      mapSpans(group(span(i.toString(16).padStart(16, "0"), null, "x")), directory);
     expect(directory.size).to.be.at.most(100);
   });
 });

@@ -19,7 +19,9 @@ const CLI = fileURLToPath(new URL("../../cli/src/bin.ts", import.meta.url));
 
 function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -101,7 +103,11 @@ describe("Python FastAPI service → receiver → Kafka → worker → tracehous
       for (;;) {
         tree = await queries.getTrace(traceId);
         const researcher = tree === null ? undefined : findNode(tree.roots, "researcher");
-        if (researcher?.lifecycle === "FAILED" && tree?.roots[0]?.lifecycle === "COMPLETED" && tree.correlations.length > 0) {
+        if (
+          researcher?.lifecycle === "FAILED" &&
+          tree?.roots[0]?.lifecycle === "COMPLETED" &&
+          tree.correlations.length > 0
+        ) {
           if (tree.summary.spanCount >= 8) break;
         }
         if (Date.now() > deadline) throw new Error(`trace not projected: ${JSON.stringify(tree?.summary)}`);
@@ -114,23 +120,45 @@ describe("Python FastAPI service → receiver → Kafka → worker → tracehous
     const trace = tree as TraceTree;
     expect(trace.roots).to.have.length(1);
     const planner = trace.roots[0] as ExecutionNode;
-    expect(planner).to.include({ agentName: "planner", lifecycle: "COMPLETED", userId: "user-py", threadId: "conv-py" });
+    expect(planner).to.include({
+      agentName: "planner",
+      lifecycle: "COMPLETED",
+      userId: "user-py",
+      threadId: "conv-py",
+    });
     expect(planner.children).to.have.length(1);
     const researcher = planner.children[0] as ExecutionNode;
     expect(researcher).to.include({ agentName: "researcher", lifecycle: "FAILED", relationship: "SUBAGENT" });
-    const names = (node: ExecutionNode): string[] => node.events.map((e) => `${e["event_kind"]} ${e["name"]}`).sort();
-    expect(names(planner)).to.include.members(["LLM_CALL_END gpt-4o", "LLM_FIRST_TOKEN gpt-4o", "TOOL_CALL_END get_weather"]);
+    const names = (node: ExecutionNode): string[] =>
+      node.events.map((e) => `${e["event_kind"]} ${e["name"]}`).sort();
+    expect(names(planner)).to.include.members([
+      "LLM_CALL_END gpt-4o",
+      "LLM_FIRST_TOKEN gpt-4o",
+      "TOOL_CALL_END get_weather",
+    ]);
     expect(names(researcher)).to.include.members(["LLM_CALL_END gpt-4o-mini", "TOOL_CALL_END fetch_page"]);
     const tokens = planner.metrics.find((m) => m["prompt_tokens"] !== null);
     expect(tokens).to.include({ prompt_tokens: 300, completion_tokens: 40, time_to_first_token_ms: 15 });
     const errors = researcher.errors.map((e) => `${e["error_class"]} ${e["severity"]} ${e["phase"]}`);
-    expect(errors).to.include.members(["__main__.FetchError ERROR tool_execution", "__main__.FetchError FATAL invoke_agent"]);
+    expect(errors).to.include.members([
+      "__main__.FetchError ERROR tool_execution",
+      "__main__.FetchError FATAL invoke_agent",
+    ]);
     // the FastAPI server span is kept with its resource, outside any execution
     const server = trace.unattached.spans.find((s) => s["kind"] === "SERVER");
     expect(server?.["name"]).to.equal("POST /ask");
     expect(server?.["metadata"]).to.include({ "service.name": "python-agent-service" });
 
-    const printed = await runCli(["trace", traceId, "--data-dir", dataDir, "--database", database, "--log-level", "warn"]);
+    const printed = await runCli([
+      "trace",
+      traceId,
+      "--data-dir",
+      dataDir,
+      "--database",
+      database,
+      "--log-level",
+      "warn",
+    ]);
     expect(printed.code, printed.stderr).to.equal(0);
     const lines = printed.stdout.split("\n");
     expect(lines[0]).to.equal(`trace ${traceId}  ✗ has errors`);

@@ -18,7 +18,10 @@ import type { TopicFixture } from "./helpers/kafka.js";
  * receiver before its parent).
  */
 function writeAgentTrace(tracer: Tracer): string {
-  const root = tracer.startSpan("POST /ask", { kind: SpanKind.SERVER, attributes: { "http.request.method": "POST" } });
+  const root = tracer.startSpan("POST /ask", {
+    kind: SpanKind.SERVER,
+    attributes: { "http.request.method": "POST" },
+  });
   const rootCtx = trace.setSpan(context.active(), root);
   const planner = tracer.startSpan(
     "invoke_agent planner",
@@ -53,7 +56,13 @@ function writeAgentTrace(tracer: Tracer): string {
   chat.end();
   const tool = tracer.startSpan(
     "execute_tool search",
-    { attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search", "gen_ai.tool.call.id": "call-1" } },
+    {
+      attributes: {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "search",
+        "gen_ai.tool.call.id": "call-1",
+      },
+    },
     plannerCtx,
   );
   tool.recordException(Object.assign(new Error("search backend timed out"), { name: "TimeoutError" }));
@@ -70,7 +79,11 @@ function writeAgentTrace(tracer: Tracer): string {
     "embeddings text-embedding-3-small",
     {
       kind: SpanKind.CLIENT,
-      attributes: { "gen_ai.operation.name": "embeddings", "gen_ai.request.model": "text-embedding-3-small", "gen_ai.usage.input_tokens": 8 },
+      attributes: {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.request.model": "text-embedding-3-small",
+        "gen_ai.usage.input_tokens": 8,
+      },
     },
     researcherCtx,
   );
@@ -82,7 +95,8 @@ function writeAgentTrace(tracer: Tracer): string {
 }
 
 const EXPORTERS: Record<string, (receiver: Receiver) => SpanExporter> = {
-  "OTLP/HTTP protobuf": (receiver) => new HttpProtoExporter({ url: `${receiver.addresses().http}/v1/traces` }),
+  "OTLP/HTTP protobuf": (receiver) =>
+    new HttpProtoExporter({ url: `${receiver.addresses().http}/v1/traces` }),
   "OTLP/HTTP JSON": (receiver) => new HttpJsonExporter({ url: `${receiver.addresses().http}/v1/traces` }),
   "OTLP/gRPC": (receiver) => new GrpcExporter({ url: `http://${receiver.addresses().grpc}` }),
 };
@@ -124,19 +138,30 @@ describe("OpenTelemetry SDK exporters → receiver → Kafka", function () {
       it("writes every span as a span record with its resource and scope, each record once", function () {
         expect(records).to.have.length(24);
         const spans = ofType(records, "span");
-        expect(spans.map((s) => s["name"]).sort()).to.deep.equal(
-          ["POST /ask", "chat gpt-4o", "embeddings text-embedding-3-small", "execute_tool search", "invoke_agent planner", "invoke_agent researcher"],
-        );
+        expect(spans.map((s) => s["name"]).sort()).to.deep.equal([
+          "POST /ask",
+          "chat gpt-4o",
+          "embeddings text-embedding-3-small",
+          "execute_tool search",
+          "invoke_agent planner",
+          "invoke_agent researcher",
+        ]);
         const server = spans.find((s) => s["name"] === "POST /ask") as Record<string, unknown>;
         expect(server["kind"]).to.equal("SERVER");
         expect(server["parent_span_id"]).to.equal(null);
-        expect(server["metadata"]).to.include({ "service.name": `svc-${name}`, "deployment.environment": "test", "otel.scope.name": "agent-lib", "otel.scope.version": "1.2.3" });
+        expect(server["metadata"]).to.include({
+          "service.name": `svc-${name}`,
+          "deployment.environment": "test",
+          "otel.scope.name": "agent-lib",
+          "otel.scope.version": "1.2.3",
+        });
         expect(server["attributes"]).to.deep.equal({ "http.request.method": "POST" });
       });
 
       it("turns invoke_agent spans into executions, the nested one a sub-agent with its correlation", function () {
         const spans = ofType(records, "span");
-        const spanId = (spanName: string): string => (spans.find((s) => s["name"] === spanName) as Record<string, unknown>)["span_id"] as string;
+        const spanId = (spanName: string): string =>
+          (spans.find((s) => s["name"] === spanName) as Record<string, unknown>)["span_id"] as string;
         const planner = executionIdOf(traceId, spanId("invoke_agent planner"));
         const researcher = executionIdOf(traceId, spanId("invoke_agent researcher"));
         const executions = ofType(records, "execution");
@@ -150,7 +175,9 @@ describe("OpenTelemetry SDK exporters → receiver → Kafka", function () {
           expect(e["execution_id"]).to.equal(researcher);
           expect(e["parent_execution_id"]).to.equal(planner);
         }
-        const plannerStart = executions.find((e) => e["agent_name"] === "planner" && e["lifecycle"] === "STARTED") as Record<string, unknown>;
+        const plannerStart = executions.find(
+          (e) => e["agent_name"] === "planner" && e["lifecycle"] === "STARTED",
+        ) as Record<string, unknown>;
         expect(plannerStart).to.include({ execution_id: planner, user_id: "user-42", thread_id: "thread-7" });
         const correlations = ofType(records, "correlation");
         expect(correlations).to.have.length(1);
@@ -164,12 +191,16 @@ describe("OpenTelemetry SDK exporters → receiver → Kafka", function () {
 
       it("attaches LLM and tool calls that arrived before their agent to its execution, with tokens and TTFT", function () {
         const spans = ofType(records, "span");
-        const spanId = (spanName: string): string => (spans.find((s) => s["name"] === spanName) as Record<string, unknown>)["span_id"] as string;
+        const spanId = (spanName: string): string =>
+          (spans.find((s) => s["name"] === spanName) as Record<string, unknown>)["span_id"] as string;
         const planner = executionIdOf(traceId, spanId("invoke_agent planner"));
         const researcher = executionIdOf(traceId, spanId("invoke_agent researcher"));
         const events = ofType(records, "event");
         const kinds = (execution: string): string[] =>
-          events.filter((e) => e["execution_id"] === execution).map((e) => `${e["event_kind"]}:${e["name"]}`).sort();
+          events
+            .filter((e) => e["execution_id"] === execution)
+            .map((e) => `${e["event_kind"]}:${e["name"]}`)
+            .sort();
         expect(kinds(planner)).to.deep.equal([
           "LLM_CALL_END:gpt-4o",
           "LLM_CALL_START:gpt-4o",
@@ -177,17 +208,31 @@ describe("OpenTelemetry SDK exporters → receiver → Kafka", function () {
           "TOOL_CALL_END:search",
           "TOOL_CALL_START:search",
         ]);
-        expect(kinds(researcher)).to.deep.equal(["LLM_CALL_END:text-embedding-3-small", "LLM_CALL_START:text-embedding-3-small"]);
+        expect(kinds(researcher)).to.deep.equal([
+          "LLM_CALL_END:text-embedding-3-small",
+          "LLM_CALL_START:text-embedding-3-small",
+        ]);
         const toolEnd = events.find((e) => e["event_kind"] === "TOOL_CALL_END") as Record<string, unknown>;
         expect(toolEnd["status"]).to.equal("error");
-        const llmMetrics = ofType(records, "metrics").find((m) => m["execution_id"] === planner && m["prompt_tokens"] !== null) as Record<string, unknown>;
-        expect(llmMetrics).to.include({ prompt_tokens: 120, completion_tokens: 30, time_to_first_token_ms: 250 });
+        const llmMetrics = ofType(records, "metrics").find(
+          (m) => m["execution_id"] === planner && m["prompt_tokens"] !== null,
+        ) as Record<string, unknown>;
+        expect(llmMetrics).to.include({
+          prompt_tokens: 120,
+          completion_tokens: 30,
+          time_to_first_token_ms: 250,
+        });
       });
 
       it("turns the exception event and error status into an error record", function () {
         const errors = ofType(records, "error");
         expect(errors).to.have.length(1);
-        expect(errors[0]).to.include({ error_class: "TimeoutError", message: "search backend timed out", phase: "tool_execution", severity: "ERROR" });
+        expect(errors[0]).to.include({
+          error_class: "TimeoutError",
+          message: "search backend timed out",
+          phase: "tool_execution",
+          severity: "ERROR",
+        });
         expect(errors[0]?.["stack"]).to.be.a("string");
       });
     });

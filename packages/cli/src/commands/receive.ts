@@ -23,24 +23,34 @@ export function registerReceive(program: Command, _io: Io): void {
     )
     .optionsGroup("Listeners:")
     .addOption(
-      new Option("--host <address>", `address both listeners bind (default: "${DEFAULT_HOST}")`).env("TRACEHOUSE_OTLP_HOST"),
+      new Option("--host <address>", `address both listeners bind (default: "${DEFAULT_HOST}")`).env(
+        "TRACEHOUSE_OTLP_HOST",
+      ),
     );
   for (const [name, spec] of Object.entries(RECEIVER_OPTIONS)) {
     const off = name === "httpPort" || name === "grpcPort" ? '; "off" disables it' : "";
-    receive.addOption(new Option(`--${spec.flag} <n>`, `${spec.doc}${off} (default: ${spec.default})`).env(spec.env));
+    receive.addOption(
+      new Option(`--${spec.flag} <n>`, `${spec.doc}${off} (default: ${spec.default})`).env(spec.env),
+    );
   }
   receive
     .optionsGroup("Kafka:")
     .addOption(
-      new Option("--brokers <list>", `comma-separated bootstrap brokers, host:port (default: "${DEFAULT_BROKERS}")`).env(
-        "KAFKA_BROKERS",
+      new Option(
+        "--brokers <list>",
+        `comma-separated bootstrap brokers, host:port (default: "${DEFAULT_BROKERS}")`,
+      ).env("KAFKA_BROKERS"),
+    )
+    .addOption(
+      new Option("--client-id <id>", 'Kafka client id (default: "tracehouse-receiver")').env(
+        "TRACEHOUSE_CLIENT_ID",
       ),
     )
-    .addOption(new Option("--client-id <id>", 'Kafka client id (default: "tracehouse-receiver")').env("TRACEHOUSE_CLIENT_ID"))
     .addOption(
-      new Option("--topic-prefix <prefix>", 'prefix of the catalogue\'s topic names (default: "tracehouse.")').env(
-        "TRACEHOUSE_TOPIC_PREFIX",
-      ),
+      new Option(
+        "--topic-prefix <prefix>",
+        'prefix of the catalogue\'s topic names (default: "tracehouse.")',
+      ).env("TRACEHOUSE_TOPIC_PREFIX"),
     )
     .addOption(
       new Option(
@@ -48,7 +58,11 @@ export function registerReceive(program: Command, _io: Io): void {
         "the producer's on-disk spool for Kafka outages, one directory per receiver process (default: <tmpdir>/tracehouse-spool/<client id>)",
       ).env("TRACEHOUSE_SPOOL_DIR"),
     )
-    .addOption(new Option("--no-spool", "no on-disk spool: while Kafka is down every request gets 503").env("TRACEHOUSE_NO_SPOOL"))
+    .addOption(
+      new Option("--no-spool", "no on-disk spool: while Kafka is down every request gets 503").env(
+        "TRACEHOUSE_NO_SPOOL",
+      ),
+    )
     .optionsGroup("Logging:")
     .addOption(
       new Option("--log-level <level>", "log level of the JSON lines on stderr")
@@ -60,7 +74,10 @@ export function registerReceive(program: Command, _io: Io): void {
       const logger = createCliLogger(String(raw.logLevel));
       const options: Record<string, unknown> = {};
       for (const name of Object.keys(RECEIVER_OPTIONS) as ReceiverIntegerOption[]) {
-        const value = name === "httpPort" || name === "grpcPort" ? portOption(raw, name) : integerOption(raw, name, RECEIVER_OPTIONS[name].flag);
+        const value =
+          name === "httpPort" || name === "grpcPort"
+            ? portOption(raw, name)
+            : integerOption(raw, name, RECEIVER_OPTIONS[name].flag);
         if (value !== undefined) options[name] = value;
       }
       const clientId = typeof raw.clientId === "string" ? raw.clientId : "tracehouse-receiver";
@@ -70,7 +87,9 @@ export function registerReceive(program: Command, _io: Io): void {
         brokers: listOption(raw, "brokers") ?? [DEFAULT_BROKERS],
         producerOptions: {
           clientId,
-          ...(typeof raw.topicPrefix === "string" ? { topics: createTopicCatalogue({ prefix: raw.topicPrefix }) } : {}),
+          ...(typeof raw.topicPrefix === "string"
+            ? { topics: createTopicCatalogue({ prefix: raw.topicPrefix }) }
+            : {}),
           spool: raw.spool === false ? false : typeof raw.spoolDir === "string" ? { dir: raw.spoolDir } : {},
         },
         logger,

@@ -33,9 +33,15 @@ export interface IngestResult {
 }
 
 /** Drops that can happen after a record was accepted (the record never reached Kafka). */
-const LOST_AFTER_ACCEPT: readonly DropReason[] = [DropReason.SpoolFull, DropReason.SpoolError, DropReason.Closed, DropReason.Corrupt];
+const LOST_AFTER_ACCEPT: readonly DropReason[] = [
+  DropReason.SpoolFull,
+  DropReason.SpoolError,
+  DropReason.Closed,
+  DropReason.Corrupt,
+];
 
-const lostCount = (stats: ProducerStats): number => LOST_AFTER_ACCEPT.reduce((sum, reason) => sum + stats.dropped[reason], 0);
+const lostCount = (stats: ProducerStats): number =>
+  LOST_AFTER_ACCEPT.reduce((sum, reason) => sum + stats.dropped[reason], 0);
 
 /**
  * Export requests → records → producer, answered only once Kafka has acknowledged them
@@ -59,29 +65,39 @@ export class Ingest {
     return this.#inFlight;
   }
 
-  /** Refuses at once (before the body is read) when the receiver cannot take more. */
-  admit(): void {
+  /**
+   * Takes a request in, before its body is read (so memory stays within `maxConcurrentRequests`
+   * bodies), or refuses it at once when the receiver cannot take more. Returns the release.
+   */
+  admit(): () => void {
     if (this.#inFlight >= this.#config.maxConcurrentRequests) {
-      throw new RefusedError(Refusal.Busy, `more than ${this.#config.maxConcurrentRequests} export requests at once`);
+      throw new RefusedError(
+        Refusal.Busy,
+        `more than ${this.#config.maxConcurrentRequests} export requests at once`,
+      );
     }
     const stats = this.#producer.stats();
     if (stats.state !== ProducerState.Connected) {
       throw new RefusedError(Refusal.Unavailable, `kafka is unavailable (producer ${stats.state})`);
     }
     const producer = this.#producer.config;
-    if (stats.queuedRecords * 2 > producer.maxQueueRecords || stats.queuedBytes * 2 > producer.maxQueueBytes) {
+    if (
+      stats.queuedRecords * 2 > producer.maxQueueRecords ||
+      stats.queuedBytes * 2 > producer.maxQueueBytes
+    ) {
       throw new RefusedError(Refusal.Busy, "the producer queue is more than half full");
     }
+    this.#inFlight += 1;
+    let released = false;
+    return () => {
+      if (!released) this.#inFlight -= 1;
+      released = true;
+    };
   }
 
-  async export(request: OtlpExport): Promise<IngestResult> {
-    this.admit();
-    this.#inFlight += 1;
-    try {
-      return await this.#export(request);
-    } finally {
-      this.#inFlight -= 1;
-    }
+  /** Maps, emits and waits for Kafka's acknowledgement; call between `admit()` and its release. */
+  export(request: OtlpExport): Promise<IngestResult> {
+    return this.#export(request);
   }
 
   async #export(request: OtlpExport): Promise<IngestResult> {
@@ -110,16 +126,23 @@ export class Ingest {
     if (dropped > 0) {
       const now = producer.stats();
       const oversize = now.dropped.oversize - before.dropped.oversize;
-      if (oversize < dropped) throw new RefusedError(Refusal.Busy, "the producer refused records (queue or spool full)");
+      if (oversize < dropped)
+        throw new RefusedError(Refusal.Busy, "the producer refused records (queue or spool full)");
       rejectReason ??= `records larger than the producer's maxRecordBytes (${producer.config.maxRecordBytes})`;
     }
     try {
       await producer.flush({ timeoutMs: this.#config.ackTimeoutMs });
     } catch (error) {
-      throw new RefusedError(Refusal.Unavailable, `kafka did not acknowledge in time: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RefusedError(
+        Refusal.Unavailable,
+        `kafka did not acknowledge in time: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (lostCount(producer.stats()) > lostCount(before)) {
-      throw new RefusedError(Refusal.Unavailable, "records were lost after acceptance (spool full or closing)");
+      throw new RefusedError(
+        Refusal.Unavailable,
+        "records were lost after acceptance (spool full or closing)",
+      );
     }
     return { accepted: request.spanCount - rejected, rejected, rejectReason };
   }

@@ -51,7 +51,13 @@ export class SpanDirectory {
   }
 
   /** Records an arrived span; returns the sub-agents that waited for it when it is an agent. */
-  learn(traceId: string, spanId: string, parent: string | null, agentName: string | null, agent: boolean): PendingSubagent[] {
+  learn(
+    traceId: string,
+    spanId: string,
+    parent: string | null,
+    agentName: string | null,
+    agent: boolean,
+  ): PendingSubagent[] {
     const key = traceId + spanId;
     const entry = this.#entries.get(key);
     if (entry !== undefined && entry.seen) return [];
@@ -67,10 +73,20 @@ export class SpanDirectory {
     for (let hop = 0; hop < MAX_HOPS && current !== null; hop++) {
       const entry = this.#entries.get(traceId + current);
       if (entry === undefined || !entry.seen) {
-        return { executionId: executionIdOf(traceId, current), spanId: current, known: false, agentName: null };
+        return {
+          executionId: executionIdOf(traceId, current),
+          spanId: current,
+          known: false,
+          agentName: null,
+        };
       }
       if (entry.agent) {
-        return { executionId: executionIdOf(traceId, current), spanId: current, known: true, agentName: entry.agentName };
+        return {
+          executionId: executionIdOf(traceId, current),
+          spanId: current,
+          known: true,
+          agentName: entry.agentName,
+        };
       }
       current = entry.parent;
     }

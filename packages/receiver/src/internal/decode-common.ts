@@ -1,4 +1,12 @@
-import type { OtlpEvent, OtlpExport, OtlpLink, OtlpScope, OtlpSpan, OtlpSpanGroup, TextAttributes } from "./model.js";
+import type {
+  OtlpEvent,
+  OtlpExport,
+  OtlpLink,
+  OtlpScope,
+  OtlpSpan,
+  OtlpSpanGroup,
+  TextAttributes,
+} from "./model.js";
 
 /**
  * What the protobuf and JSON decoders share: both hand over objects of the OTLP message
@@ -55,11 +63,13 @@ function text(value: unknown): string {
 function idOf(value: unknown, bytes: number, what: string): string | null {
   let hex: string;
   if (value === undefined || value === null) return null;
-  if (value instanceof Uint8Array) hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
+  if (value instanceof Uint8Array)
+    hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
   else if (typeof value === "string" && HEX.test(value)) hex = value.toLowerCase();
   else throw new SpanRejection(`${what} is not hex`);
   if (hex.length === 0) return null;
-  if (hex.length !== bytes * 2) throw new SpanRejection(`${what} must be ${bytes} bytes, got ${hex.length / 2}`);
+  if (hex.length !== bytes * 2)
+    throw new SpanRejection(`${what} must be ${bytes} bytes, got ${hex.length / 2}`);
   return hex;
 }
 
@@ -105,7 +115,8 @@ function anyValue(value: unknown, depth: number): JsValue {
       : text(raw.bytesValue);
   }
   const array = asObject(raw.arrayValue);
-  if (array !== null) return asArray(array.values, "arrayValue.values").map((item) => anyValue(item, depth + 1));
+  if (array !== null)
+    return asArray(array.values, "arrayValue.values").map((item) => anyValue(item, depth + 1));
   const kvlist = asObject(raw.kvlistValue);
   if (kvlist !== null) {
     const out: Record<string, JsValue> = {};
@@ -170,7 +181,8 @@ function spanOf(raw: Raw): OtlpSpan {
     events,
     links,
     statusCode: typeof status?.code === "number" ? status.code : 0,
-    statusMessage: status !== null && typeof status.message === "string" && status.message !== "" ? status.message : null,
+    statusMessage:
+      status !== null && typeof status.message === "string" && status.message !== "" ? status.message : null,
   };
 }
 

@@ -23,7 +23,8 @@ const TRACE_SERVICE: grpc.ServiceDefinition = {
 
 function failure(code: number, message: string, retryAfterSeconds?: number): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
-  if (retryAfterSeconds !== undefined) metadata.set("grpc-status-details-bin", encodeStatus(code, message, retryAfterSeconds));
+  if (retryAfterSeconds !== undefined)
+    metadata.set("grpc-status-details-bin", encodeStatus(code, message, retryAfterSeconds));
   return { code, details: message, metadata };
 }
 
@@ -36,13 +37,22 @@ export function createGrpcServer(ingest: Ingest, config: ReceiverConfig): grpc.S
   });
   server.addService(TRACE_SERVICE, {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      handleExport(ingest, call.request, "protobuf", config.maxSpansPerRequest).then(
+      let release: () => void = () => undefined;
+      const exported = (async () => {
+        release = ingest.admit();
+        return handleExport(ingest, call.request, "protobuf", config.maxSpansPerRequest);
+      })();
+      void exported.finally(() => release()).catch(() => undefined);
+      exported.then(
         (result) => callback(null, encodeExportResponse(partialSuccessOf(result))),
         (error: unknown) => {
           if (error instanceof BadPayloadError) callback(failure(GrpcCode.InvalidArgument, error.message));
-          else if (error instanceof RefusedError) callback(failure(GrpcCode.Unavailable, error.message, config.retryAfterSeconds));
+          else if (error instanceof RefusedError)
+            callback(failure(GrpcCode.Unavailable, error.message, config.retryAfterSeconds));
           else {
-            config.logger.error("export call failed", { error: error instanceof Error ? error.message : String(error) });
+            config.logger.error("export call failed", {
+              error: error instanceof Error ? error.message : String(error),
+            });
             callback(failure(GrpcCode.Unavailable, "internal error; retry later", config.retryAfterSeconds));
           }
         },

@@ -68,18 +68,29 @@ async function bodyOf(req: IncomingMessage, max: number, timeoutMs: number): Pro
     throw new HttpError(415, `unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip or none`);
   }
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > max) throw new HttpError(413, `request body larger than ${max} bytes`);
+  if (Number.isFinite(declared) && declared > max)
+    throw new HttpError(413, `request body larger than ${max} bytes`);
   const raw = await readBody(req, max, timeoutMs);
   if (encoding !== "gzip") return raw;
   try {
     return await gunzip(raw, { maxOutputLength: max });
   } catch (error) {
-    if (error instanceof RangeError) throw new HttpError(413, `request body larger than ${max} bytes once gunzipped`);
-    throw new HttpError(400, `cannot gunzip the request body: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof RangeError)
+      throw new HttpError(413, `request body larger than ${max} bytes once gunzipped`);
+    throw new HttpError(
+      400,
+      `cannot gunzip the request body: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
-function send(res: ServerResponse, status: number, format: Format, body: Buffer | string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  format: Format,
+  body: Buffer | string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     "content-type": format === "protobuf" ? "application/x-protobuf" : "application/json",
@@ -88,9 +99,21 @@ function send(res: ServerResponse, status: number, format: Format, body: Buffer 
   res.end(body);
 }
 
-function sendError(res: ServerResponse, status: number, format: Format, message: string, retryAfterSeconds?: number): void {
-  const code = status === 400 ? GrpcCode.InvalidArgument : status === 413 ? GrpcCode.ResourceExhausted : GrpcCode.Unavailable;
-  const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
+function sendError(
+  res: ServerResponse,
+  status: number,
+  format: Format,
+  message: string,
+  retryAfterSeconds?: number,
+): void {
+  const code =
+    status === 400
+      ? GrpcCode.InvalidArgument
+      : status === 413
+        ? GrpcCode.ResourceExhausted
+        : GrpcCode.Unavailable;
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
   const body = format === "protobuf" ? encodeStatus(code, message) : JSON.stringify({ code, message });
   send(res, status, format, body, headers);
 }
@@ -113,7 +136,12 @@ export function createHttpServer(ingest: Ingest, config: ReceiverConfig): http.S
   return server;
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, ingest: Ingest, config: ReceiverConfig): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ingest: Ingest,
+  config: ReceiverConfig,
+): Promise<void> {
   const path = (req.url ?? "").split("?", 1)[0];
   const format = formatOf(req.headers["content-type"]) ?? "json";
   try {
@@ -122,11 +150,19 @@ async function serve(req: IncomingMessage, res: ServerResponse, ingest: Ingest, 
     if (formatOf(req.headers["content-type"]) === null) {
       throw new HttpError(415, "Content-Type must be application/x-protobuf or application/json");
     }
-    ingest.admit();
-    const body = await bodyOf(req, config.maxRequestBytes, config.requestTimeoutMs);
-    const result = await handleExport(ingest, body, format, config.maxSpansPerRequest);
+    const release = ingest.admit();
+    let result;
+    try {
+      const body = await bodyOf(req, config.maxRequestBytes, config.requestTimeoutMs);
+      result = await handleExport(ingest, body, format, config.maxSpansPerRequest);
+    } finally {
+      release();
+    }
     const partial = partialSuccessOf(result);
-    const payload = format === "protobuf" ? encodeExportResponse(partial) : JSON.stringify(partial === null ? {} : { partialSuccess: partial });
+    const payload =
+      format === "protobuf"
+        ? encodeExportResponse(partial)
+        : JSON.stringify(partial === null ? {} : { partialSuccess: partial });
     send(res, 200, format, payload);
   } catch (error) {
     if (error instanceof HttpError) {
@@ -137,9 +173,17 @@ async function serve(req: IncomingMessage, res: ServerResponse, ingest: Ingest, 
       sendError(res, 400, format, error.message);
     } else if (error instanceof RefusedError) {
       req.resume();
-      sendError(res, error.refusal === Refusal.Busy ? 429 : 503, format, error.message, config.retryAfterSeconds);
+      sendError(
+        res,
+        error.refusal === Refusal.Busy ? 429 : 503,
+        format,
+        error.message,
+        config.retryAfterSeconds,
+      );
     } else {
-      config.logger.error("export request failed", { error: error instanceof Error ? error.message : String(error) });
+      config.logger.error("export request failed", {
+        error: error instanceof Error ? error.message : String(error),
+      });
       sendError(res, 503, format, "internal error; retry later", config.retryAfterSeconds);
     }
   }

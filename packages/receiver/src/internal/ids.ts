@@ -32,7 +32,10 @@ function xor32(a: string, b: string): number {
 
 /** 64 bits mixing span and trace: span id XOR the trace id's low half (unique per span within a trace). */
 function mix(traceId: string, spanId: string): string {
-  return hex(xor32(spanId.slice(0, 8), traceId.slice(16, 24)), 8) + hex(xor32(spanId.slice(8), traceId.slice(24)), 8);
+  return (
+    hex(xor32(spanId.slice(0, 8), traceId.slice(16, 24)), 8) +
+    hex(xor32(spanId.slice(8), traceId.slice(24)), 8)
+  );
 }
 
 /**

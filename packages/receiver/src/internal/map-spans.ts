@@ -40,7 +40,11 @@ const MAX_EXCEPTIONS = 32;
 /** Message content attributes are kept in the span record only, never copied into events. */
 const CONTENT_ATTRIBUTES = /^gen_ai\.(input|output|system)[._]|^gen_ai\.(prompt|completion)/;
 
-const first = (attributes: TextAttributes, resource: TextAttributes, keys: readonly string[]): string | null => {
+const first = (
+  attributes: TextAttributes,
+  resource: TextAttributes,
+  keys: readonly string[],
+): string | null => {
   for (const key of keys) {
     const value = attributes[key] ?? resource[key];
     if (value !== undefined && value !== "") return value;
@@ -75,7 +79,11 @@ interface Identity {
 function identityOf(span: OtlpSpan, resource: TextAttributes): Identity {
   return {
     user_id: first(span.attributes, resource, ["user.id", "enduser.id", "tracehouse.user_id"]),
-    thread_id: first(span.attributes, resource, ["gen_ai.conversation.id", "session.id", "tracehouse.thread_id"]),
+    thread_id: first(span.attributes, resource, [
+      "gen_ai.conversation.id",
+      "session.id",
+      "tracehouse.thread_id",
+    ]),
     correlation_id: first(span.attributes, resource, ["tracehouse.correlation_id"]),
   };
 }
@@ -83,7 +91,8 @@ function identityOf(span: OtlpSpan, resource: TextAttributes): Identity {
 function genAiAttributes(attributes: TextAttributes): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key in attributes) {
-    if ((key.startsWith("gen_ai.") || key === "error.type") && !CONTENT_ATTRIBUTES.test(key)) out[key] = attributes[key] as string;
+    if ((key.startsWith("gen_ai.") || key === "error.type") && !CONTENT_ATTRIBUTES.test(key))
+      out[key] = attributes[key] as string;
   }
   return out;
 }
@@ -92,7 +101,8 @@ function metadataOf(group: OtlpSpanGroup): Record<string, string> {
   const metadata: Record<string, string> = { ...group.resource };
   if (group.scope.name !== "") metadata["otel.scope.name"] = group.scope.name;
   if (group.scope.version !== "") metadata["otel.scope.version"] = group.scope.version;
-  for (const key in group.scope.attributes) metadata[`otel.scope.attributes.${key}`] = group.scope.attributes[key] as string;
+  for (const key in group.scope.attributes)
+    metadata[`otel.scope.attributes.${key}`] = group.scope.attributes[key] as string;
   return metadata;
 }
 
@@ -117,7 +127,13 @@ export function mapSpans(groups: readonly OtlpSpanGroup[], directory: SpanDirect
     for (const span of group.spans) {
       const operation = operationOf(span);
       const agent = operation === GenAiOperation.InvokeAgent;
-      const waiting = directory.learn(span.traceId, span.spanId, span.parentSpanId, agent ? agentNameOf(span) : null, agent);
+      const waiting = directory.learn(
+        span.traceId,
+        span.spanId,
+        span.parentSpanId,
+        agent ? agentNameOf(span) : null,
+        agent,
+      );
       if (waiting.length > 0) released.set(span, waiting);
     }
   }
@@ -148,7 +164,9 @@ function mapSpan(
   const agent = operation === GenAiOperation.InvokeAgent;
   const parent = directory.resolve(span.traceId, span.parentSpanId);
   const executionId = agent ? executionIdOf(span.traceId, span.spanId) : parent.executionId;
-  const agentName = agent ? agentNameOf(span) : (parent.agentName ?? span.attributes["gen_ai.agent.name"] ?? null);
+  const agentName = agent
+    ? agentNameOf(span)
+    : (parent.agentName ?? span.attributes["gen_ai.agent.name"] ?? null);
   const id = (slot: number, timeUs: number): string => spanEventId(span.traceId, span.spanId, slot, timeUs);
   // written out, not spread: spreading into an object literal this large is far slower in V8
   const records: MappedRecord[] = [
@@ -173,8 +191,22 @@ function mapSpan(
         status_code: STATUS[span.statusCode] ?? SpanStatusCode.Unset,
         status_message: span.statusMessage,
         attributes: span.attributes,
-        events: span.events.length === 0 ? [] : span.events.map((event) => ({ name: event.name, time: event.timeUs, attributes: event.attributes })),
-        links: span.links.length === 0 ? [] : span.links.map((link) => ({ trace_id: link.traceId, span_id: link.spanId, attributes: link.attributes })),
+        events:
+          span.events.length === 0
+            ? []
+            : span.events.map((event) => ({
+                name: event.name,
+                time: event.timeUs,
+                attributes: event.attributes,
+              })),
+        links:
+          span.links.length === 0
+            ? []
+            : span.links.map((link) => ({
+                trace_id: link.traceId,
+                span_id: link.spanId,
+                attributes: link.attributes,
+              })),
       },
     },
   ];
@@ -222,34 +254,70 @@ function mapSpan(
       },
       {
         type: RecordType.Metrics,
-        fields: { ...envelope, event_id: id(RecordSlot.Metrics, span.endUs), event_time: span.endUs, ...zeroPhases, total_ms: duration },
+        fields: {
+          ...envelope,
+          event_id: id(RecordSlot.Metrics, span.endUs),
+          event_time: span.endUs,
+          ...zeroPhases,
+          total_ms: duration,
+        },
       },
     );
     if (parent.executionId !== null && parent.spanId !== null) {
-      const subagent = { childExecutionId: executionId as string, childSpanId: span.spanId, childAgentName: agentName, startUs: span.startUs };
-      if (parent.known) records.push(correlation(span.traceId, parent.spanId, parent.agentName, subagent, identity));
+      const subagent = {
+        childExecutionId: executionId as string,
+        childSpanId: span.spanId,
+        childAgentName: agentName,
+        startUs: span.startUs,
+      };
+      if (parent.known)
+        records.push(correlation(span.traceId, parent.spanId, parent.agentName, subagent, identity));
       else directory.defer(span.traceId, parent.spanId, subagent);
     }
   } else if (LLM_OPERATIONS.has(operation)) {
-    const model = span.attributes["gen_ai.request.model"] || span.attributes["gen_ai.response.model"] || operation;
+    const model =
+      span.attributes["gen_ai.request.model"] || span.attributes["gen_ai.response.model"] || operation;
     const ttftSeconds = numberOf(span.attributes["gen_ai.response.time_to_first_chunk"]);
     const ttftMs = ttftSeconds === null ? null : ttftSeconds * 1000;
     const status = failed ? "error" : "ok";
     records.push({
       type: RecordType.Event,
-      fields: { ...envelope, event_id: id(RecordSlot.CallStart, span.startUs), event_time: span.startUs, event_kind: AgentEventKind.LlmCallStart, name: model, attributes },
+      fields: {
+        ...envelope,
+        event_id: id(RecordSlot.CallStart, span.startUs),
+        event_time: span.startUs,
+        event_kind: AgentEventKind.LlmCallStart,
+        name: model,
+        attributes,
+      },
     });
     if (ttftMs !== null) {
       const at = span.startUs + Math.round(ttftMs * 1000);
       records.push({
         type: RecordType.Event,
-        fields: { ...envelope, event_id: id(RecordSlot.FirstToken, at), event_time: at, event_kind: AgentEventKind.LlmFirstToken, name: model, duration_ms: ttftMs },
+        fields: {
+          ...envelope,
+          event_id: id(RecordSlot.FirstToken, at),
+          event_time: at,
+          event_kind: AgentEventKind.LlmFirstToken,
+          name: model,
+          duration_ms: ttftMs,
+        },
       });
     }
     records.push(
       {
         type: RecordType.Event,
-        fields: { ...envelope, event_id: id(RecordSlot.CallEnd, span.endUs), event_time: span.endUs, event_kind: AgentEventKind.LlmCallEnd, name: model, status, duration_ms: duration, attributes },
+        fields: {
+          ...envelope,
+          event_id: id(RecordSlot.CallEnd, span.endUs),
+          event_time: span.endUs,
+          event_kind: AgentEventKind.LlmCallEnd,
+          name: model,
+          status,
+          duration_ms: duration,
+          attributes,
+        },
       },
       {
         type: RecordType.Metrics,
@@ -260,8 +328,13 @@ function mapSpan(
           ...zeroPhases,
           llm_processing_ms: duration,
           time_to_first_token_ms: ttftMs,
-          prompt_tokens: numberOf(span.attributes["gen_ai.usage.input_tokens"] ?? span.attributes["gen_ai.usage.prompt_tokens"]),
-          completion_tokens: numberOf(span.attributes["gen_ai.usage.output_tokens"] ?? span.attributes["gen_ai.usage.completion_tokens"]),
+          prompt_tokens: numberOf(
+            span.attributes["gen_ai.usage.input_tokens"] ?? span.attributes["gen_ai.usage.prompt_tokens"],
+          ),
+          completion_tokens: numberOf(
+            span.attributes["gen_ai.usage.output_tokens"] ??
+              span.attributes["gen_ai.usage.completion_tokens"],
+          ),
         },
       },
     );
@@ -270,20 +343,43 @@ function mapSpan(
     records.push(
       {
         type: RecordType.Event,
-        fields: { ...envelope, event_id: id(RecordSlot.CallStart, span.startUs), event_time: span.startUs, event_kind: AgentEventKind.ToolCallStart, name: tool, attributes },
+        fields: {
+          ...envelope,
+          event_id: id(RecordSlot.CallStart, span.startUs),
+          event_time: span.startUs,
+          event_kind: AgentEventKind.ToolCallStart,
+          name: tool,
+          attributes,
+        },
       },
       {
         type: RecordType.Event,
-        fields: { ...envelope, event_id: id(RecordSlot.CallEnd, span.endUs), event_time: span.endUs, event_kind: AgentEventKind.ToolCallEnd, name: tool, status: failed ? "error" : "ok", duration_ms: duration, attributes },
+        fields: {
+          ...envelope,
+          event_id: id(RecordSlot.CallEnd, span.endUs),
+          event_time: span.endUs,
+          event_kind: AgentEventKind.ToolCallEnd,
+          name: tool,
+          status: failed ? "error" : "ok",
+          duration_ms: duration,
+          attributes,
+        },
       },
       {
         type: RecordType.Metrics,
-        fields: { ...envelope, event_id: id(RecordSlot.Metrics, span.endUs), event_time: span.endUs, ...zeroPhases, tool_execution_ms: duration },
+        fields: {
+          ...envelope,
+          event_id: id(RecordSlot.Metrics, span.endUs),
+          event_time: span.endUs,
+          ...zeroPhases,
+          tool_execution_ms: duration,
+        },
       },
     );
   }
   records.push(...errorRecords(span, envelope, operation, agent, failed, errorText));
-  for (const subagent of released) records.push(correlation(span.traceId, span.spanId, agentName, subagent, identity));
+  for (const subagent of released)
+    records.push(correlation(span.traceId, span.spanId, agentName, subagent, identity));
   return records;
 }
 

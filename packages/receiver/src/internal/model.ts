@@ -14,7 +14,14 @@ export interface OtlpLink {
 }
 
 /** OTLP span kind numbers (SPAN_KIND_*). */
-export const OtlpSpanKind = { Unspecified: 0, Internal: 1, Server: 2, Client: 3, Producer: 4, Consumer: 5 } as const;
+export const OtlpSpanKind = {
+  Unspecified: 0,
+  Internal: 1,
+  Server: 2,
+  Client: 3,
+  Producer: 4,
+  Consumer: 5,
+} as const;
 
 /** OTLP status code numbers (STATUS_CODE_*). */
 export const OtlpStatusCode = { Unset: 0, Ok: 1, Error: 2 } as const;

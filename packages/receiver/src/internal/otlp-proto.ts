@@ -51,11 +51,17 @@ export interface PartialSuccess {
 
 /** ExportTraceServiceResponse bytes; `partialSuccess` only when something was rejected or said. */
 export function encodeExportResponse(partial: PartialSuccess | null): Buffer {
-  const message = messages.ExportTraceServiceResponse.create(partial === null ? {} : { partialSuccess: partial });
+  const message = messages.ExportTraceServiceResponse.create(
+    partial === null ? {} : { partialSuccess: partial },
+  );
   return Buffer.from(messages.ExportTraceServiceResponse.encode(message).finish());
 }
 
 /** Decodes response bytes (tests). */
-export function decodeExportResponse(bytes: Uint8Array): { partialSuccess?: { rejectedSpans?: unknown; errorMessage?: string } } {
-  return messages.ExportTraceServiceResponse.decode(bytes) as { partialSuccess?: { rejectedSpans?: unknown; errorMessage?: string } };
+export function decodeExportResponse(bytes: Uint8Array): {
+  partialSuccess?: { rejectedSpans?: unknown; errorMessage?: string };
+} {
+  return messages.ExportTraceServiceResponse.decode(bytes) as {
+    partialSuccess?: { rejectedSpans?: unknown; errorMessage?: string };
+  };
 }

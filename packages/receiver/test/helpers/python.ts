@@ -12,7 +12,9 @@ const STAMP = `${VENV}/.requirements.sha256`;
 function run(command: string, args: readonly string[]): void {
   const result = spawnSync(command, args, { cwd: PROJECT, encoding: "utf8", timeout: 600_000 });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} failed (${result.status ?? result.signal}): ${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${result.status ?? result.signal}): ${result.stderr.slice(-2000)}`,
+    );
   }
 }
 
@@ -39,7 +41,10 @@ export interface PythonService {
 }
 
 /** Starts agent_service.py on `port` and waits until GET /health answers. */
-export async function startAgentService(port: number, env: Readonly<Record<string, string>>): Promise<PythonService> {
+export async function startAgentService(
+  port: number,
+  env: Readonly<Record<string, string>>,
+): Promise<PythonService> {
   const python = pythonEnv();
   const child = spawn(python, ["agent_service.py"], {
     cwd: PROJECT,
