@@ -96,6 +96,40 @@ describe("mapping spans that arrive over many requests, children first", functio
     expect(server.map((r) => r.type)).to.deep.equal(["span"]);
   });
 
+  it("links a call under a non-GenAI span that arrived after it to the agent above, whichever arrives last", function () {
+    for (const order of [
+      ["chat", "retrieve", "planner"],
+      ["chat", "planner", "retrieve"],
+    ]) {
+      const directory = new SpanDirectory(1000);
+      const spans: Record<string, OtlpSpan> = {
+        chat: chat("3333333333333333", "2222222222222222"),
+        retrieve: span("2222222222222222", "1111111111111111", "retrieve"),
+        planner: agent("1111111111111111", null, "planner"),
+      };
+      const records = order.flatMap((name) => flat(mapSpans(group(spans[name] as OtlpSpan), directory)));
+      const events = fieldsOf(records, "event");
+      expect(events[0]?.["execution_id"]).to.equal(executionIdOf(TRACE, "2222222222222222"));
+      const correlations = fieldsOf(records, "correlation");
+      expect(correlations, order.join(",")).to.have.length(1);
+      expect(correlations[0]).to.include({
+        parent_execution_id: executionIdOf(TRACE, "1111111111111111"),
+        child_execution_id: executionIdOf(TRACE, "2222222222222222"),
+        child_agent_name: "retrieve",
+        relationship: "FOLLOWS_FROM",
+      });
+    }
+  });
+
+  it("writes no link for a root agent whose server span's own parent never arrives", function () {
+    const directory = new SpanDirectory(1000);
+    const records = [
+      ...flat(mapSpans(group(agent("cccccccccccccccc", "dddddddddddddddd", "planner")), directory)),
+      ...flat(mapSpans(group(span("dddddddddddddddd", "eeeeeeeeeeeeeeee", "POST /ask")), directory)),
+    ];
+    expect(fieldsOf(records, "correlation")).to.have.length(0);
+  });
+
   it("maps the same span to the same event ids every time (retries deduplicate)", function () {
     const a = flat(mapSpans(group(chat("3333333333333333", "1111111111111111")), new SpanDirectory(10)));
     const b = flat(mapSpans(group(chat("3333333333333333", "1111111111111111")), new SpanDirectory(10)));

@@ -1,11 +1,16 @@
+import type { CorrelationRelationship } from "@tracehouse/schemas";
 import { executionIdOf } from "./ids.js";
 
-/** A sub-agent whose parent span had not arrived yet: its correlation record waits for it. */
-export interface PendingSubagent {
+/**
+ * A correlation waiting for its parent span: a sub-agent (SUBAGENT), or a non-GenAI span whose
+ * id a call or sub-agent already used as its execution (FOLLOWS_FROM, a bridge to the agent above).
+ */
+export interface PendingLink {
   readonly childExecutionId: string;
   readonly childSpanId: string;
   readonly childAgentName: string | null;
   readonly startUs: number;
+  readonly relationship: CorrelationRelationship;
 }
 
 /** The execution a span belongs to, as far as the spans seen so far tell. */
@@ -19,24 +24,32 @@ export interface Resolution {
   readonly agentName: string | null;
 }
 
+/** What an arriving span brings out: the links that waited for it, and whether its id was used as an execution. */
+export interface Arrival {
+  readonly pending: readonly PendingLink[];
+  readonly referenced: boolean;
+}
+
 interface Entry {
-  /** Null until the span itself arrived (a placeholder holding pending sub-agents). */
+  /** False for a placeholder of a span not yet arrived, holding what waits for it. */
   seen: boolean;
   parent: string | null;
   agentName: string | null;
   agent: boolean;
-  pending: PendingSubagent[] | null;
+  pending: PendingLink[] | null;
+  referenced: boolean;
 }
 
 const MAX_HOPS = 64;
 const MAX_PENDING = 256;
 const NONE: Resolution = { executionId: null, spanId: null, known: true, agentName: null };
+const NOTHING: Arrival = { pending: [], referenced: false };
 
 /**
  * Recently seen spans per trace: which are agents and who their parents are, bounded
  * (the oldest are forgotten first). Spans of one trace arrive over many requests and
  * children before parents; this lets a child's execution be resolved through parents that
- * arrived earlier, and keeps the correlation of a sub-agent until its parent arrives.
+ * arrived earlier, and keeps correlations until the span they hang from arrives.
  */
 export class SpanDirectory {
   readonly #entries = new Map<string, Entry>();
@@ -50,21 +63,20 @@ export class SpanDirectory {
     return this.#entries.size;
   }
 
-  /** Records an arrived span; returns the sub-agents that waited for it when it is an agent. */
+  /** Records an arrived span and hands over what waited for it (once). */
   learn(
     traceId: string,
     spanId: string,
     parent: string | null,
     agentName: string | null,
     agent: boolean,
-  ): PendingSubagent[] {
+  ): Arrival {
     const key = traceId + spanId;
     const entry = this.#entries.get(key);
-    if (entry !== undefined && entry.seen) return [];
-    const pending = entry?.pending ?? null;
+    if (entry !== undefined && entry.seen) return NOTHING;
     if (entry !== undefined) this.#entries.delete(key);
-    this.#put(key, { seen: true, parent, agentName, agent, pending: null });
-    return agent && pending !== null ? pending : [];
+    this.#put(key, { seen: true, parent, agentName, agent, pending: null, referenced: false });
+    return entry === undefined ? NOTHING : { pending: entry.pending ?? [], referenced: entry.referenced };
   }
 
   /** The execution of a span whose parent is `parent`. */
@@ -93,16 +105,34 @@ export class SpanDirectory {
     return NONE;
   }
 
-  /** Keeps a sub-agent's correlation until the span `parentSpanId` arrives (and proves an agent). */
-  defer(traceId: string, parentSpanId: string, subagent: PendingSubagent): void {
-    const key = traceId + parentSpanId;
-    let entry = this.#entries.get(key);
-    if (entry === undefined) {
-      entry = { seen: false, parent: null, agentName: null, agent: false, pending: null };
-      this.#put(key, entry);
-    }
+  /** Keeps a correlation until the span `parentSpanId` arrives. */
+  defer(traceId: string, parentSpanId: string, link: PendingLink): void {
+    const entry = this.#placeholder(traceId, parentSpanId);
+    if (entry === null) return;
     entry.pending ??= [];
-    if (entry.pending.length < MAX_PENDING) entry.pending.push(subagent);
+    if (entry.pending.length < MAX_PENDING) entry.pending.push(link);
+  }
+
+  /** Notes that records used the unseen span `spanId` as their execution. */
+  reference(traceId: string, spanId: string): void {
+    const entry = this.#placeholder(traceId, spanId);
+    if (entry !== null) entry.referenced = true;
+  }
+
+  #placeholder(traceId: string, spanId: string): Entry | null {
+    const key = traceId + spanId;
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) return entry.seen ? null : entry;
+    const created: Entry = {
+      seen: false,
+      parent: null,
+      agentName: null,
+      agent: false,
+      pending: null,
+      referenced: false,
+    };
+    this.#put(key, created);
+    return created;
   }
 
   #put(key: string, entry: Entry): void {

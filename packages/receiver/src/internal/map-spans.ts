@@ -11,7 +11,7 @@ import type { EmitFields } from "@tracehouse/producer";
 import { executionIdOf, RecordSlot, spanEventId } from "./ids.js";
 import type { OtlpSpan, OtlpSpanGroup, TextAttributes } from "./model.js";
 import { OtlpStatusCode } from "./model.js";
-import type { PendingSubagent, SpanDirectory } from "./SpanDirectory.js";
+import type { Arrival, PendingLink, SpanDirectory } from "./SpanDirectory.js";
 
 /** One record to emit, of any type. */
 export type MappedRecord = {
@@ -122,26 +122,26 @@ const zeroPhases = {
  * since execution ids derive from span ids.
  */
 export function mapSpans(groups: readonly OtlpSpanGroup[], directory: SpanDirectory): MappedRecord[][] {
-  const released = new Map<OtlpSpan, PendingSubagent[]>();
+  const arrivals = new Map<OtlpSpan, Arrival>();
   for (const group of groups) {
     for (const span of group.spans) {
       const operation = operationOf(span);
       const agent = operation === GenAiOperation.InvokeAgent;
-      const waiting = directory.learn(
+      const arrival = directory.learn(
         span.traceId,
         span.spanId,
         span.parentSpanId,
         agent ? agentNameOf(span) : null,
         agent,
       );
-      if (waiting.length > 0) released.set(span, waiting);
+      if (arrival.pending.length > 0 || arrival.referenced) arrivals.set(span, arrival);
     }
   }
   const out: MappedRecord[][] = [];
   for (const group of groups) {
     const metadata = metadataOf(group);
     for (const span of group.spans) {
-      out.push(mapSpan(span, group.resource, metadata, directory, released.get(span) ?? []));
+      out.push(mapSpan(span, group.resource, metadata, directory, arrivals.get(span)));
     }
   }
   return out;
@@ -157,7 +157,7 @@ function mapSpan(
   resource: TextAttributes,
   metadata: Record<string, string>,
   directory: SpanDirectory,
-  released: readonly PendingSubagent[],
+  arrival: Arrival | undefined,
 ): MappedRecord[] {
   const operation = operationOf(span);
   const identity = identityOf(span, resource);
@@ -210,7 +210,10 @@ function mapSpan(
       },
     },
   ];
+  if (arrival !== undefined)
+    records.push(...releasedLinks(span, agent, agentName, identity, arrival, directory));
   if (operation === null) return records;
+  if (!agent && !parent.known && parent.spanId !== null) directory.reference(span.traceId, parent.spanId);
   const envelope = {
     trace_id: span.traceId,
     span_id: span.spanId,
@@ -264,11 +267,12 @@ function mapSpan(
       },
     );
     if (parent.executionId !== null && parent.spanId !== null) {
-      const subagent = {
+      const subagent: PendingLink = {
         childExecutionId: executionId as string,
         childSpanId: span.spanId,
         childAgentName: agentName,
         startUs: span.startUs,
+        relationship: CorrelationRelationship.Subagent,
       };
       if (parent.known)
         records.push(correlation(span.traceId, parent.spanId, parent.agentName, subagent, identity));
@@ -378,8 +382,6 @@ function mapSpan(
     );
   }
   records.push(...errorRecords(span, envelope, operation, agent, failed, errorText));
-  for (const subagent of released)
-    records.push(correlation(span.traceId, span.spanId, agentName, subagent, identity));
   return records;
 }
 
@@ -440,11 +442,47 @@ function errorRecords(
   return records;
 }
 
+/**
+ * The correlations that waited for `span`. An agent takes them as its own. A span that is not
+ * an agent but whose id calls or sub-agents already used as their execution is linked
+ * (FOLLOWS_FROM) to the agent above it, with the links that waited for it, once that agent is
+ * known; until then they wait for the next unseen ancestor; with no agent above, none is written.
+ */
+function releasedLinks(
+  span: OtlpSpan,
+  agent: boolean,
+  agentName: string | null,
+  identity: Identity,
+  arrival: Arrival,
+  directory: SpanDirectory,
+): MappedRecord[] {
+  if (agent)
+    return arrival.pending.map((link) => correlation(span.traceId, span.spanId, agentName, link, identity));
+  const carried = arrival.pending.filter((link) => link.relationship === CorrelationRelationship.FollowsFrom);
+  if (arrival.referenced || carried.length < arrival.pending.length) {
+    carried.push({
+      childExecutionId: executionIdOf(span.traceId, span.spanId),
+      childSpanId: span.spanId,
+      childAgentName: span.name,
+      startUs: span.startUs,
+      relationship: CorrelationRelationship.FollowsFrom,
+    });
+  }
+  const above = directory.resolve(span.traceId, span.parentSpanId);
+  if (above.spanId === null) return [];
+  if (above.known)
+    return carried.map((link) =>
+      correlation(span.traceId, above.spanId as string, above.agentName, link, identity),
+    );
+  for (const link of carried) directory.defer(span.traceId, above.spanId, link);
+  return [];
+}
+
 function correlation(
   traceId: string,
   parentSpanId: string,
   parentAgentName: string | null,
-  child: PendingSubagent,
+  child: PendingLink,
   identity: Identity,
 ): MappedRecord {
   const parentExecutionId = executionIdOf(traceId, parentSpanId);
@@ -462,7 +500,7 @@ function correlation(
       child_execution_id: child.childExecutionId,
       child_span_id: child.childSpanId,
       child_agent_name: child.childAgentName,
-      relationship: CorrelationRelationship.Subagent,
+      relationship: child.relationship,
     },
   };
 }
