@@ -226,6 +226,39 @@ describe("hostile and unlucky clients", function () {
     }
   });
 
+  it("rejects a span whose record is larger than the producer takes, in partial_success", async function () {
+    const big = await fixture.receiver({ maxRequestBytes: 4 * 1024 * 1024 });
+    const traceId = "7".repeat(32);
+    const huge = {
+      ...span(traceId, "8".repeat(16)),
+      attributes: [{ key: "blob", value: { stringValue: "x".repeat(1_500_000) } }],
+    };
+    const response = await post(
+      big,
+      encodeExportRequest(request([huge, span(traceId, "9".repeat(16))])),
+      PROTO,
+    );
+    expect(response.status).to.equal(200);
+    const decoded = decodeExportResponse(new Uint8Array(await response.arrayBuffer()));
+    expect(Number(decoded.partialSuccess?.rejectedSpans)).to.equal(1);
+    expect(decoded.partialSuccess?.errorMessage).to.match(/maxRecordBytes/);
+  });
+
+  it("answers an oversize gRPC message with RESOURCE_EXHAUSTED", async function () {
+    const client = new grpc.Client(receiver.addresses().grpc as string, grpc.credentials.createInsecure());
+    const error = await new Promise<grpc.ServiceError>((resolve) => {
+      client.makeUnaryRequest(
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(100 * 1024),
+        (err) => resolve(err as grpc.ServiceError),
+      );
+    });
+    client.close();
+    expect(error.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+  });
+
   it("answers garbage over gRPC with INVALID_ARGUMENT", async function () {
     const client = new grpc.Client(receiver.addresses().grpc as string, grpc.credentials.createInsecure());
     const error = await new Promise<grpc.ServiceError>((resolve) => {
