@@ -1,31 +1,24 @@
 import {
   AgentEventKind,
   CorrelationRelationship,
-  ErrorSeverity,
   ExecutionLifecycle,
   RecordType,
   SpanKind,
   SpanStatusCode,
 } from "@tracehouse/schemas";
 import type { EmitFields } from "@tracehouse/producer";
+import { errorRecords } from "./error-records.js";
 import { executionIdOf, RecordSlot, spanEventId } from "./ids.js";
+import { correlation, releasedLinks } from "./links.js";
 import type { OtlpSpan, OtlpSpanGroup, TextAttributes } from "./model.js";
 import { OtlpStatusCode } from "./model.js";
+import { GenAiOperation, LLM_OPERATIONS } from "./operations.js";
 import type { Arrival, PendingLink, SpanDirectory } from "./SpanDirectory.js";
 
 /** One record to emit, of any type. */
 export type MappedRecord = {
   readonly [T in RecordType]: { readonly type: T; readonly fields: EmitFields<T> };
 }[RecordType];
-
-/** GenAI operations (OpenTelemetry GenAI semantic conventions, `gen_ai.operation.name`). */
-export const GenAiOperation = {
-  InvokeAgent: "invoke_agent",
-  ExecuteTool: "execute_tool",
-} as const;
-
-/** Operations that are LLM calls. */
-const LLM_OPERATIONS = new Set(["chat", "text_completion", "generate_content", "embeddings"]);
 
 const KINDS: readonly SpanKind[] = [
   SpanKind.Internal,
@@ -36,7 +29,6 @@ const KINDS: readonly SpanKind[] = [
   SpanKind.Consumer,
 ];
 const STATUS: readonly SpanStatusCode[] = [SpanStatusCode.Unset, SpanStatusCode.Ok, SpanStatusCode.Error];
-const MAX_EXCEPTIONS = 32;
 /** Message content attributes are kept in the span record only, never copied into events. */
 const CONTENT_ATTRIBUTES = /^gen_ai\.(input|output|system)[._]|^gen_ai\.(prompt|completion)/;
 
@@ -70,7 +62,7 @@ export function operationOf(span: OtlpSpan): string | null {
   return null;
 }
 
-interface Identity {
+export interface Identity {
   readonly user_id: string | null;
   readonly thread_id: string | null;
   readonly correlation_id: string | null;
@@ -383,124 +375,4 @@ function mapSpan(
   }
   records.push(...errorRecords(span, envelope, operation, agent, failed, errorText));
   return records;
-}
-
-function phaseOf(operation: string): string {
-  if (operation === GenAiOperation.ExecuteTool) return "tool_execution";
-  if (LLM_OPERATIONS.has(operation)) return "llm_processing";
-  return operation;
-}
-
-function errorRecords(
-  span: OtlpSpan,
-  envelope: Record<string, unknown> & { trace_id: string; span_id: string },
-  operation: string,
-  agent: boolean,
-  failed: boolean,
-  errorText: string | null,
-): MappedRecord[] {
-  const records: MappedRecord[] = [];
-  const severity = failed ? (agent ? ErrorSeverity.Fatal : ErrorSeverity.Error) : ErrorSeverity.Warning;
-  const phase = phaseOf(operation);
-  let index = 0;
-  for (const event of span.events) {
-    if (event.name !== "exception" || index >= MAX_EXCEPTIONS) continue;
-    const attributes = event.attributes;
-    records.push({
-      type: RecordType.Error,
-      fields: {
-        ...(envelope as EmitFields<typeof RecordType.Error>),
-        event_id: spanEventId(span.traceId, span.spanId, RecordSlot.ExceptionBase + index, event.timeUs),
-        event_time: event.timeUs,
-        error_class: attributes["exception.type"] || span.attributes["error.type"] || "Error",
-        message: attributes["exception.message"] ?? errorText ?? "",
-        stack: attributes["exception.stacktrace"] ?? null,
-        code: span.attributes["error.type"] ?? null,
-        retriable: false,
-        phase,
-        severity,
-      },
-    });
-    index += 1;
-  }
-  if (failed && index === 0) {
-    records.push({
-      type: RecordType.Error,
-      fields: {
-        ...(envelope as EmitFields<typeof RecordType.Error>),
-        event_id: spanEventId(span.traceId, span.spanId, RecordSlot.StatusError, span.endUs),
-        event_time: span.endUs,
-        error_class: span.attributes["error.type"] || "Error",
-        message: errorText ?? "span ended with status ERROR",
-        code: span.attributes["error.type"] ?? null,
-        retriable: false,
-        phase,
-        severity,
-      },
-    });
-  }
-  return records;
-}
-
-/**
- * The correlations that waited for `span`. An agent takes them as its own. A span that is not
- * an agent but whose id calls or sub-agents already used as their execution is linked
- * (FOLLOWS_FROM) to the agent above it, with the links that waited for it, once that agent is
- * known; until then they wait for the next unseen ancestor; with no agent above, none is written.
- */
-function releasedLinks(
-  span: OtlpSpan,
-  agent: boolean,
-  agentName: string | null,
-  identity: Identity,
-  arrival: Arrival,
-  directory: SpanDirectory,
-): MappedRecord[] {
-  if (agent)
-    return arrival.pending.map((link) => correlation(span.traceId, span.spanId, agentName, link, identity));
-  const carried = arrival.pending.filter((link) => link.relationship === CorrelationRelationship.FollowsFrom);
-  if (arrival.referenced || carried.length < arrival.pending.length) {
-    carried.push({
-      childExecutionId: executionIdOf(span.traceId, span.spanId),
-      childSpanId: span.spanId,
-      childAgentName: span.name,
-      startUs: span.startUs,
-      relationship: CorrelationRelationship.FollowsFrom,
-    });
-  }
-  const above = directory.resolve(span.traceId, span.parentSpanId);
-  if (above.spanId === null) return [];
-  if (above.known)
-    return carried.map((link) =>
-      correlation(span.traceId, above.spanId as string, above.agentName, link, identity),
-    );
-  for (const link of carried) directory.defer(span.traceId, above.spanId, link);
-  return [];
-}
-
-function correlation(
-  traceId: string,
-  parentSpanId: string,
-  parentAgentName: string | null,
-  child: PendingLink,
-  identity: Identity,
-): MappedRecord {
-  const parentExecutionId = executionIdOf(traceId, parentSpanId);
-  return {
-    type: RecordType.Correlation,
-    fields: {
-      event_id: spanEventId(traceId, child.childSpanId, RecordSlot.Correlation, child.startUs),
-      event_time: child.startUs,
-      trace_id: traceId,
-      span_id: parentSpanId,
-      ...identity,
-      execution_id: parentExecutionId,
-      agent_name: parentAgentName,
-      parent_execution_id: parentExecutionId,
-      child_execution_id: child.childExecutionId,
-      child_span_id: child.childSpanId,
-      child_agent_name: child.childAgentName,
-      relationship: child.relationship,
-    },
-  };
 }
