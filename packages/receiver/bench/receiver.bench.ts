@@ -70,6 +70,7 @@ const receiver = createReceiver({
   httpPort: 0,
   grpcPort: null,
   maxConcurrentRequests: CONCURRENCY * 2,
+  producers: Number(process.env["BENCH_PRODUCERS"] ?? 1),
   // the receiver's producer defaults unless BENCH_COMPRESSION / BENCH_BATCH_BYTES say otherwise
   producerOptions: {
     topics,
@@ -116,7 +117,8 @@ const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const quantile = (q: number): number =>
   latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-const stats = receiver.producer.stats();
+const stats = receiver.producers[0]!.stats();
+const batches = receiver.producers.reduce((sum, producer) => sum + producer.stats().batchesSent, 0);
 await receiver.stop();
 await admin.deleteTopics({ topics: names });
 await admin.disconnect();
@@ -129,7 +131,8 @@ const result = {
   spans_per_request: SPANS_PER_REQUEST,
   concurrency: CONCURRENCY,
   refused_requests: refused,
-  kafka_batches: stats.batchesSent,
+  kafka_batches: batches,
+  producers: receiver.producers.length,
   kafka_send_p50_ms: Number(stats.sendLatency.p50Ms.toFixed(1)),
   kafka_send_p99_ms: Number(stats.sendLatency.p99Ms.toFixed(1)),
   seconds: Number(seconds.toFixed(2)),

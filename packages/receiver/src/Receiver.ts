@@ -26,7 +26,8 @@ const urlHost = (host: string): string => (host.includes(":") ? `[${host}]` : ho
  */
 export class Receiver {
   readonly config: ReceiverConfig;
-  readonly producer: Producer;
+  /** The producers records are emitted through (one unless `producers` says more). */
+  readonly producers: readonly Producer[];
   readonly #ownsProducer: boolean;
   readonly #ingest: Ingest;
   #http: http.Server | null = null;
@@ -38,15 +39,37 @@ export class Receiver {
   constructor(options: ReceiverOptions) {
     this.config = resolveReceiverConfig(options);
     this.#ownsProducer = this.config.producer === null;
-    this.producer =
-      this.config.producer ??
-      createProducer({
-        clientId: "tracehouse-receiver",
-        ...this.config.producerOptions,
-        brokers: this.config.brokers,
-        logger: this.config.logger,
-      });
-    this.#ingest = new Ingest(this.producer, this.config);
+    const given = this.config.producer;
+    this.producers = given !== null ? [given] : this.#createProducers();
+    this.#ingest = new Ingest(this.producers, this.config);
+  }
+
+  #createProducers(): Producer[] {
+    const { producerOptions, brokers, logger, producers } = this.config;
+    const clientId = producerOptions.clientId ?? "tracehouse-receiver";
+    const created: Producer[] = [];
+    try {
+      for (let lane = 0; lane < producers; lane++) {
+        const suffix = lane === 0 ? "" : `-${lane}`;
+        const spool = producerOptions.spool;
+        created.push(
+          createProducer({
+            ...producerOptions,
+            clientId: clientId + suffix,
+            // each producer locks its own spool directory
+            ...(spool !== undefined && spool !== false && spool.dir !== undefined
+              ? { spool: { ...spool, dir: spool.dir + suffix } }
+              : {}),
+            brokers,
+            logger,
+          }),
+        );
+      }
+    } catch (error) {
+      for (const producer of created) void producer.close({ timeoutMs: 0 });
+      throw error;
+    }
+    return created;
   }
 
   /** Export requests being processed now. */
@@ -123,7 +146,10 @@ export class Receiver {
     await Promise.race([Promise.all(closing), timer]);
     httpServer?.closeAllConnections();
     grpcServer?.forceShutdown();
-    if (this.#ownsProducer) await this.producer.close({ timeoutMs: Math.max(1000, deadline - Date.now()) });
+    if (this.#ownsProducer) {
+      const timeoutMs = Math.max(1000, deadline - Date.now());
+      await Promise.all(this.producers.map((producer) => producer.close({ timeoutMs })));
+    }
   }
 }
 

@@ -74,6 +74,14 @@ export const RECEIVER_OPTIONS = {
     env: "TRACEHOUSE_OTLP_RETRY_AFTER_SECONDS",
     doc: "Retry-After of a 429/503 answer (and gRPC RetryInfo)",
   },
+  producers: {
+    default: 1,
+    min: 1,
+    max: 64,
+    flag: "producers",
+    env: "TRACEHOUSE_OTLP_PRODUCERS",
+    doc: "producers the receiver emits through, each with one batch in flight (a trace always uses the same one)",
+  },
   maxTrackedSpans: {
     default: 200_000,
     min: 1,
@@ -116,6 +124,8 @@ export interface ReceiverOptions {
   readonly retryAfterSeconds?: number;
   /** Default: 200000. */
   readonly maxTrackedSpans?: number;
+  /** Own producers to emit through (client ids `<clientId>-<n>` beyond the first). Default: 1. */
+  readonly producers?: number;
   /** Default: a logger that drops everything. */
   readonly logger?: Logger;
 }
@@ -134,6 +144,7 @@ export interface ReceiverConfig {
   readonly ackTimeoutMs: number;
   readonly retryAfterSeconds: number;
   readonly maxTrackedSpans: number;
+  readonly producers: number;
   readonly logger: Logger;
 }
 
@@ -155,6 +166,9 @@ export function resolveReceiverConfig(options: ReceiverOptions): ReceiverConfig 
     (options.brokers !== undefined || options.producerOptions !== undefined)
   ) {
     throw new ConfigError("give either producer or brokers/producerOptions, not both");
+  }
+  if (options.producer !== undefined && options.producers !== undefined && options.producers !== 1) {
+    throw new ConfigError("producers applies to the receiver's own producers, not to a given producer");
   }
   if (options.producer === undefined && (options.brokers === undefined || options.brokers.length === 0)) {
     throw new ConfigError("brokers is required (at least one host:port) unless a producer is given");
@@ -183,6 +197,7 @@ export function resolveReceiverConfig(options: ReceiverOptions): ReceiverConfig 
     ackTimeoutMs: bounded(options, "ackTimeoutMs"),
     retryAfterSeconds: bounded(options, "retryAfterSeconds"),
     maxTrackedSpans: bounded(options, "maxTrackedSpans"),
+    producers: bounded(options, "producers"),
     logger: options.logger ?? noopLogger,
   });
 }

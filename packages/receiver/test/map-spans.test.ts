@@ -157,6 +157,7 @@ describe("resolveReceiverConfig", function () {
       { brokers: ["b:1"], maxRequestBytes: 10 },
       { brokers: ["b:1"], host: "" },
       { brokers: ["b:1"], ackTimeoutMs: 1.5 },
+      { brokers: ["b:1"], producers: 0 },
     ]) {
       expect(() => resolveReceiverConfig(options), JSON.stringify(options)).to.throw(ConfigError);
     }

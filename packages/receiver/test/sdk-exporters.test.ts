@@ -109,7 +109,8 @@ describe("OpenTelemetry SDK exporters → receiver → Kafka", function () {
 
   before(async function () {
     fixture = await topicFixture();
-    receiver = await fixture.receiver();
+    // two producers: records of one trace must still stay together and in order
+    receiver = await fixture.receiver({ producers: 2 });
     for (const [name, exporterOf] of Object.entries(EXPORTERS)) {
       const provider = new BasicTracerProvider({
         resource: resourceFromAttributes({ "service.name": `svc-${name}`, "deployment.environment": "test" }),

@@ -44,19 +44,21 @@ const lostCount = (stats: ProducerStats): number =>
   LOST_AFTER_ACCEPT.reduce((sum, reason) => sum + stats.dropped[reason], 0);
 
 /**
- * Export requests → records → producer, answered only once Kafka has acknowledged them
- * (`producer.flush`: every record accepted before the call is sent). Refuses work rather
+ * Export requests → records → producers, answered only once Kafka has acknowledged them
+ * (`producer.flush`: every record accepted before the call is sent). Several producers
+ * ("lanes", each with one batch in flight) let acknowledgements overlap. Refuses work rather
  * than queue it without bound: at most `maxConcurrentRequests` at once, none while the
  * producer's queue is more than half full or Kafka is unavailable.
  */
 export class Ingest {
-  readonly #producer: Producer;
+  readonly #lanes: readonly Producer[];
   readonly #config: ReceiverConfig;
   readonly #directory: SpanDirectory;
   #inFlight = 0;
 
-  constructor(producer: Producer, config: ReceiverConfig) {
-    this.#producer = producer;
+  /** `lanes`: the producers to emit through; a trace always goes to the same one. */
+  constructor(lanes: readonly Producer[], config: ReceiverConfig) {
+    this.#lanes = lanes;
     this.#config = config;
     this.#directory = new SpanDirectory(config.maxTrackedSpans);
   }
@@ -76,16 +78,15 @@ export class Ingest {
         `more than ${this.#config.maxConcurrentRequests} export requests at once`,
       );
     }
-    const stats = this.#producer.stats();
-    if (stats.state !== ProducerState.Connected) {
-      throw new RefusedError(Refusal.Unavailable, `kafka is unavailable (producer ${stats.state})`);
-    }
-    const producer = this.#producer.config;
-    if (
-      stats.queuedRecords * 2 > producer.maxQueueRecords ||
-      stats.queuedBytes * 2 > producer.maxQueueBytes
-    ) {
-      throw new RefusedError(Refusal.Busy, "the producer queue is more than half full");
+    for (const lane of this.#lanes) {
+      const stats = lane.stats();
+      if (stats.state !== ProducerState.Connected) {
+        throw new RefusedError(Refusal.Unavailable, `kafka is unavailable (producer ${stats.state})`);
+      }
+      const limits = lane.config;
+      if (stats.queuedRecords * 2 > limits.maxQueueRecords || stats.queuedBytes * 2 > limits.maxQueueBytes) {
+        throw new RefusedError(Refusal.Busy, "the producer queue is more than half full");
+      }
     }
     this.#inFlight += 1;
     let released = false;
@@ -100,18 +101,29 @@ export class Ingest {
     return this.#export(request);
   }
 
+  /** The producer of a trace: always the same one, so a trace's records stay in order. */
+  #laneOf(traceId: string): Producer {
+    const lanes = this.#lanes;
+    return lanes.length === 1
+      ? (lanes[0] as Producer)
+      : (lanes[Number.parseInt(traceId.slice(24), 16) % lanes.length] as Producer);
+  }
+
   async #export(request: OtlpExport): Promise<IngestResult> {
-    const producer = this.#producer;
-    const before = producer.stats();
+    const lanes = this.#lanes;
+    const before = lanes.map((lane) => lane.stats());
     const mapped = mapSpans(request.groups, this.#directory);
+    const used = new Set<Producer>();
     let rejected = request.rejected;
     let rejectReason = request.rejectReason;
     let dropped = 0;
     for (const records of mapped) {
       let spanRejected = false;
       for (const record of records) {
+        const lane = this.#laneOf(record.fields.trace_id as string);
+        used.add(lane);
         try {
-          const result = producer.emit(record.type, record.fields as never);
+          const result = lane.emit(record.type, record.fields as never);
           if (result === EmitResult.Dropped) {
             dropped += 1;
             spanRejected = true;
@@ -124,21 +136,23 @@ export class Ingest {
       if (spanRejected) rejected += 1;
     }
     if (dropped > 0) {
-      const now = producer.stats();
-      const oversize = now.dropped.oversize - before.dropped.oversize;
+      const oversize = lanes.reduce(
+        (sum, lane, i) => sum + lane.stats().dropped.oversize - (before[i] as ProducerStats).dropped.oversize,
+        0,
+      );
       if (oversize < dropped)
         throw new RefusedError(Refusal.Busy, "the producer refused records (queue or spool full)");
-      rejectReason ??= `records larger than the producer's maxRecordBytes (${producer.config.maxRecordBytes})`;
+      rejectReason ??= `records larger than the producer's maxRecordBytes (${(lanes[0] as Producer).config.maxRecordBytes})`;
     }
     try {
-      await producer.flush({ timeoutMs: this.#config.ackTimeoutMs });
+      await Promise.all([...used].map((lane) => lane.flush({ timeoutMs: this.#config.ackTimeoutMs })));
     } catch (error) {
       throw new RefusedError(
         Refusal.Unavailable,
         `kafka did not acknowledge in time: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    if (lostCount(producer.stats()) > lostCount(before)) {
+    if (lanes.some((lane, i) => lostCount(lane.stats()) > lostCount(before[i] as ProducerStats))) {
       throw new RefusedError(
         Refusal.Unavailable,
         "records were lost after acceptance (spool full or closing)",
