@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
-import { encodeExportRequest } from "../src/index.js";
+import { encodeExportRequest, RECEIVER_OPTIONS } from "../src/index.js";
 
 const CLI = fileURLToPath(new URL("../../cli/src/bin.ts", import.meta.url));
 
@@ -20,7 +20,7 @@ function start(args: readonly string[]) {
 }
 
 async function logLine(stderr: () => string, msg: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     for (const line of stderr().split("\n")) {
       if (line.startsWith("{") && line.includes(`"msg":"${msg}"`))
@@ -61,6 +61,21 @@ describe("tracehouse receive", function () {
     }
     expect(await cli.exited).to.equal(0);
     await logLine(cli.stderr, "receiver stopped");
+  });
+
+  it("--help shows a flag and an environment variable for every option of the receiver", async function () {
+    const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: "400" };
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, "receive", "--help"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+    await new Promise((resolve) => child.on("close", resolve));
+    for (const spec of Object.values(RECEIVER_OPTIONS)) {
+      expect(out).to.include(`--${spec.flag} `);
+      expect(out).to.include(spec.env);
+    }
   });
 
   it("exits 2 with a configuration error on a bad option", async function () {
