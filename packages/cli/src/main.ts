@@ -6,6 +6,7 @@ import type { Io } from "./command-kit.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerQuery } from "./commands/query.js";
 import { registerRebuild } from "./commands/rebuild.js";
+import { registerReceive } from "./commands/receive.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerStats } from "./commands/stats.js";
 import { registerTrace } from "./commands/trace.js";
@@ -36,6 +37,7 @@ function buildProgram(io: Io): Command {
 
   for (const register of [
     registerWorker,
+    registerReceive,
     registerReplay,
     registerRebuild,
     registerMigrate,
