@@ -180,7 +180,7 @@ export function addTuningOptions(command: Command): Command {
     .addOption(
       option(
         "--max-retries <n>",
-        "retries of one transient failure before the worker stops (default: unlimited)",
+        `retries of one transient failure; then an engine error dead-letters its rows (retries_exhausted), an unreachable ClickHouse or broker stops the worker (default: ${WORKER_DEFAULTS.maxRetries})`,
         "max-retries",
       ),
     )

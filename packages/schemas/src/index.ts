@@ -65,3 +65,5 @@ export type {
 export { recordFields, avroSchemaOf, currentSchemaVersion, schemaFingerprintOf } from "./schema-info.js";
 export type { FieldKind, RecordField } from "./schema-info.js";
 export { integerOption } from "./options.js";
+export { retry, backoffDelayMs, isTransientError, sleep } from "./retry.js";
+export type { RetryPolicy, RetryAttempt, RetryOptions } from "./retry.js";

@@ -1,17 +1,25 @@
 import { createHash } from "node:crypto";
-import { TABLE_COLUMNS, isSinkError } from "@tracehouse/clickhouse";
+import { InsertFailure, TABLE_COLUMNS, classifyInsertFailure } from "@tracehouse/clickhouse";
 import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
-import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
+import { DecodeError, DecodeErrorReason, backoffDelayMs, decodeRecord, retry } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterReason } from "../dead-letter.js";
-import { DeadLetterLimitError } from "../errors.js";
-import { RowMappingError, lacksIdentity, recordToRow } from "../rows.js";
-import { withRetries } from "./backoff.js";
+import { DeadLetterLimitError, RetriesExhaustedError } from "../errors.js";
+import {
+  RowMappingError,
+  TABLE_OF_RECORD_TYPE,
+  eventTimeBounds,
+  lacksIdentity,
+  recordToRow,
+} from "../rows.js";
+import type { EventTimeBounds } from "../rows.js";
+import { isTransientSendError } from "./DeadLetterSender.js";
 import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionOffsets } from "./PartitionOffsets.js";
+import { readTableTtls } from "./table-ttl.js";
 import { groupByTopic, partitionKey } from "./source.js";
 import type { SourceMessage, SourceRef, TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
@@ -94,31 +102,11 @@ interface TableState {
   readonly topics: Set<string>;
 }
 
-/**
- * ClickHouse codes of an insert that fails whatever the rows: a missing table, database or column,
- * no permission. Splitting the batch cannot find a bad row, so the worker stops instead.
- */
-const STRUCTURAL_CLICKHOUSE_CODES: ReadonlySet<number> = new Set([
-  16, // NO_SUCH_COLUMN_IN_TABLE
-  36, // BAD_ARGUMENTS
-  47, // UNKNOWN_IDENTIFIER
-  60, // UNKNOWN_TABLE
-  81, // UNKNOWN_DATABASE
-  115, // UNKNOWN_SETTING
-  164, // READONLY
-  192, // UNKNOWN_USER
-  193, // WRONG_PASSWORD
-  497, // ACCESS_DENIED
-  516, // AUTHENTICATION_FAILED
-]);
-
-function isRowRejection(error: unknown): boolean {
-  return (
-    isSinkError(error) &&
-    !error.retriable &&
-    error.clickhouseCode !== null &&
-    !STRUCTURAL_CLICKHOUSE_CODES.has(error.clickhouseCode)
-  );
+/** `toYYYYMM` of epoch microseconds: the partition a row goes to. */
+function monthOf(micros: unknown): number {
+  if (typeof micros !== "number") return 0;
+  const date = new Date(Math.floor(micros / 1000));
+  return date.getUTCFullYear() * 100 + date.getUTCMonth() + 1;
 }
 
 function messageOf(error: unknown): string {
@@ -196,6 +184,9 @@ export class Pipeline {
   #nextCommitAt = 0;
   #failed: Error | null = null;
   #draining = false;
+  #tableTtls = new Map<RecordTable, number | null>();
+  #bounds = new Map<RecordTable, EventTimeBounds>();
+  #boundsAt = 0;
 
   constructor(
     config: PipelineConfig,
@@ -284,9 +275,30 @@ export class Pipeline {
     if (this.#paused.size > 0) this.#hooks.pause(groupByTopic(this.#paused.values()));
   }
 
+  /** Reads what the tables keep (their TTL), so rows ClickHouse would drop are dead-lettered instead. */
+  async prepare(): Promise<void> {
+    this.#tableTtls = await readTableTtls(this.#sink, this.#logger);
+    this.#bounds.clear();
+  }
+
+  /** The event times a table keeps, recomputed once a second (the TTL window moves). */
+  #boundsOf(table: RecordTable, now: number): EventTimeBounds {
+    if (now - this.#boundsAt > 1000) {
+      this.#bounds.clear();
+      this.#boundsAt = now;
+    }
+    let bounds = this.#bounds.get(table);
+    if (bounds === undefined) {
+      bounds = eventTimeBounds(this.#tableTtls.get(table) ?? null, now);
+      this.#bounds.set(table, bounds);
+    }
+    return bounds;
+  }
+
   /** Decodes, maps and buffers one fetched batch; resolves once its dead letters are in the dead-letter topic. */
   async accept(batch: FetchedBatch): Promise<void> {
     if (this.#failed !== null) return;
+    const now = Date.now();
     const offsets = this.partition(batch.topic, batch.partition);
     const letters: DeadLetter[] = [];
     let skipped = 0;
@@ -301,6 +313,7 @@ export class Pipeline {
         mapped = recordToRow(
           decoded,
           lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined,
+          this.#boundsOf(TABLE_OF_RECORD_TYPE[decoded.type], now),
         );
       } catch (error) {
         letters.push(this.#letterFor(source, message, error));
@@ -358,14 +371,22 @@ export class Pipeline {
   #letterFor(source: SourceRef, message: SourceMessage, error: unknown): DeadLetter {
     if (error instanceof DecodeError) return { source, message, reason: error.reason, error: error.message };
     if (error instanceof RowMappingError)
-      return { source, message, reason: DeadLetterReason.InvalidRow, error: error.message };
+      return {
+        source,
+        message,
+        reason: DeadLetterReason.InvalidRow,
+        error: error.message,
+        field: error.column,
+      };
     return { source, message, reason: DecodeErrorReason.Corrupt, error: messageOf(error) };
   }
 
   #add(table: RecordTable, row: Row, source: SourceRef, bytes: number): void {
     const { topic, partition } = source.offsets;
+    // One batch per ClickHouse partition (month): an insert never spans more partitions than allowed.
+    const month = `${table}\u0001${monthOf(row.event_time)}`;
     const key =
-      this.#config.batchPerPartition === true ? `${table}\u0000${partitionKey(topic, partition)}` : table;
+      this.#config.batchPerPartition === true ? `${month}\u0000${partitionKey(topic, partition)}` : month;
     let state = this.#tables.get(key);
     if (state === undefined) {
       state = { key, table, open: null, queue: [], inserting: false, topics: new Set() };
@@ -409,6 +430,9 @@ export class Pipeline {
       }
     }
     if (sealed) this.#pump();
+    // Batches are per month: forget the states of months that are done.
+    for (const [key, state] of this.#tables)
+      if (state.open === null && state.queue.length === 0 && !state.inserting) this.#tables.delete(key);
     this.#updateGauges();
     if (now >= this.#nextCommitAt) this.#commitSoon();
   }
@@ -462,41 +486,64 @@ export class Pipeline {
     }
   }
 
-  /** Inserts rows; a batch ClickHouse rejects is split until the rejected rows are found and returned. */
-  async #write(table: RecordTable, rows: Row[], sources: SourceRef[]): Promise<DeadLetter[]> {
+  /**
+   * Inserts rows; a batch ClickHouse rejects (or keeps failing on under load) is
+   * split until the failing rows are found and returned. Halves of a batch whose retries ran out
+   * are tried once each: the retries were spent on the whole batch.
+   */
+  async #write(
+    table: RecordTable,
+    rows: Row[],
+    sources: SourceRef[],
+    retries = this.#config.retry.maxRetries,
+  ): Promise<DeadLetter[]> {
     try {
-      await this.#retrying("insert", () =>
+      await this.#retrying("insert", retries, () =>
         this.#sink.insert(table, rows, { dedupToken: dedupToken(table, sources) }),
       );
       return [];
     } catch (error) {
-      if (!isRowRejection(error)) throw error;
+      // Decided per class (see the README, "Retries and failures"): a row the engine rejects, or a
+      // batch the engine keeps failing under load, is split until the rows are found and
+      // dead-lettered; an outage (unreachable, network) stops the worker with its offsets
+      // uncommitted, since dead-lettering would empty the topics into the dead-letter topic.
+      const failure = this.#abort.signal.aborted ? InsertFailure.Structural : classifyInsertFailure(error);
+      if (failure === InsertFailure.Outage) throw new RetriesExhaustedError("insert", retries, error);
+      if (failure === InsertFailure.Structural) throw error;
+      const exhausted = failure === InsertFailure.Load;
       if (rows.length === 1) {
         return [
           {
             source: sources[0]!,
             message: null,
             row: rows[0],
-            reason: DeadLetterReason.Rejected,
+            reason: exhausted ? DeadLetterReason.RetriesExhausted : DeadLetterReason.Rejected,
             error: messageOf(error),
             table,
           },
         ];
       }
       const middle = Math.ceil(rows.length / 2);
-      const left = await this.#write(table, rows.slice(0, middle), sources.slice(0, middle));
-      const right = await this.#write(table, rows.slice(middle), sources.slice(middle));
+      const next = exhausted ? 0 : retries;
+      const left = await this.#write(table, rows.slice(0, middle), sources.slice(0, middle), next);
+      const right = await this.#write(table, rows.slice(middle), sources.slice(middle), next);
       return [...left, ...right];
     }
   }
 
-  async #retrying<T>(operation: "insert" | "dead_letter", run: () => Promise<T>): Promise<T> {
+  /** The one retry loop of an operation (the worker's sink does not retry itself). */
+  async #retrying<T>(
+    operation: "insert" | "dead_letter",
+    maxRetries: number,
+    run: () => Promise<T>,
+  ): Promise<T> {
     let waiting = false;
     try {
-      return await withRetries(run, {
-        retry: this.#config.retry,
+      return await retry(run, {
+        policy: { ...this.#config.retry, maxRetries },
+        isRetriable: operation === "dead_letter" ? isTransientSendError : undefined,
         signal: this.#abort.signal,
-        onRetry: (error, attempt, delayMs) => {
+        onRetry: ({ error, retry: attempt, delayMs }) => {
           if (!waiting && operation === "insert") this.#retryingInserts++;
           waiting = true;
           this.#metrics.retries.inc({ operation });
@@ -534,7 +581,14 @@ export class Pipeline {
     this.#activeDeadLetters++;
     try {
       this.#checkDeadLetterLimit(letters);
-      await this.#retrying("dead_letter", () => this.#deadLetters.send(letters));
+      const maxRetries = this.#config.retry.maxRetries;
+      await this.#retrying("dead_letter", maxRetries, () => this.#deadLetters.send(letters)).catch(
+        (error: unknown) => {
+          throw isTransientSendError(error)
+            ? new RetriesExhaustedError("dead_letter", maxRetries, error)
+            : error;
+        },
+      );
       for (const letter of letters) {
         letter.source.offsets.markDone(letter.source.offset);
         this.#metrics.deadLetters.inc({ topic: letter.source.offsets.topic, reason: letter.reason });
@@ -589,11 +643,12 @@ export class Pipeline {
         },
         (error: unknown) => {
           this.#commitFailures++;
+          if (this.#commitFailures > this.#config.retry.maxRetries) {
+            this.#fail(new RetriesExhaustedError("commit", this.#config.retry.maxRetries, error));
+            return;
+          }
           this.#metrics.retries.inc({ operation: "commit" });
-          const delayMs = Math.min(
-            this.#config.retry.maxDelayMs,
-            100 * 2 ** Math.min(this.#commitFailures, 10),
-          );
+          const delayMs = backoffDelayMs(this.#config.retry, this.#commitFailures - 1);
           this.#nextCommitAt = Date.now() + delayMs;
           this.#logger.warn("offset commit failed, retrying", { delayMs, error: messageOf(error) });
         },
