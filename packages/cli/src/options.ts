@@ -198,6 +198,13 @@ export function addTuningOptions(command: Command): Command {
         "dead-letter-window",
       ),
     )
+    .addOption(
+      option(
+        "--max-dead-letter-bytes <n>",
+        `largest dead letter copied in full; larger ones are sent as pointers (reason and source topic/partition/offset); keep it below the broker's message.max.bytes (default: ${WORKER_DEFAULTS.maxDeadLetterBytes})`,
+        "max-dead-letter-bytes",
+      ),
+    )
     .optionsGroup("Consumer group:")
     .addOption(
       option(
@@ -343,6 +350,7 @@ export function workerOptionsFrom(raw: RawOptions): WorkerOptions {
     maxRetries,
     maxDeadLetterRatio: numberOption(raw, "maxDeadLetterRatio", "max-dead-letter-ratio"),
     deadLetterWindow: integerOption(raw, "deadLetterWindow", "dead-letter-window"),
+    maxDeadLetterBytes: integerOption(raw, "maxDeadLetterBytes", "max-dead-letter-bytes"),
     sessionTimeoutMs: integerOption(raw, "sessionTimeoutMs", "session-timeout-ms"),
     heartbeatIntervalMs: integerOption(raw, "heartbeatIntervalMs", "heartbeat-interval-ms"),
     rebalanceTimeoutMs: integerOption(raw, "rebalanceTimeoutMs", "rebalance-timeout-ms"),
