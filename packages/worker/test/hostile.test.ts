@@ -28,7 +28,11 @@ describe("worker: hostile input", function () {
       const before = h.goodEvent();
       const after = h.goodEvent();
       const from = h.produced;
-      await h.send([before.message, { key: "big", value: unknownFingerprint(1_000_000, 7) }, after.message]);
+      // Just below the broker's limit (1 MiB + 12 bytes): a copy with the dead-letter headers is not.
+      await h.send(
+        [before.message, { key: "big", value: unknownFingerprint(1_048_400, 7) }, after.message],
+        true,
+      );
       const [letter] = await h.lettersFor("unknown_fingerprint", 1, from);
       expect(letter!.info).to.include({
         value: DeadLetterValue.Pointer,
@@ -36,7 +40,7 @@ describe("worker: hostile input", function () {
         offset: String(from + 1),
       });
       expect(letter!.message.value === null || letter!.message.value.length === 0).to.equal(true);
-      expect(letter!.message.headers?.[DeadLetterHeader.Size]?.toString()).to.equal("1000000");
+      expect(letter!.message.headers?.[DeadLetterHeader.Size]?.toString()).to.equal("1048400");
       await h.expectHealthy([before.record.event_id, after.record.event_id]);
     });
 
