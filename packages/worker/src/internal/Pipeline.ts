@@ -1,27 +1,18 @@
 import { createHash } from "node:crypto";
 import { InsertFailure, TABLE_COLUMNS, classifyInsertFailure } from "@tracehouse/clickhouse";
 import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
-import { TraceContext } from "@tracehouse/context";
-import { DecodeError, DecodeErrorReason, backoffDelayMs, decodeRecord, retry } from "@tracehouse/schemas";
+import { backoffDelayMs, retry } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterReason } from "../dead-letter.js";
 import { DeadLetterLimitError, RetriesExhaustedError } from "../errors.js";
-import {
-  RowMappingError,
-  TABLE_OF_RECORD_TYPE,
-  eventTimeBounds,
-  lacksIdentity,
-  recordToRow,
-} from "../rows.js";
-import type { EventTimeBounds } from "../rows.js";
 import { isTransientSendError } from "./DeadLetterSender.js";
 import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionOffsets } from "./PartitionOffsets.js";
-import { readTableTtls } from "./table-ttl.js";
+import { Projector } from "./steps/project.js";
 import { groupByTopic, partitionKey } from "./source.js";
-import type { SourceMessage, SourceRef, TopicPartitions } from "./source.js";
+import type { SourceRef, TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
 
 export type PipelineConfig = PipelineMode &
@@ -146,8 +137,6 @@ export function dedupToken(table: RecordTable, sources: readonly SourceRef[]): s
   return `${table}-${hash.digest("hex").slice(0, 40)}`;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * The consumption engine between kafkajs and ClickHouse: decodes, maps and batches records per
  * table, inserts batches (retrying transient failures, splitting batches ClickHouse rejects),
@@ -184,9 +173,7 @@ export class Pipeline {
   #nextCommitAt = 0;
   #failed: Error | null = null;
   #draining = false;
-  #tableTtls = new Map<RecordTable, number | null>();
-  #bounds = new Map<RecordTable, EventTimeBounds>();
-  #boundsAt = 0;
+  readonly #projector = new Projector();
 
   constructor(
     config: PipelineConfig,
@@ -277,22 +264,7 @@ export class Pipeline {
 
   /** Reads what the tables keep (their TTL), so rows ClickHouse would drop are dead-lettered instead. */
   async prepare(): Promise<void> {
-    this.#tableTtls = await readTableTtls(this.#sink, this.#logger);
-    this.#bounds.clear();
-  }
-
-  /** The event times a table keeps, recomputed once a second (the TTL window moves). */
-  #boundsOf(table: RecordTable, now: number): EventTimeBounds {
-    if (now - this.#boundsAt > 1000) {
-      this.#bounds.clear();
-      this.#boundsAt = now;
-    }
-    let bounds = this.#bounds.get(table);
-    if (bounds === undefined) {
-      bounds = eventTimeBounds(this.#tableTtls.get(table) ?? null, now);
-      this.#bounds.set(table, bounds);
-    }
-    return bounds;
+    await this.#projector.prepare(this.#sink, this.#logger);
   }
 
   /** Decodes, maps and buffers one fetched batch; resolves once its dead letters are in the dead-letter topic. */
@@ -305,26 +277,20 @@ export class Pipeline {
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       if (!offsets.add(offset)) continue;
-      const value = message.value ?? EMPTY;
       const source: SourceRef = { offsets, offset };
-      let mapped;
-      try {
-        const decoded = decodeRecord(value);
-        mapped = recordToRow(
-          decoded,
-          lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined,
-          this.#boundsOf(TABLE_OF_RECORD_TYPE[decoded.type], now),
-        );
-      } catch (error) {
-        letters.push(this.#letterFor(source, message, error));
+      const projection = this.#projector.project(message, now);
+      if (!projection.ok) {
+        const { reason, error, field } = projection;
+        letters.push({ source, message, reason, error, ...(field === undefined ? {} : { field }) });
         continue;
       }
+      const { mapped } = projection;
       if (!this.#selected.has(mapped.table)) {
         offsets.markDone(offset);
         skipped++;
         continue;
       }
-      this.#add(mapped.table, mapped.row, source, value.length + (message.key?.length ?? 0));
+      this.#add(mapped.table, mapped.row, source, (message.value?.length ?? 0) + (message.key?.length ?? 0));
     }
     offsets.seenUntil(batch.endOffset);
     this.#skipped += skipped;
@@ -366,19 +332,6 @@ export class Pipeline {
   close(): void {
     clearInterval(this.#timer);
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
-  }
-
-  #letterFor(source: SourceRef, message: SourceMessage, error: unknown): DeadLetter {
-    if (error instanceof DecodeError) return { source, message, reason: error.reason, error: error.message };
-    if (error instanceof RowMappingError)
-      return {
-        source,
-        message,
-        reason: DeadLetterReason.InvalidRow,
-        error: error.message,
-        field: error.column,
-      };
-    return { source, message, reason: DecodeErrorReason.Corrupt, error: messageOf(error) };
   }
 
   #add(table: RecordTable, row: Row, source: SourceRef, bytes: number): void {

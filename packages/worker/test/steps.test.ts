@@ -1,0 +1,55 @@
+import { TraceContext } from "@tracehouse/context";
+import { RecordType } from "@tracehouse/schemas";
+import { expect } from "chai";
+import type { SourceMessage } from "../src/internal/source.js";
+import { Projector } from "../src/internal/steps/project.js";
+import { messageOf, sampleRecord } from "./helpers/records.js";
+
+function eventMessage(
+  changes: Record<string, unknown> = {},
+  context = TraceContext.create().child(),
+): SourceMessage {
+  const record = { ...sampleRecord(RecordType.Event, context, 1), ...changes };
+  const message = messageOf({ type: RecordType.Event, record: record as never, context });
+  return { key: null, value: message.value as Buffer, headers: message.headers ?? {}, timestamp: "0" };
+}
+
+describe("step: decode → project", () => {
+  const projector = new Projector();
+
+  it("turns a message into its table's row", () => {
+    const projection = projector.project(eventMessage({ name: "tool-x" }));
+    expect(projection.ok).to.equal(true);
+    if (projection.ok) expect(projection.mapped).to.deep.include({ table: "agent_events" });
+    if (projection.ok) expect(projection.mapped.row.name).to.equal("tool-x");
+  });
+
+  it("says why a message cannot become a row, without throwing", () => {
+    expect(projector.project({ key: null, value: Buffer.from("nope"), timestamp: "0" })).to.deep.include({
+      ok: false,
+      reason: "bad_marker",
+    });
+    expect(projector.project({ key: null, value: null, timestamp: "0" })).to.deep.include({
+      ok: false,
+      reason: "empty",
+    });
+    expect(projector.project(eventMessage({ event_time: -1 }))).to.deep.include({
+      ok: false,
+      reason: "invalid_row",
+      field: "event_time",
+    });
+  });
+
+  it("keeps an explicit null identity although the headers' baggage carries one", () => {
+    const context = TraceContext.create({ userId: "from-baggage" }).child();
+    const projection = projector.project(eventMessage({ user_id: null }, context));
+    expect(projection.ok && projection.mapped.row.user_id).to.equal("");
+  });
+
+  it("bounds event times by the TTL window it was prepared with", () => {
+    const now = Date.UTC(2026, 0, 1);
+    const bounds = projector.boundsOf("agent_events", now);
+    expect(bounds.minMicros).to.equal(0);
+    expect(bounds.maxMicros).to.equal(4_294_967_295 * 1_000_000);
+  });
+});
