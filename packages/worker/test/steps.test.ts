@@ -2,7 +2,10 @@ import { TraceContext } from "@tracehouse/context";
 import { RecordType } from "@tracehouse/schemas";
 import { expect } from "chai";
 import type { SourceMessage } from "../src/internal/source.js";
+import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
+import { DeadLetterRatioPolicy } from "../src/internal/steps/dead-letter-policy.js";
 import { Projector } from "../src/internal/steps/project.js";
+import { DeadLetterLimitError } from "../src/index.js";
 import { messageOf, sampleRecord } from "./helpers/records.js";
 
 function eventMessage(
@@ -51,5 +54,21 @@ describe("step: decode → project", () => {
     const bounds = projector.boundsOf("agent_events", now);
     expect(bounds.minMicros).to.equal(0);
     expect(bounds.maxMicros).to.equal(4_294_967_295 * 1_000_000);
+  });
+});
+
+describe("step: dead-letter ratio policy", () => {
+  it("admits dead letters up to the ratio of a partition's window; a refused batch is not counted", () => {
+    const offsets = new PartitionOffsets("t", 0);
+    for (let offset = 0; offset < 100; offset++) offsets.add(offset);
+    const policy = new DeadLetterRatioPolicy(100, 0.05);
+    const at = (...list: number[]) => list.map((offset) => ({ offsets, offset }));
+    policy.admit(at(1, 2, 3));
+    policy.admit(at(10, 11));
+    expect(() => policy.admit(at(20))).to.throw(DeadLetterLimitError, /6 dead letters among the last 100/);
+    // The refused letter was not counted: 5 are, so one more is refused again.
+    expect(() => policy.admit(at(21))).to.throw(DeadLetterLimitError);
+    policy.forget("t", 0);
+    policy.admit(at(30, 31, 32, 33, 34));
   });
 });

@@ -6,10 +6,11 @@ import type { Logger } from "@tracehouse/schemas";
 import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterReason } from "../dead-letter.js";
-import { DeadLetterLimitError, RetriesExhaustedError } from "../errors.js";
+import { RetriesExhaustedError } from "../errors.js";
 import { isTransientSendError } from "./DeadLetterSender.js";
 import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionOffsets } from "./PartitionOffsets.js";
+import { DeadLetterRatioPolicy } from "./steps/dead-letter-policy.js";
 import { Projector } from "./steps/project.js";
 import { groupByTopic, partitionKey } from "./source.js";
 import type { SourceRef, TopicPartitions } from "./source.js";
@@ -153,7 +154,6 @@ export class Pipeline {
   readonly #tables = new Map<string, TableState>();
   readonly #selected: ReadonlySet<string>;
   readonly #partitions = new Map<string, PartitionOffsets>();
-  readonly #deadLetterOffsets = new Map<string, number[]>();
   readonly #paused = new Map<string, PartitionOffsets>();
   readonly #abort = new AbortController();
   readonly #timer: NodeJS.Timeout;
@@ -174,6 +174,7 @@ export class Pipeline {
   #failed: Error | null = null;
   #draining = false;
   readonly #projector = new Projector();
+  readonly #deadLetterPolicy: DeadLetterRatioPolicy;
 
   constructor(
     config: PipelineConfig,
@@ -190,6 +191,7 @@ export class Pipeline {
     this.#logger = logger;
     this.#hooks = hooks;
     this.#selected = new Set(config.tables);
+    this.#deadLetterPolicy = new DeadLetterRatioPolicy(config.deadLetterWindow, config.maxDeadLetterRatio);
     const tickMs = Math.max(10, Math.min(250, Math.floor(config.flushIntervalMs / 2)));
     this.#timer = setInterval(() => this.#tick(), tickMs);
     this.#timer.unref();
@@ -243,7 +245,7 @@ export class Pipeline {
       }
       offsets.retire();
       this.#partitions.delete(key);
-      this.#deadLetterOffsets.delete(key);
+      this.#deadLetterPolicy.forget(offsets.topic, offsets.partition);
       this.#metrics.lag.remove({ topic: offsets.topic, partition: String(offsets.partition) });
       if (this.#paused.delete(key)) resumed.push(offsets);
     }
@@ -508,32 +510,10 @@ export class Pipeline {
     }
   }
 
-  #checkDeadLetterLimit(letters: readonly DeadLetter[]): void {
-    const { deadLetterWindow: window, maxDeadLetterRatio: ratio } = this.#config;
-    const byPartition = new Map<string, DeadLetter[]>();
-    for (const letter of letters) {
-      const key = partitionKey(letter.source.offsets.topic, letter.source.offsets.partition);
-      let list = byPartition.get(key);
-      if (list === undefined) byPartition.set(key, (list = []));
-      list.push(letter);
-    }
-    for (const [key, list] of byPartition) {
-      const { offsets } = list[0]!.source;
-      const { topic, partition } = offsets;
-      const from = offsets.end - window;
-      const recent = (this.#deadLetterOffsets.get(key) ?? []).filter((offset) => offset >= from);
-      for (const letter of list) recent.push(letter.source.offset);
-      if (recent.length > ratio * window) {
-        throw new DeadLetterLimitError(topic, partition, recent.length, window, ratio);
-      }
-      this.#deadLetterOffsets.set(key, recent);
-    }
-  }
-
   async #sendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
     this.#activeDeadLetters++;
     try {
-      this.#checkDeadLetterLimit(letters);
+      this.#deadLetterPolicy.admit(letters.map((letter) => letter.source));
       const maxRetries = this.#config.retry.maxRetries;
       await this.#retrying("dead_letter", maxRetries, () => this.#deadLetters.send(letters)).catch(
         (error: unknown) => {
