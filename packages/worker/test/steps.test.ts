@@ -3,6 +3,7 @@ import { RecordType } from "@tracehouse/schemas";
 import { expect } from "chai";
 import type { SourceMessage } from "../src/internal/source.js";
 import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
+import { batchKey, monthOf } from "../src/internal/steps/batch-key.js";
 import { DeadLetterRatioPolicy } from "../src/internal/steps/dead-letter-policy.js";
 import { Projector } from "../src/internal/steps/project.js";
 import { DeadLetterLimitError } from "../src/index.js";
@@ -70,5 +71,18 @@ describe("step: dead-letter ratio policy", () => {
     expect(() => policy.admit(at(21))).to.throw(DeadLetterLimitError);
     policy.forget("t", 0);
     policy.admit(at(30, 31, 32, 33, 34));
+  });
+});
+
+describe("step: batch keys", () => {
+  it("puts rows of different months, tables or (for replay) Kafka partitions in different batches", () => {
+    const jan = Date.UTC(2026, 0, 31, 23, 59, 59) * 1000;
+    const feb = Date.UTC(2026, 1, 1) * 1000;
+    expect(monthOf(jan)).to.equal(202601);
+    expect(monthOf(feb)).to.equal(202602);
+    expect(batchKey("agent_events", jan, null)).to.not.equal(batchKey("agent_events", feb, null));
+    expect(batchKey("agent_events", jan, null)).to.equal(batchKey("agent_events", jan + 1, null));
+    expect(batchKey("agent_events", jan, null)).to.not.equal(batchKey("spans", jan, null));
+    expect(batchKey("agent_events", jan, "t\u00000")).to.not.equal(batchKey("agent_events", jan, "t\u00001"));
   });
 });

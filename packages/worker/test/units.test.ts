@@ -22,7 +22,7 @@ import {
 } from "../src/index.js";
 import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
 import { ttlDaysOf } from "../src/internal/table-ttl.js";
-import { dedupToken } from "../src/internal/Pipeline.js";
+import { dedupToken } from "../src/internal/steps/batch-key.js";
 import { sampleRecord } from "./helpers/records.js";
 
 function decoded(type: RecordType, changes: Record<string, unknown> = {}, context = TraceContext.create()) {

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { InsertFailure, TABLE_COLUMNS, classifyInsertFailure } from "@tracehouse/clickhouse";
+import { InsertFailure, classifyInsertFailure } from "@tracehouse/clickhouse";
 import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
 import { backoffDelayMs, retry } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
@@ -10,6 +9,7 @@ import { RetriesExhaustedError } from "../errors.js";
 import { isTransientSendError } from "./DeadLetterSender.js";
 import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionOffsets } from "./PartitionOffsets.js";
+import { batchKey, dedupToken } from "./steps/batch-key.js";
 import { DeadLetterRatioPolicy } from "./steps/dead-letter-policy.js";
 import { Projector } from "./steps/project.js";
 import { groupByTopic, partitionKey } from "./source.js";
@@ -94,48 +94,8 @@ interface TableState {
   readonly topics: Set<string>;
 }
 
-/** `toYYYYMM` of epoch microseconds: the partition a row goes to. */
-function monthOf(micros: unknown): number {
-  if (typeof micros !== "number") return 0;
-  const date = new Date(Math.floor(micros / 1000));
-  return date.getUTCFullYear() * 100 + date.getUTCMonth() + 1;
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * `insert_deduplication_token` of a batch: a hash of its table and topic-partition-offset ranges,
- * so a retried insert of the same batch is recognised and dropped by ClickHouse.
- */
-export function dedupToken(table: RecordTable, sources: readonly SourceRef[]): string {
-  const hash = createHash("sha256").update(table).update(TABLE_COLUMNS[table].join(","));
-  let current: SourceRef | undefined;
-  let first = 0;
-  let last = 0;
-  const flush = (): void => {
-    if (current !== undefined)
-      hash.update(`|${current.offsets.topic}/${current.offsets.partition}/${first}-${last}`);
-  };
-  for (const source of sources) {
-    if (
-      current !== undefined &&
-      source.offsets.topic === current.offsets.topic &&
-      source.offsets.partition === current.offsets.partition
-    ) {
-      if (source.offset === last + 1) {
-        last = source.offset;
-        continue;
-      }
-    }
-    flush();
-    current = source;
-    first = source.offset;
-    last = source.offset;
-  }
-  flush();
-  return `${table}-${hash.digest("hex").slice(0, 40)}`;
 }
 
 /**
@@ -338,10 +298,11 @@ export class Pipeline {
 
   #add(table: RecordTable, row: Row, source: SourceRef, bytes: number): void {
     const { topic, partition } = source.offsets;
-    // One batch per ClickHouse partition (month): an insert never spans more partitions than allowed.
-    const month = `${table}\u0001${monthOf(row.event_time)}`;
-    const key =
-      this.#config.batchPerPartition === true ? `${month}\u0000${partitionKey(topic, partition)}` : month;
+    const key = batchKey(
+      table,
+      row.event_time,
+      this.#config.batchPerPartition === true ? partitionKey(topic, partition) : null,
+    );
     let state = this.#tables.get(key);
     if (state === undefined) {
       state = { key, table, open: null, queue: [], inserting: false, topics: new Set() };
