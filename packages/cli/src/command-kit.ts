@@ -1,4 +1,4 @@
-import type { SchemaOptions, Sink } from "@tracehouse/clickhouse";
+import type { SchemaOptions, Sink, SinkOptions } from "@tracehouse/clickhouse";
 import { createSink } from "@tracehouse/clickhouse";
 import { Option } from "commander";
 import type { Command } from "commander";
@@ -73,9 +73,10 @@ export async function withSink<T>(
   raw: RawOptions,
   command: Command,
   use: (sink: Sink, logger: CliLogger) => Promise<T>,
+  overrides: Pick<SinkOptions, "readOnly" | "maxExecutionTimeS" | "maxRetries"> = {},
 ): Promise<T> {
   const logger = createCliLogger(String(raw.logLevel ?? "info"));
-  const sink = createSink(sinkOptionsFrom(raw, valueSources(command), logger));
+  const sink = createSink({ ...sinkOptionsFrom(raw, valueSources(command), logger), ...overrides });
   try {
     return await use(sink, logger);
   } finally {

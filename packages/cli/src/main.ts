@@ -12,6 +12,7 @@ import { registerStats } from "./commands/stats.js";
 import { registerTrace } from "./commands/trace.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerWorker } from "./commands/worker.js";
+import { escapeControl } from "./terminal-text.js";
 
 export { ExitCode } from "./command-kit.js";
 export type { Io } from "./command-kit.js";
@@ -68,7 +69,7 @@ export async function main(
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
     if (error instanceof ConfigError) {
-      io.err(`tracehouse: configuration error: ${error.message}\n`);
+      io.err(`tracehouse: configuration error: ${escapeControl(error.message)}\n`);
       return ExitCode.Usage;
     }
     const name = isTracehouseError(error)
@@ -76,7 +77,9 @@ export async function main(
       : error instanceof Error
         ? error.name
         : "error";
-    io.err(`tracehouse: ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.err(
+      `tracehouse: ${escapeControl(name)}: ${escapeControl(error instanceof Error ? error.message : String(error))}\n`,
+    );
     return ExitCode.Failed;
   }
 }

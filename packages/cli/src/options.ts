@@ -201,7 +201,7 @@ export function addTuningOptions(command: Command): Command {
     .addOption(
       option(
         "--max-retries <n>",
-        "retries of one transient failure before the worker stops (default: unlimited)",
+        `retries of one transient failure; then an engine error dead-letters its rows (retries_exhausted), an unreachable ClickHouse or broker stops the worker (default: ${WORKER_DEFAULTS.maxRetries})`,
         "max-retries",
       ),
     )
@@ -217,6 +217,13 @@ export function addTuningOptions(command: Command): Command {
         "--dead-letter-window <n>",
         `records per partition the dead-letter ratio is measured over (default: ${WORKER_DEFAULTS.deadLetterWindow})`,
         "dead-letter-window",
+      ),
+    )
+    .addOption(
+      option(
+        "--max-dead-letter-bytes <n>",
+        `largest dead letter copied in full; larger ones are sent as pointers (reason and source topic/partition/offset); keep it below the broker's message.max.bytes (default: ${WORKER_DEFAULTS.maxDeadLetterBytes})`,
+        "max-dead-letter-bytes",
       ),
     )
     .optionsGroup("Consumer group:")
@@ -373,6 +380,7 @@ export function workerOptionsFrom(raw: RawOptions, env: Environment = process.en
     maxRetries,
     maxDeadLetterRatio: numberOption(raw, "maxDeadLetterRatio", "max-dead-letter-ratio"),
     deadLetterWindow: integerOption(raw, "deadLetterWindow", "dead-letter-window"),
+    maxDeadLetterBytes: integerOption(raw, "maxDeadLetterBytes", "max-dead-letter-bytes"),
     sessionTimeoutMs: integerOption(raw, "sessionTimeoutMs", "session-timeout-ms"),
     heartbeatIntervalMs: integerOption(raw, "heartbeatIntervalMs", "heartbeat-interval-ms"),
     rebalanceTimeoutMs: integerOption(raw, "rebalanceTimeoutMs", "rebalance-timeout-ms"),

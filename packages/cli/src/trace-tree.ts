@@ -1,4 +1,5 @@
 import type { ExecutionNode, StoredRecord, TraceRecords, TraceTree } from "@tracehouse/clickhouse";
+import { escapeControl } from "./terminal-text.js";
 
 /** `0.42 ms`, `120 ms`, `1.23 s`, `2 min 05 s`. */
 export function formatDuration(ms: number): string {
@@ -166,5 +167,5 @@ export function renderTraceTree(tree: TraceTree): string {
     });
   }
   render(byTime(top), "", summary.startTimeUs, out);
-  return out.join("\n") + "\n";
+  return out.map(escapeControl).join("\n") + "\n";
 }

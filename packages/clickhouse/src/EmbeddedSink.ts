@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import type { Session } from "chdb";
-import { resolveEmbeddedSinkConfig } from "./config.js";
+import { resolveEmbeddedSinkConfig, sessionSettings } from "./config.js";
 import type { EmbeddedSinkConfig, EmbeddedSinkOptions } from "./config.js";
 import { toSinkError } from "./internal/classify.js";
 import { CallGate } from "./internal/CallGate.js";
@@ -32,7 +32,10 @@ export class EmbeddedSink implements Sink {
     try {
       mkdirSync(this.config.dataDir, { recursive: true });
       const { Session } = loadChdb();
-      this.#session = new Session(this.config.dataDir, { connectionArgs });
+      const limits = Object.entries(sessionSettings(this.config)).map(
+        ([name, value]) => `--${name}=${value}`,
+      );
+      this.#session = new Session(this.config.dataDir, { connectionArgs: [...connectionArgs, ...limits] });
     } catch (error) {
       throw toSinkError(error, `open embedded engine at ${this.config.dataDir}`);
     }

@@ -1,6 +1,6 @@
 import { createClient } from "@clickhouse/client";
 import type { ClickHouseClient, ClickHouseSettings } from "@clickhouse/client";
-import { resolveHttpSinkConfig } from "./config.js";
+import { resolveHttpSinkConfig, sessionSettings } from "./config.js";
 import type { HttpSinkConfig, HttpSinkOptions } from "./config.js";
 import { CallGate } from "./internal/CallGate.js";
 import { qualifyTable } from "./internal/identifiers.js";
@@ -35,7 +35,7 @@ export class HttpSink implements Sink {
       request_timeout: this.config.requestTimeoutMs,
       max_open_connections: this.config.maxOpenConnections,
       compression: { request: this.config.compression, response: this.config.compression },
-      clickhouse_settings: QUERY_SETTINGS as ClickHouseSettings,
+      clickhouse_settings: { ...QUERY_SETTINGS, ...sessionSettings(this.config) } as ClickHouseSettings,
       json: { parse: JSON.parse, stringify: stringifyRow },
       log: { level: LOG_LEVEL_OFF },
       application: "tracehouse",

@@ -36,6 +36,13 @@ export interface SinkOptions {
   readonly retryBaseDelayMs?: number;
   /** Backoff ceiling. Default: 5000. */
   readonly retryMaxDelayMs?: number;
+  /**
+   * Every statement runs with `readonly=1` (SELECT only: no writes, DDL, settings changes or table
+   * functions such as file() and url()). Default: false.
+   */
+  readonly readOnly?: boolean;
+  /** `max_execution_time` of every statement, in seconds; 0 is no limit. Default: 0. */
+  readonly maxExecutionTimeS?: number;
   /** Default: a logger that drops everything. */
   readonly logger?: Logger;
   /** Where CLICKHOUSE_* variables are read from. Default: process.env. */
@@ -45,7 +52,14 @@ export interface SinkOptions {
 export type HttpSinkOptions = Omit<SinkOptions, "dataDir">;
 export type EmbeddedSinkOptions = Pick<
   SinkOptions,
-  "dataDir" | "database" | "maxRetries" | "retryBaseDelayMs" | "retryMaxDelayMs" | "logger"
+  | "dataDir"
+  | "database"
+  | "maxRetries"
+  | "retryBaseDelayMs"
+  | "retryMaxDelayMs"
+  | "readOnly"
+  | "maxExecutionTimeS"
+  | "logger"
 >;
 
 export const DEFAULT_DATABASE = "tracehouse";
@@ -54,6 +68,8 @@ export const DEFAULT_DATA_DIR = "./.tracehouse/chdb";
 interface CommonSinkConfig {
   readonly database: string;
   readonly retry: RetryPolicy;
+  readonly readOnly: boolean;
+  readonly maxExecutionTimeS: number;
   readonly logger: Logger;
 }
 
@@ -94,7 +110,20 @@ function resolveCommon(options: SinkOptions): CommonSinkConfig {
       retryBaseDelayMs,
       retryMaxDelayMs,
     },
+    readOnly: options.readOnly ?? false,
+    maxExecutionTimeS: integerOption(options.maxExecutionTimeS, 0, "maxExecutionTimeS", 0),
     logger: options.logger ?? noopLogger,
+  };
+}
+
+/** The session settings of `readOnly` and `maxExecutionTimeS` (the time limit first: readonly=1 freezes settings). */
+export function sessionSettings(config: {
+  readonly readOnly: boolean;
+  readonly maxExecutionTimeS: number;
+}): Readonly<Record<string, number>> {
+  return {
+    ...(config.maxExecutionTimeS > 0 ? { max_execution_time: config.maxExecutionTimeS } : {}),
+    ...(config.readOnly ? { readonly: 1 } : {}),
   };
 }
 

@@ -14,7 +14,7 @@ export type {
   SchemaVerification,
   TableStats,
 } from "./ClickHouseTraceSchema.js";
-export { SinkError, MigrationError, isSinkError } from "./errors.js";
+export { SinkError, MigrationError, isSinkError, InsertFailure, classifyInsertFailure } from "./errors.js";
 export type { SinkErrorOptions } from "./errors.js";
 export { noopLogger } from "@tracehouse/schemas";
 export type { Logger } from "@tracehouse/schemas";

@@ -79,3 +79,5 @@ export type {
   OAuthBearerToken,
 } from "./kafka-security.js";
 export { securityErrorOf, checkKafkaTls } from "./security-errors.js";
+export { retry, backoffDelayMs, isTransientError, sleep } from "./retry.js";
+export type { RetryPolicy, RetryAttempt, RetryOptions } from "./retry.js";

@@ -58,8 +58,18 @@ export interface WorkerOptions extends KafkaSecurityOptions {
   readonly retryBaseDelayMs?: number;
   /** Retry delay ceiling. Default: 30000. */
   readonly retryMaxDelayMs?: number;
-  /** Retries of one transient failure before the worker stops; null retries for ever. Default: null. */
-  readonly maxRetries?: number | null;
+  /**
+   * Retries of one transient failure (insert, dead-letter send, commit). Afterwards the rows an engine
+   * error keeps failing on are dead-lettered (`retries_exhausted`); an unreachable ClickHouse or
+   * broker stops the worker with RetriesExhaustedError. Default: 10.
+   */
+  readonly maxRetries?: number;
+  /**
+   * Largest dead letter copied in full (value, key, headers); a larger record is dead-lettered as a
+   * pointer (reason and source topic/partition/offset). Keep it below the broker's `message.max.bytes`.
+   * Default: 256 KiB.
+   */
+  readonly maxDeadLetterBytes?: number;
   /** Dead letters allowed among the last `deadLetterWindow` records of a partition, as a fraction; 1 disables. Default: 0.1. */
   readonly maxDeadLetterRatio?: number;
   /** Records per partition the dead-letter ratio is measured over. Default: 1000. */
@@ -92,7 +102,7 @@ export interface WorkerOptions extends KafkaSecurityOptions {
 export interface RetryConfig {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
-  readonly maxRetries: number | null;
+  readonly maxRetries: number;
 }
 
 export interface WorkerConfig {
@@ -120,6 +130,7 @@ export interface WorkerConfig {
   readonly retry: RetryConfig;
   readonly maxDeadLetterRatio: number;
   readonly deadLetterWindow: number;
+  readonly maxDeadLetterBytes: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
@@ -147,7 +158,8 @@ export const WORKER_DEFAULTS = {
   maxConcurrentInserts: 2,
   retryBaseDelayMs: 100,
   retryMaxDelayMs: 30_000,
-  maxRetries: null,
+  maxRetries: 10,
+  maxDeadLetterBytes: 256 * 1024,
   maxDeadLetterRatio: 0.1,
   deadLetterWindow: 1000,
   sessionTimeoutMs: 10_000,
@@ -253,10 +265,7 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
   if (maxDelayMs < baseDelayMs) {
     throw new ConfigError(`retryMaxDelayMs (${maxDelayMs}) is below retryBaseDelayMs (${baseDelayMs})`);
   }
-  const maxRetries =
-    options.maxRetries === null || options.maxRetries === undefined
-      ? WORKER_DEFAULTS.maxRetries
-      : integerOption(options.maxRetries, 0, "maxRetries", 0);
+  const maxRetries = integerOption(options.maxRetries, WORKER_DEFAULTS.maxRetries, "maxRetries", 0);
 
   const maxDeadLetterRatio = options.maxDeadLetterRatio ?? WORKER_DEFAULTS.maxDeadLetterRatio;
   if (!(maxDeadLetterRatio > 0 && maxDeadLetterRatio <= 1)) {
@@ -342,6 +351,12 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     ),
     retry: Object.freeze({ baseDelayMs, maxDelayMs, maxRetries }),
     maxDeadLetterRatio,
+    maxDeadLetterBytes: integerOption(
+      options.maxDeadLetterBytes,
+      WORKER_DEFAULTS.maxDeadLetterBytes,
+      "maxDeadLetterBytes",
+      16 * 1024,
+    ),
     deadLetterWindow: integerOption(
       options.deadLetterWindow,
       WORKER_DEFAULTS.deadLetterWindow,

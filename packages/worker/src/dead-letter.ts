@@ -22,14 +22,20 @@ export const DeadLetterHeader = {
   Group: "tracehouse-dlq-group",
   /** A {@link DeadLetterValue}: what the value holds. */
   Value: "tracehouse-dlq-value",
+  /** For `invalid_row`: the record field that cannot be stored (e.g. `event_time`). */
+  Field: "tracehouse-dlq-field",
+  /** Bytes of the original value (also when the value is not copied). */
+  Size: "tracehouse-dlq-size",
 } as const;
 export type DeadLetterHeader = (typeof DeadLetterHeader)[keyof typeof DeadLetterHeader];
 
 /**
- * What a dead letter's value holds: the original record bytes, or (only when the original could no
- * longer be read back from its topic) the row as JSON.
+ * What a dead letter's value holds: the original record bytes; the row as JSON (only when the
+ * original could no longer be read back from its topic); or nothing, a pointer: the original is too
+ * large to copy (or the broker refused the copy) and stays at the topic, partition and offset named
+ * in the headers, without its original headers.
  */
-export const DeadLetterValue = { Original: "original", RowJson: "row-json" } as const;
+export const DeadLetterValue = { Original: "original", RowJson: "row-json", Pointer: "pointer" } as const;
 export type DeadLetterValue = (typeof DeadLetterValue)[keyof typeof DeadLetterValue];
 
 /** Why a record was dead-lettered: the decode failures, then the row-level ones. */
@@ -39,6 +45,8 @@ export const DeadLetterReason = {
   InvalidRow: "invalid_row",
   /** ClickHouse rejected the row (found by splitting the failed batch). */
   Rejected: "rejected",
+  /** ClickHouse kept failing on the row with a transient error until the retries ran out. */
+  RetriesExhausted: "retries_exhausted",
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -54,6 +62,7 @@ export interface DeadLetterInfo {
   readonly table: string | null;
   readonly group: string | null;
   readonly value: string;
+  readonly field: string | null;
 }
 
 type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -89,5 +98,6 @@ export function parseDeadLetterHeaders(
     table: text(headers[DeadLetterHeader.Table]),
     group: text(headers[DeadLetterHeader.Group]),
     value: text(headers[DeadLetterHeader.Value]) ?? DeadLetterValue.Original,
+    field: text(headers[DeadLetterHeader.Field]),
   };
 }

@@ -26,3 +26,25 @@ export class DeadLetterLimitError extends NonRetriableError {
     this.window = window;
   }
 }
+
+/**
+ * A transient failure outlived its retries where dead-lettering would hide an outage: ClickHouse or
+ * the broker unreachable, commits failing. The worker stops (exit 1) with the offsets uncommitted,
+ * so nothing is lost; a restart (or the orchestrator's) resumes once the dependency is back.
+ */
+export class RetriesExhaustedError extends NonRetriableError {
+  override readonly name: string = "RetriesExhaustedError";
+  /** `insert`, `dead_letter` or `commit`. */
+  readonly operation: string;
+  readonly retries: number;
+
+  constructor(operation: string, retries: number, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`${operation} still failing after ${retries} retries: ${detail}`, {
+      code: ErrorCode.Timeout,
+      cause,
+    });
+    this.operation = operation;
+    this.retries = retries;
+  }
+}

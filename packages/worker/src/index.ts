@@ -2,8 +2,16 @@ export { createWorker, Worker, WorkerState } from "./Worker.js";
 export type { WorkerStatus } from "./Worker.js";
 export { resolveWorkerConfig, WORKER_DEFAULTS } from "./config.js";
 export type { WorkerOptions, WorkerConfig, RetryConfig } from "./config.js";
-export { recordToRow, TABLE_OF_RECORD_TYPE, RECORD_TABLES, isRecordTable, RowMappingError } from "./rows.js";
-export type { MappedRow } from "./rows.js";
+export {
+  recordToRow,
+  eventTimeBounds,
+  lacksIdentity,
+  TABLE_OF_RECORD_TYPE,
+  RECORD_TABLES,
+  isRecordTable,
+  RowMappingError,
+} from "./rows.js";
+export type { MappedRow, EventTimeBounds } from "./rows.js";
 export {
   DeadLetterHeader,
   DeadLetterReason,
@@ -11,7 +19,7 @@ export {
   parseDeadLetterHeaders,
 } from "./dead-letter.js";
 export type { DeadLetterInfo } from "./dead-letter.js";
-export { DeadLetterLimitError } from "./errors.js";
+export { DeadLetterLimitError, RetriesExhaustedError } from "./errors.js";
 export { replay, rebuild, parseReplayPosition } from "./replay.js";
 export type {
   ReplayOptions,

@@ -1,7 +1,7 @@
 import { EMPTY_MEANS_NULL_COLUMNS, RecordTable, TABLE_COLUMNS, TIME_COLUMNS } from "@tracehouse/clickhouse";
 import type { Row } from "@tracehouse/clickhouse";
 import type { TraceContext } from "@tracehouse/context";
-import { ErrorCode, NonRetriableError, RecordType } from "@tracehouse/schemas";
+import { ErrorCode, NonRetriableError, RecordType, recordFields } from "@tracehouse/schemas";
 import type { DecodedRecord, SpanEvent } from "@tracehouse/schemas";
 
 /** The table each record type is projected into. */
@@ -37,6 +37,36 @@ export class RowMappingError extends NonRetriableError {
 /** DateTime64(6) holds 1900-01-01 to 2299-12-31; ClickHouse would silently clamp anything outside. */
 const MIN_TIME_MICROS = Date.UTC(1900, 0, 1) * 1000;
 const MAX_TIME_MICROS = Date.UTC(2300, 0, 1) * 1000 - 1;
+/** DateTime (seconds, unsigned 32 bits): what the TTL expressions and hourly rollups turn `event_time` into. */
+const DATETIME_MIN_MICROS = 0;
+const DATETIME_MAX_MICROS = 4_294_967_295 * 1_000_000;
+const DAY_MICROS = 86_400 * 1_000_000;
+
+/** The `event_time` values a table stores and keeps: inclusive epoch-microsecond bounds. */
+export interface EventTimeBounds {
+  readonly minMicros: number;
+  readonly maxMicros: number;
+}
+
+/**
+ * What `event_time` may be so that a row is kept: `toDateTime(event_time) + TTL` must neither wrap
+ * (DateTime ends in 2106) nor be already past (older than the TTL at `nowMs`). Without a TTL only the
+ * DateTime range applies (the hourly rollups and trace index convert to DateTime).
+ */
+export function eventTimeBounds(ttlDays: number | null, nowMs: number = Date.now()): EventTimeBounds {
+  if (ttlDays === null) return { minMicros: DATETIME_MIN_MICROS, maxMicros: DATETIME_MAX_MICROS };
+  return {
+    minMicros: Math.max(DATETIME_MIN_MICROS, nowMs * 1000 - ttlDays * DAY_MICROS),
+    maxMicros: DATETIME_MAX_MICROS - (ttlDays + 1) * DAY_MICROS,
+  };
+}
+
+const DATETIME_BOUNDS = eventTimeBounds(null);
+
+function iso(micros: number): string {
+  const date = new Date(Math.floor(micros / 1000));
+  return Number.isNaN(date.getTime()) ? `${micros} µs` : date.toISOString();
+}
 
 function checkTime(column: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
@@ -46,6 +76,17 @@ function checkTime(column: string, value: unknown): number {
     throw new RowMappingError(column, `${value} µs is outside the years 1900–2299`);
   }
   return value;
+}
+
+function checkEventTime(value: unknown, bounds: EventTimeBounds): number {
+  const micros = checkTime("event_time", value);
+  if (micros < bounds.minMicros || micros > bounds.maxMicros) {
+    throw new RowMappingError(
+      "event_time",
+      `${iso(micros)} cannot be kept: the table stores and keeps ${iso(bounds.minMicros)} to ${iso(bounds.maxMicros)}`,
+    );
+  }
+  return micros;
 }
 
 function spanEvents(events: readonly SpanEvent[]): SpanEvent[] {
@@ -73,10 +114,23 @@ const IDENTITY_FROM_CONTEXT = [
   ["thread_id", "threadId"],
 ] as const;
 
-/** Whether the record leaves an identity field null that its headers' trace context might fill. */
+const missingIdentityCache = new Map<string, readonly (typeof IDENTITY_FROM_CONTEXT)[number][]>();
+
+/** The identity fields the record's writer schema does not have at all (an explicit null is the record's own value). */
+function missingIdentity(decoded: DecodedRecord): readonly (typeof IDENTITY_FROM_CONTEXT)[number][] {
+  const key = `${decoded.type}/${decoded.version}`;
+  let missing = missingIdentityCache.get(key);
+  if (missing === undefined) {
+    const names = new Set(recordFields(decoded.type, decoded.version).map((field) => field.name));
+    missing = IDENTITY_FROM_CONTEXT.filter(([column]) => !names.has(column));
+    missingIdentityCache.set(key, missing);
+  }
+  return missing;
+}
+
+/** Whether the record's writer schema lacks an identity field that its headers' trace context might fill. */
 export function lacksIdentity(decoded: DecodedRecord): boolean {
-  const record = decoded.record as unknown as Readonly<Record<string, unknown>>;
-  return IDENTITY_FROM_CONTEXT.some(([column]) => record[column] === null);
+  return missingIdentity(decoded).length > 0;
 }
 
 export interface MappedRow {
@@ -87,25 +141,31 @@ export interface MappedRow {
 /**
  * The one mapping from records to rows: every column of the record's table takes the record
  * field of the same name. Nullable ids stored as '' get '' for null; times stay epoch
- * microseconds and must fit DateTime64(6). Identity fields the record leaves null
- * (correlation, user, thread) are taken from the trace context of its headers, when it has them.
+ * microseconds and must fit DateTime64(6), `event_time` also `bounds` (what the table keeps).
+ * Identity fields (correlation, user, thread) the writer schema does not have at all are taken
+ * from the trace context of its headers; a field the record has, even null, is the record's.
  * Throws RowMappingError for a record that cannot be stored faithfully.
  */
-export function recordToRow(decoded: DecodedRecord, context?: TraceContext): MappedRow {
+export function recordToRow(
+  decoded: DecodedRecord,
+  context?: TraceContext,
+  bounds: EventTimeBounds = DATETIME_BOUNDS,
+): MappedRow {
   const record = decoded.record as unknown as Readonly<Record<string, unknown>>;
   const row: Record<string, unknown> = {};
   for (const column of COLUMNS_OF_TYPE[decoded.type]) {
     const value = record[column];
     if (value === undefined) continue;
-    if (TIME_COLUMNS.has(column)) row[column] = checkTime(column, value);
+    if (column === "event_time") row[column] = checkEventTime(value, bounds);
+    else if (TIME_COLUMNS.has(column)) row[column] = checkTime(column, value);
     else if (value === null && EMPTY_MEANS_NULL_COLUMNS.has(column)) row[column] = "";
     else row[column] = value;
   }
   if (decoded.type === RecordType.Span) row.events = spanEvents(decoded.record.events);
   if (context !== undefined) {
-    for (const [column, property] of IDENTITY_FROM_CONTEXT) {
+    for (const [column, property] of missingIdentity(decoded)) {
       const fromContext = context[property];
-      if (record[column] === null && fromContext !== undefined) row[column] = fromContext;
+      if (fromContext !== undefined) row[column] = fromContext;
     }
   }
   return { table: TABLE_OF_RECORD_TYPE[decoded.type], row };

@@ -20,8 +20,6 @@ function expectedRow(item: TestRecord): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const column of TABLE_COLUMNS[table]) {
     let value = record[column];
-    if (column === "user_id" && value === null) value = item.context.userId ?? null;
-    if (column === "correlation_id" && value === null) value = item.context.correlationId ?? null;
     if (TIME_COLUMNS.has(column)) value = clickhouseTime(value as number);
     else if (value === null && EMPTY_MEANS_NULL_COLUMNS.has(column)) value = "";
     else if (column === "events") {
@@ -50,7 +48,7 @@ describe("worker: projection into ClickHouse", function () {
     const perType = 30;
     const items = recordsOfEveryType(perType).map((item, index) =>
       index % 2 === 1
-        ? // Identity left to the headers: the row must take it from the baggage.
+        ? // An explicit null identity is the record's own value: the baggage must not replace it.
           { ...item, record: { ...item.record, user_id: null, correlation_id: null } }
         : item,
     );
@@ -86,8 +84,8 @@ describe("worker: projection into ClickHouse", function () {
         expect(row.trace_id).to.equal(item.context.traceId);
         expect(row.span_id).to.equal(item.context.spanId);
         expect(row.parent_span_id).to.equal(item.context.parentSpanId);
-        expect(row.user_id).to.equal(item.context.userId);
-        expect(row.correlation_id).to.equal(item.context.correlationId);
+        expect(row.user_id).to.equal(item.record.user_id ?? "");
+        expect(row.correlation_id).to.equal(item.record.correlation_id ?? "");
       }
     } finally {
       await worker.stop();

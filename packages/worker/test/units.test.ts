@@ -3,6 +3,8 @@ import { TraceContext } from "@tracehouse/context";
 import {
   ConfigError,
   RECORD_TYPES,
+  backoffDelayMs,
+  retry,
   RecordType,
   decodeRecord,
   encodeRecord,
@@ -13,12 +15,14 @@ import {
   RowMappingError,
   TABLE_OF_RECORD_TYPE,
   WORKER_DEFAULTS,
+  eventTimeBounds,
+  lacksIdentity,
   recordToRow,
   resolveWorkerConfig,
 } from "../src/index.js";
-import { backoffDelayMs, withRetries } from "../src/internal/backoff.js";
 import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
-import { dedupToken } from "../src/internal/Pipeline.js";
+import { ttlDaysOf } from "../src/internal/table-ttl.js";
+import { dedupToken } from "../src/internal/steps/batch-key.js";
 import { sampleRecord } from "./helpers/records.js";
 
 function decoded(type: RecordType, changes: Record<string, unknown> = {}, context = TraceContext.create()) {
@@ -55,7 +59,7 @@ describe("row mapping", () => {
     expect(row.result_summary).to.equal(null);
   });
 
-  it("takes null identity fields from the headers' trace context, never overriding the record's", () => {
+  it("keeps the record's own identity fields, an explicit null included, over the headers' baggage", () => {
     const context = TraceContext.create({
       userId: "from-baggage",
       correlationId: "corr",
@@ -66,9 +70,32 @@ describe("row mapping", () => {
       correlation_id: null,
       thread_id: null,
     });
+    expect(lacksIdentity(record)).to.equal(false);
     const { row } = recordToRow(record, context);
-    expect(row).to.include({ user_id: "from-record", correlation_id: "corr", thread_id: "thread" });
-    expect(recordToRow(record).row).to.include({ correlation_id: "", thread_id: "" });
+    expect(row).to.include({ user_id: "from-record", correlation_id: "", thread_id: "" });
+  });
+
+  it("accepts only event times the tables store and keep: the DateTime range, the TTL window", () => {
+    const now = Date.UTC(2026, 0, 15);
+    const noTtl = eventTimeBounds(null, now);
+    const ttl90 = eventTimeBounds(90, now);
+    const at =
+      (micros: number, bounds = noTtl) =>
+      () =>
+        recordToRow(decoded(RecordType.Event, { event_time: micros }), undefined, bounds);
+    for (const micros of [-1, Date.UTC(2150, 0, 1) * 1000, Date.UTC(2250, 0, 1) * 1000]) {
+      expect(at(micros), String(micros)).to.throw(RowMappingError, /^event_time: .*cannot be kept/);
+    }
+    expect(at(Date.UTC(2106, 0, 1) * 1000, ttl90)).to.throw(RowMappingError, /event_time/);
+    expect(at((now - 91 * 86_400_000) * 1000, ttl90)).to.throw(RowMappingError, /event_time/);
+    expect(at((now - 89 * 86_400_000) * 1000, ttl90)()).to.have.nested.property("row.event_time");
+    expect(at(0)().row.event_time).to.equal(0);
+    expect(at(Date.UTC(2100, 0, 1) * 1000)().row.event_time).to.equal(Date.UTC(2100, 0, 1) * 1000);
+    try {
+      at(-1)();
+    } catch (error) {
+      expect((error as RowMappingError).column).to.equal("event_time");
+    }
   });
 
   it("refuses times outside DateTime64(6) instead of letting ClickHouse clamp them", () => {
@@ -82,6 +109,17 @@ describe("row mapping", () => {
     });
     expect(() => recordToRow(span)).to.throw(RowMappingError, /events\.0\.time/);
     expect(new RowMappingError("x", "y").retriable).to.equal(false);
+  });
+});
+
+describe("table TTL", () => {
+  it("reads the TTL days back from a CREATE TABLE statement", () => {
+    expect(
+      ttlDaysOf(
+        "CREATE TABLE d.t (`x` Int8) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(event_time) ORDER BY x TTL toDateTime(event_time) + toIntervalDay(90) SETTINGS index_granularity = 8192",
+      ),
+    ).to.equal(90);
+    expect(ttlDaysOf("CREATE TABLE d.t (`x` Int8) ENGINE = MergeTree ORDER BY x")).to.equal(null);
   });
 });
 
@@ -151,47 +189,47 @@ describe("dedup tokens", () => {
 });
 
 describe("retries", () => {
-  const retry = { baseDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 };
+  const policy = { baseDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 };
 
   it("backs off exponentially with full jitter, capped", () => {
-    expect(backoffDelayMs(retry, 0, () => 0.999)).to.equal(99);
-    expect(backoffDelayMs(retry, 3, () => 0.999)).to.equal(799);
-    expect(backoffDelayMs(retry, 10, () => 0.999)).to.equal(999);
-    expect(backoffDelayMs(retry, 10, () => 0)).to.equal(0);
+    expect(backoffDelayMs(policy, 0, () => 0.999)).to.equal(99);
+    expect(backoffDelayMs(policy, 3, () => 0.999)).to.equal(799);
+    expect(backoffDelayMs(policy, 10, () => 0.999)).to.equal(999);
+    expect(backoffDelayMs(policy, 10, () => 0)).to.equal(0);
   });
 
   it("retries transient failures up to maxRetries and gives up at once on permanent ones", async () => {
     let calls = 0;
     const attempts: number[] = [];
     const fast = { baseDelayMs: 1, maxDelayMs: 2, maxRetries: 3 };
-    const failure = await withRetries(
+    const failure = await retry(
       async () => {
         calls++;
         throw Object.assign(new Error("broker away"), { retriable: true });
       },
-      { retry: fast, onRetry: (_e, attempt) => attempts.push(attempt) },
+      { policy: fast, onRetry: ({ retry: attempt }) => attempts.push(attempt) },
     ).catch((error: unknown) => error);
     expect((failure as Error).message).to.equal("broker away");
     expect(calls).to.equal(4);
     expect(attempts).to.deep.equal([1, 2, 3]);
     calls = 0;
-    const permanent = await withRetries(
+    const permanent = await retry(
       async () => {
         calls++;
         throw new ConfigError("never");
       },
-      { retry: fast, onRetry: () => undefined },
+      { policy: fast },
     ).catch((error: unknown) => error);
     expect(permanent).to.be.instanceOf(ConfigError);
     expect(calls).to.equal(1);
     let flaky = 0;
     expect(
-      await withRetries(
+      await retry(
         async () => {
           if (++flaky < 3) throw new Error("socket hang up");
           return "ok";
         },
-        { retry: fast, onRetry: () => undefined },
+        { policy: fast },
       ),
     ).to.equal("ok");
   });
@@ -215,7 +253,7 @@ describe("worker configuration", () => {
       flushIntervalMs: WORKER_DEFAULTS.flushIntervalMs,
       healthPort: null,
     });
-    expect(config.retry).to.deep.equal({ baseDelayMs: 100, maxDelayMs: 30_000, maxRetries: null });
+    expect(config.retry).to.deep.equal({ baseDelayMs: 100, maxDelayMs: 30_000, maxRetries: 10 });
     expect(Object.isFrozen(config)).to.equal(true);
   });
 

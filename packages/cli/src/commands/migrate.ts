@@ -4,6 +4,7 @@ import { addSchemaOptions, schemaOptionsFrom, withSink } from "../command-kit.js
 import type { Io } from "../command-kit.js";
 import { addClickHouseOptions } from "../options.js";
 import type { RawOptions } from "../options.js";
+import { safeJson } from "../terminal-text.js";
 
 export function registerMigrate(program: Command, io: Io): void {
   const migrate = program
@@ -18,7 +19,7 @@ export function registerMigrate(program: Command, io: Io): void {
       const report = await new ClickHouseTraceSchema(sink, schemaOptionsFrom(raw)).createTables();
       io.out(
         raw.json === true
-          ? JSON.stringify({ database: sink.database, ...report }) + "\n"
+          ? safeJson({ database: sink.database, ...report }) + "\n"
           : `database ${sink.database}: applied [${report.applied.join(", ")}], already applied [${report.alreadyApplied.join(", ")}]\n`,
       );
     }),

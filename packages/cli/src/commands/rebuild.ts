@@ -14,6 +14,7 @@ import {
 import type { RawOptions } from "../options.js";
 import { createProgressReporter } from "../progress.js";
 import { position, progressMode, summary } from "./replay.js";
+import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function registerRebuild(program: Command, io: Io): void {
   const rebuildCommand = program
@@ -47,7 +48,7 @@ export function registerRebuild(program: Command, io: Io): void {
         onProgress: (progress) => reporter.update(progress),
       });
       reporter.stop();
-      io.out(raw.json === true ? JSON.stringify(result) + "\n" : summary(result));
+      io.out(raw.json === true ? safeJson(result) + "\n" : escapeControl(summary(result).trimEnd()) + "\n");
     } finally {
       reporter.stop();
     }

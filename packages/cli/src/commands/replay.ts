@@ -15,6 +15,7 @@ import {
 } from "../options.js";
 import type { RawOptions } from "../options.js";
 import { ProgressMode, createProgressReporter } from "../progress.js";
+import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function position(raw: RawOptions, name: "from" | "to"): ReplayPosition | undefined {
   const value = raw[name];
@@ -80,7 +81,7 @@ export function registerReplay(program: Command, io: Io): void {
         onProgress: (progress) => reporter.update(progress),
       });
       reporter.stop();
-      io.out(raw.json === true ? JSON.stringify(result) + "\n" : summary(result));
+      io.out(raw.json === true ? safeJson(result) + "\n" : escapeControl(summary(result).trimEnd()) + "\n");
     } finally {
       reporter.stop();
     }

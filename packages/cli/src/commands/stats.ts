@@ -5,6 +5,7 @@ import { withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
 import { addClickHouseOptions } from "../options.js";
 import type { RawOptions } from "../options.js";
+import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function registerStats(program: Command, io: Io): void {
   const stats = program
@@ -23,7 +24,7 @@ export function registerStats(program: Command, io: Io): void {
         records[table] = Number(row?.n ?? 0);
       }
       if (raw.json === true) {
-        io.out(JSON.stringify({ database: sink.database, tables, records }) + "\n");
+        io.out(safeJson({ database: sink.database, tables, records }) + "\n");
         return;
       }
       io.out(`database ${sink.database}\n`);
@@ -34,7 +35,7 @@ export function registerStats(program: Command, io: Io): void {
         const distinct = records[name] === undefined ? "" : String(records[name]);
         const mb = `${(table.bytesOnDisk / 1024 / 1024).toFixed(2)} MB`;
         io.out(
-          `${name.padEnd(28)}${distinct.padStart(12)}${String(table.rows).padStart(12)}${String(table.parts).padStart(7)}${mb.padStart(12)}\n`,
+          `${escapeControl(name).padEnd(28)}${distinct.padStart(12)}${String(table.rows).padStart(12)}${String(table.parts).padStart(7)}${mb.padStart(12)}\n`,
         );
       }
     }),

@@ -5,6 +5,7 @@ import type { Io } from "../command-kit.js";
 import { addClickHouseOptions } from "../options.js";
 import type { RawOptions } from "../options.js";
 import { renderTraceTree } from "../trace-tree.js";
+import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function registerTrace(program: Command, io: Io): void {
   const trace = program
@@ -16,10 +17,10 @@ export function registerTrace(program: Command, io: Io): void {
     withSink(raw, command, async (sink) => {
       const tree = await new TraceQueries(sink).getTrace(traceId.trim().toLowerCase());
       if (tree === null) {
-        io.err(`trace ${traceId} not found in ${sink.database}\n`);
+        io.err(`trace ${escapeControl(traceId)} not found in ${sink.database}\n`);
         throw new ExitWith(ExitCode.Failed);
       }
-      io.out(raw.json === true ? JSON.stringify(tree, null, 2) + "\n" : renderTraceTree(tree));
+      io.out(raw.json === true ? safeJson(tree, 2) + "\n" : renderTraceTree(tree));
     }),
   );
 }

@@ -4,6 +4,7 @@ import { ExitCode, ExitWith, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
 import { addClickHouseOptions } from "../options.js";
 import type { RawOptions } from "../options.js";
+import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function registerVerify(program: Command, io: Io): void {
   const verify = program
@@ -15,11 +16,11 @@ export function registerVerify(program: Command, io: Io): void {
   addClickHouseOptions(verify).action((raw: RawOptions, command: Command) =>
     withSink(raw, command, async (sink) => {
       const verification = await new ClickHouseTraceSchema(sink).verifySchema();
-      if (raw.json === true) io.out(JSON.stringify(verification) + "\n");
+      if (raw.json === true) io.out(safeJson(verification) + "\n");
       else {
         for (const [name, table] of Object.entries(verification.tables)) {
           io.out(
-            `${table.ok ? "ok     " : "MISSING"} ${name}${table.ok ? "" : `: ${table.missing.join(", ")}`}\n`,
+            `${table.ok ? "ok     " : "MISSING"} ${escapeControl(`${name}${table.ok ? "" : `: ${table.missing.join(", ")}`}`)}\n`,
           );
         }
         io.out(

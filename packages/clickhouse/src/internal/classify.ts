@@ -19,7 +19,7 @@ const RETRIABLE_CLICKHOUSE_CODES: ReadonlySet<number> = new Set([
   241, // MEMORY_LIMIT_EXCEEDED
   242, // TABLE_IS_READ_ONLY (replica lost its coordination session)
   243, // NOT_ENOUGH_SPACE
-  252, // TOO_MANY_PARTS
+  252, // TOO_MANY_PARTS (merges behind); but see TOO_MANY_PARTITIONS_IN_INSERT
   279, // ALL_CONNECTION_TRIES_FAILED
   285, // TOO_FEW_LIVE_REPLICAS
   286, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
@@ -63,6 +63,12 @@ const FATAL_CHDB_CODES: ReadonlySet<string> = new Set([
 ]);
 
 const CODE_IN_MESSAGE = /\bCode: (\d+)\b/;
+
+/**
+ * Code 252 also reports an INSERT block spanning more partitions than `max_partitions_per_insert_block`:
+ * the same rows fail every time, so it is a row problem (split the batch), not a transient one.
+ */
+const TOO_MANY_PARTITIONS_IN_INSERT = /too many partitions for (a )?single insert block/i;
 
 function field(error: object, name: string): unknown {
   return (error as Record<string, unknown>)[name];
@@ -109,7 +115,7 @@ export function toSinkError(error: unknown, operation: string): SinkError {
   const retriable =
     clickhouseCode === null
       ? isRetriableWithoutEngineCode(error, message)
-      : isRetriableClickHouseCode(clickhouseCode);
+      : isRetriableClickHouseCode(clickhouseCode) && !TOO_MANY_PARTITIONS_IN_INSERT.test(message);
   return new SinkError(`${operation} failed: ${firstLine(message)}`, {
     retriable,
     ...(clickhouseCode === null ? {} : { clickhouseCode }),

@@ -1,3 +1,4 @@
+import { retry } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import { toSinkError } from "./classify.js";
 
@@ -8,40 +9,44 @@ export interface RetryPolicy {
   readonly retryMaxDelayMs: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Exponential backoff with full jitter: attempt n waits a random time below base·2ⁿ, capped. */
-export function backoffDelayMs(
-  policy: RetryPolicy,
-  attempt: number,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(policy.retryMaxDelayMs, policy.retryBaseDelayMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
-}
-
-/** Runs `operation`, retrying retriable failures; every failure leaves as a SinkError. */
+/**
+ * Runs `operation` through the one retry helper, retrying failures the ClickHouse classification
+ * calls retriable; every failure leaves as a SinkError.
+ */
 export async function withRetry<T>(
   operation: () => Promise<T>,
   label: string,
   policy: RetryPolicy,
   logger: Logger,
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await operation();
-    } catch (raw) {
-      const error = toSinkError(raw, label);
-      if (!error.retriable || attempt >= policy.maxRetries) throw error;
-      const delayMs = backoffDelayMs(policy, attempt);
-      logger.warn("clickhouse call failed, retrying", {
-        operation: label,
-        attempt: attempt + 1,
-        delayMs,
-        clickhouseCode: error.clickhouseCode,
-        error: error.message,
-      });
-      await sleep(delayMs);
-    }
+  try {
+    return await retry(
+      async () => {
+        try {
+          return await operation();
+        } catch (raw) {
+          throw toSinkError(raw, label);
+        }
+      },
+      {
+        policy: {
+          maxRetries: policy.maxRetries,
+          baseDelayMs: policy.retryBaseDelayMs,
+          maxDelayMs: policy.retryMaxDelayMs,
+        },
+        onRetry: ({ error, retry: attempt, delayMs }) => {
+          const sinkError = toSinkError(error, label);
+          logger.warn("clickhouse call failed, retrying", {
+            operation: label,
+            attempt,
+            delayMs,
+            clickhouseCode: sinkError.clickhouseCode,
+            error: sinkError.message,
+          });
+        },
+      },
+    );
+  } catch (error) {
+    throw toSinkError(error, label);
   }
 }

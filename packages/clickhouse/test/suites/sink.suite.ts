@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ConfigError, ErrorCode, isRetriable } from "@tracehouse/schemas";
-import { SinkError } from "../../src/index.js";
+import { InsertFailure, SinkError, classifyInsertFailure } from "../../src/index.js";
 import type { Sink } from "../../src/index.js";
 import { recordingLogger, uniqueDatabase } from "../support/engine.js";
 import type { SinkTarget } from "../support/engine.js";
@@ -140,6 +140,51 @@ export function describeSink(target: SinkTarget): void {
       await sink.insert("fragile", [{ id: 1 }]);
       const parts = (await rejection(sink.insert("fragile", [{ id: 2 }]))) as SinkError;
       expect([parts.clickhouseCode, parts.retriable]).to.deep.equal([252, true]);
+    });
+
+    it("classifies too many partitions for one INSERT as a row problem, too many parts as an outage", async () => {
+      await sink.command(
+        `CREATE TABLE ${db}.monthly (at DateTime64(6, 'UTC')) ENGINE = MergeTree PARTITION BY toYYYYMM(at) ORDER BY at`,
+      );
+      const rows = Array.from({ length: 150 }, (_, i) => ({ at: Date.UTC(2010, i, 1) * 1000 }));
+      const spread = (await rejection(sink.insert("monthly", rows))) as SinkError;
+      expect([spread.clickhouseCode, spread.retriable]).to.deep.equal([252, false]);
+      expect(classifyInsertFailure(spread)).to.equal(InsertFailure.Row);
+      const memory = new SinkError("memory", { retriable: true, clickhouseCode: 241 });
+      expect(classifyInsertFailure(memory)).to.equal(InsertFailure.Load);
+      const parts = new SinkError("parts", { retriable: true, clickhouseCode: 252 });
+      expect(classifyInsertFailure(parts)).to.equal(InsertFailure.Outage);
+      const refused = new SinkError("refused", { retriable: true });
+      expect(classifyInsertFailure(refused)).to.equal(InsertFailure.Outage);
+      const unknownTable = new SinkError("no table", { retriable: false, clickhouseCode: 60 });
+      expect(classifyInsertFailure(unknownTable)).to.equal(InsertFailure.Structural);
+    });
+
+    it("readOnly refuses writes, DDL and file(); maxExecutionTimeS bounds a statement", async () => {
+      await sink.command(`CREATE TABLE ${db}.ro (id UInt32) ENGINE = MergeTree ORDER BY id`);
+      const readOnly = target.makeSink(db, { readOnly: true, maxExecutionTimeS: 1 });
+      try {
+        const [settings] = await readOnly.query<{ readonly: number; limit: number }>(
+          "SELECT getSetting('readonly') AS readonly, getSetting('max_execution_time') AS limit",
+        );
+        expect(settings).to.deep.equal({ readonly: 1, limit: 1 });
+        for (const refused of [
+          () => readOnly.query("SELECT count() FROM file('/etc/passwd', 'LineAsString')"),
+          () => readOnly.command(`INSERT INTO ${db}.ro VALUES (1)`),
+          () => readOnly.command(`TRUNCATE TABLE ${db}.ro`),
+          () => readOnly.command(`CREATE TABLE ${db}.ro2 (id UInt32) ENGINE = Memory`),
+          () => readOnly.query("SELECT 1 SETTINGS readonly = 0"),
+        ]) {
+          const error = (await rejection(refused())) as SinkError;
+          expect([error.clickhouseCode, error.retriable]).to.deep.equal([164, false]);
+        }
+        const slow = (await rejection(
+          readOnly.query("SELECT count() FROM numbers_mt(1000000000000) WHERE sipHash64(number) = 1"),
+        )) as SinkError;
+        expect(slow.clickhouseCode).to.equal(159);
+      } finally {
+        await readOnly.close();
+      }
     });
 
     it("retries a retriable failure with backoff, then gives up with the last error", async () => {

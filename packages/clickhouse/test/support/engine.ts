@@ -7,6 +7,8 @@ import type { Logger, Sink } from "../../src/index.js";
 export interface SinkOverrides {
   readonly maxRetries?: number;
   readonly logger?: Logger;
+  readonly readOnly?: boolean;
+  readonly maxExecutionTimeS?: number;
 }
 
 /** Makes a sink on the given database; every suite runs once per sink kind. */

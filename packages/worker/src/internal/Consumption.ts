@@ -99,16 +99,24 @@ export class Consumption {
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
+    // Not idempotent: an idempotent kafkajs producer retries for ever inside send(). The pipeline
+    // owns the retries of dead-letter sends; a dead letter sent twice is harmless.
     this.#producer = kafka.producer({
-      idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 0 },
     });
     this.#pipeline = new Pipeline(
       { ...config, batchPerPartition: options.batchPerPartition ?? false },
       options.sink,
-      new DeadLetterSender(this.#producer, kafka, config.deadLetterTopic, options.groupId),
+      new DeadLetterSender(
+        this.#producer,
+        kafka,
+        config.deadLetterTopic,
+        options.groupId,
+        config.maxDeadLetterBytes,
+      ),
       options.metrics,
       config.logger,
       {
@@ -170,6 +178,7 @@ export class Consumption {
       });
     });
     try {
+      await this.#pipeline.prepare();
       await this.#producer.connect();
       await this.#consumer.connect();
       await this.#consumer.subscribe({

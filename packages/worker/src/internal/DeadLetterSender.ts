@@ -1,5 +1,6 @@
 import type { Row } from "@tracehouse/clickhouse";
-import type { IHeaders, Kafka, Producer } from "kafkajs";
+import { isTransientError } from "@tracehouse/schemas";
+import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
 import { DeadLetterHeader, DeadLetterValue } from "../dead-letter.js";
 import type { DeadLetterReason } from "../dead-letter.js";
 import { addressKey, readOriginals } from "./read-originals.js";
@@ -15,48 +16,96 @@ export interface DeadLetter {
   readonly error: string;
   /** The table whose insert rejected the row, for `rejected`. */
   readonly table?: string;
+  /** The field that cannot be stored, for `invalid_row`. */
+  readonly field?: string;
+}
+
+/**
+ * Whether a failed send may succeed later. The producer makes no retries of its own (the pipeline
+ * owns them), so kafkajs reports a transient failure as "number of retries exceeded" (retriable:
+ * false): that one is transient; a refusal (message too large, authorization) is not.
+ */
+export function isTransientSendError(error: unknown): boolean {
+  if (error instanceof Error && error.name === "KafkaJSNumberOfRetriesExceeded") return true;
+  return isTransientError(error);
 }
 
 const MAX_ERROR_CHARS = 2000;
+/** Original headers are copied only while they stay this small (count and bytes). */
+const MAX_COPIED_HEADERS = 64;
+const MAX_COPIED_HEADER_BYTES = 16 * 1024;
 const READ_BACK_TIMEOUT_MS = 30_000;
 
-function deadLetterHeaders(
-  letter: DeadLetter,
-  message: SourceMessage | null,
-  group: string,
-  time: string,
-): IHeaders {
-  const { offsets, offset } = letter.source;
+function headerBytes(value: unknown): number {
+  if (Buffer.isBuffer(value)) return value.length;
+  if (typeof value === "string") return Buffer.byteLength(value);
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + headerBytes(item), 0);
+  return 0;
+}
+
+/** The original headers, or null when there are too many or they are too large to copy. */
+function copiedHeaders(original: IHeaders | undefined): IHeaders | null {
   const headers: IHeaders = {};
-  const original = message?.headers ?? {};
+  if (original === undefined) return headers;
+  let count = 0;
+  let bytes = 0;
   for (const name of Object.keys(original)) {
     const value = original[name];
-    if (value !== undefined) headers[name] = value;
+    if (value === undefined) continue;
+    count++;
+    bytes += Buffer.byteLength(name) + headerBytes(value);
+    if (count > MAX_COPIED_HEADERS || bytes > MAX_COPIED_HEADER_BYTES) return null;
+    headers[name] = value;
   }
-  headers[DeadLetterHeader.Reason] = letter.reason;
-  headers[DeadLetterHeader.Error] = letter.error.slice(0, MAX_ERROR_CHARS);
-  headers[DeadLetterHeader.Topic] = offsets.topic;
-  headers[DeadLetterHeader.Partition] = String(offsets.partition);
-  headers[DeadLetterHeader.Offset] = String(offset);
-  if (message !== null) headers[DeadLetterHeader.Timestamp] = message.timestamp;
-  headers[DeadLetterHeader.Time] = time;
-  headers[DeadLetterHeader.Group] = group;
-  headers[DeadLetterHeader.Value] = message === null ? DeadLetterValue.RowJson : DeadLetterValue.Original;
-  if (letter.table !== undefined) headers[DeadLetterHeader.Table] = letter.table;
   return headers;
 }
 
 /** Sends poison records to the dead-letter topic: original key, value and headers, plus why and where from. */
 export class DeadLetterSender {
+  /**
+   * @param maxBytes the largest dead letter copied in full (value, key and headers); larger ones,
+   * and any the broker refuses, are sent as pointers. Sends are grouped up to this size too.
+   */
   constructor(
     private readonly producer: Producer,
     private readonly kafka: Kafka,
     readonly topic: string,
     private readonly group: string,
+    private readonly maxBytes: number,
   ) {}
 
+  /**
+   * Sends every letter; a send the broker refuses for good (too large) is retried one letter at a
+   * time and then as a pointer. Transient failures are left to the caller's retries.
+   */
   async send(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
+    const messages = await this.#messages(letters);
+    for (const chunk of this.#chunks(messages)) {
+      try {
+        await this.#produce(chunk.map(({ message }) => message));
+      } catch (error) {
+        if (isTransientSendError(error)) throw error;
+        for (const { letter, message } of chunk) {
+          if (chunk.length > 1) {
+            try {
+              await this.#produce([message]);
+              continue;
+            } catch (single) {
+              if (isTransientSendError(single)) throw single;
+            }
+          }
+          await this.#produce([this.#pointer(letter, `the broker refused the copy: ${messageOf(error)}`)]);
+        }
+      }
+    }
+  }
+
+  async #produce(messages: Message[]): Promise<void> {
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+  }
+
+  async #messages(letters: readonly DeadLetter[]): Promise<{ letter: DeadLetter; message: Message }[]> {
     const unread = letters.filter((letter) => letter.message === null);
     const originals = await readOriginals(
       this.kafka,
@@ -67,22 +116,93 @@ export class DeadLetterSender {
       })),
       READ_BACK_TIMEOUT_MS,
     );
-    const time = new Date().toISOString();
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: letters.map((letter) => {
-        const { offsets, offset } = letter.source;
-        const message =
-          letter.message ??
-          originals.get(addressKey({ topic: offsets.topic, partition: offsets.partition, offset })) ??
-          null;
-        return {
-          key: message === null ? null : message.key,
-          value: message === null ? Buffer.from(JSON.stringify(letter.row ?? null)) : message.value,
-          headers: deadLetterHeaders(letter, message, this.group, time),
-        };
-      }),
+    return letters.map((letter) => {
+      const { offsets, offset } = letter.source;
+      const source =
+        letter.message ??
+        originals.get(addressKey({ topic: offsets.topic, partition: offsets.partition, offset })) ??
+        null;
+      return { letter, message: this.#full(letter, source) };
     });
   }
+
+  /** The whole dead letter when it fits `maxBytes`, else its pointer form. */
+  #full(letter: DeadLetter, source: SourceMessage | null): Message {
+    const value = source === null ? Buffer.from(JSON.stringify(letter.row ?? null)) : source.value;
+    const copied = copiedHeaders(source?.headers);
+    const size = (value?.length ?? 0) + (source?.key?.length ?? 0);
+    if (copied === null || size + MAX_COPIED_HEADER_BYTES > this.maxBytes) {
+      return this.#pointer(letter, copied === null ? "headers too large to copy" : "value too large to copy");
+    }
+    return {
+      key: source?.key ?? null,
+      value: value ?? null,
+      headers: {
+        ...copied,
+        ...this.#headers(letter, source === null ? DeadLetterValue.RowJson : DeadLetterValue.Original),
+        ...(source === null ? {} : { [DeadLetterHeader.Timestamp]: source.timestamp }),
+        [DeadLetterHeader.Size]: String(value?.length ?? 0),
+      },
+    };
+  }
+
+  /** Reason and source address only: the original stays in its topic at that offset. */
+  #pointer(letter: DeadLetter, why: string): Message {
+    const source = letter.message;
+    const headers = this.#headers(letter, DeadLetterValue.Pointer, why);
+    if (source !== null) {
+      headers[DeadLetterHeader.Timestamp] = source.timestamp;
+      headers[DeadLetterHeader.Size] = String(source.value?.length ?? 0);
+    }
+    const key = source?.key;
+    return { key: key !== undefined && key !== null && key.length <= 256 ? key : null, value: null, headers };
+  }
+
+  #headers(letter: DeadLetter, value: DeadLetterValue, note?: string): IHeaders {
+    const { offsets, offset } = letter.source;
+    const error = note === undefined ? letter.error : `${letter.error} (${note})`;
+    const headers: IHeaders = {
+      [DeadLetterHeader.Reason]: letter.reason,
+      [DeadLetterHeader.Error]: error.slice(0, MAX_ERROR_CHARS),
+      [DeadLetterHeader.Topic]: offsets.topic,
+      [DeadLetterHeader.Partition]: String(offsets.partition),
+      [DeadLetterHeader.Offset]: String(offset),
+      [DeadLetterHeader.Time]: new Date().toISOString(),
+      [DeadLetterHeader.Group]: this.group,
+      [DeadLetterHeader.Value]: value,
+    };
+    if (letter.table !== undefined) headers[DeadLetterHeader.Table] = letter.table;
+    if (letter.field !== undefined) headers[DeadLetterHeader.Field] = letter.field;
+    return headers;
+  }
+
+  /** Groups messages into sends of at most `maxBytes`. */
+  #chunks<T extends { message: Message }>(items: readonly T[]): T[][] {
+    const chunks: T[][] = [];
+    let current: T[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      const size = messageBytes(item.message);
+      if (current.length > 0 && bytes + size > this.maxBytes) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(item);
+      bytes += size;
+    }
+    if (current.length > 0) chunks.push(current);
+    return chunks;
+  }
+}
+
+function messageBytes(message: Message): number {
+  let bytes = headerBytes(message.value) + headerBytes(message.key);
+  for (const [name, value] of Object.entries(message.headers ?? {}))
+    bytes += name.length + headerBytes(value);
+  return bytes;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,19 +1,19 @@
-import { createHash } from "node:crypto";
-import { TABLE_COLUMNS, isSinkError } from "@tracehouse/clickhouse";
+import { InsertFailure, classifyInsertFailure } from "@tracehouse/clickhouse";
 import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
-import { TraceContext } from "@tracehouse/context";
-import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
+import { backoffDelayMs, retry } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterReason } from "../dead-letter.js";
-import { DeadLetterLimitError } from "../errors.js";
-import { RowMappingError, lacksIdentity, recordToRow } from "../rows.js";
-import { withRetries } from "./backoff.js";
+import { RetriesExhaustedError } from "../errors.js";
+import { isTransientSendError } from "./DeadLetterSender.js";
 import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionOffsets } from "./PartitionOffsets.js";
+import { batchKey, dedupToken } from "./steps/batch-key.js";
+import { DeadLetterRatioPolicy } from "./steps/dead-letter-policy.js";
+import { Projector } from "./steps/project.js";
 import { groupByTopic, partitionKey } from "./source.js";
-import type { SourceMessage, SourceRef, TopicPartitions } from "./source.js";
+import type { SourceRef, TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
 
 export type PipelineConfig = PipelineMode &
@@ -94,71 +94,9 @@ interface TableState {
   readonly topics: Set<string>;
 }
 
-/**
- * ClickHouse codes of an insert that fails whatever the rows: a missing table, database or column,
- * no permission. Splitting the batch cannot find a bad row, so the worker stops instead.
- */
-const STRUCTURAL_CLICKHOUSE_CODES: ReadonlySet<number> = new Set([
-  16, // NO_SUCH_COLUMN_IN_TABLE
-  36, // BAD_ARGUMENTS
-  47, // UNKNOWN_IDENTIFIER
-  60, // UNKNOWN_TABLE
-  81, // UNKNOWN_DATABASE
-  115, // UNKNOWN_SETTING
-  164, // READONLY
-  192, // UNKNOWN_USER
-  193, // WRONG_PASSWORD
-  497, // ACCESS_DENIED
-  516, // AUTHENTICATION_FAILED
-]);
-
-function isRowRejection(error: unknown): boolean {
-  return (
-    isSinkError(error) &&
-    !error.retriable &&
-    error.clickhouseCode !== null &&
-    !STRUCTURAL_CLICKHOUSE_CODES.has(error.clickhouseCode)
-  );
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-/**
- * `insert_deduplication_token` of a batch: a hash of its table and topic-partition-offset ranges,
- * so a retried insert of the same batch is recognised and dropped by ClickHouse.
- */
-export function dedupToken(table: RecordTable, sources: readonly SourceRef[]): string {
-  const hash = createHash("sha256").update(table).update(TABLE_COLUMNS[table].join(","));
-  let current: SourceRef | undefined;
-  let first = 0;
-  let last = 0;
-  const flush = (): void => {
-    if (current !== undefined)
-      hash.update(`|${current.offsets.topic}/${current.offsets.partition}/${first}-${last}`);
-  };
-  for (const source of sources) {
-    if (
-      current !== undefined &&
-      source.offsets.topic === current.offsets.topic &&
-      source.offsets.partition === current.offsets.partition
-    ) {
-      if (source.offset === last + 1) {
-        last = source.offset;
-        continue;
-      }
-    }
-    flush();
-    current = source;
-    first = source.offset;
-    last = source.offset;
-  }
-  flush();
-  return `${table}-${hash.digest("hex").slice(0, 40)}`;
-}
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * The consumption engine between kafkajs and ClickHouse: decodes, maps and batches records per
@@ -176,7 +114,6 @@ export class Pipeline {
   readonly #tables = new Map<string, TableState>();
   readonly #selected: ReadonlySet<string>;
   readonly #partitions = new Map<string, PartitionOffsets>();
-  readonly #deadLetterOffsets = new Map<string, number[]>();
   readonly #paused = new Map<string, PartitionOffsets>();
   readonly #abort = new AbortController();
   readonly #timer: NodeJS.Timeout;
@@ -196,6 +133,8 @@ export class Pipeline {
   #nextCommitAt = 0;
   #failed: Error | null = null;
   #draining = false;
+  readonly #projector = new Projector();
+  readonly #deadLetterPolicy: DeadLetterRatioPolicy;
 
   constructor(
     config: PipelineConfig,
@@ -212,6 +151,7 @@ export class Pipeline {
     this.#logger = logger;
     this.#hooks = hooks;
     this.#selected = new Set(config.tables);
+    this.#deadLetterPolicy = new DeadLetterRatioPolicy(config.deadLetterWindow, config.maxDeadLetterRatio);
     const tickMs = Math.max(10, Math.min(250, Math.floor(config.flushIntervalMs / 2)));
     this.#timer = setInterval(() => this.#tick(), tickMs);
     this.#timer.unref();
@@ -265,7 +205,7 @@ export class Pipeline {
       }
       offsets.retire();
       this.#partitions.delete(key);
-      this.#deadLetterOffsets.delete(key);
+      this.#deadLetterPolicy.forget(offsets.topic, offsets.partition);
       this.#metrics.lag.remove({ topic: offsets.topic, partition: String(offsets.partition) });
       if (this.#paused.delete(key)) resumed.push(offsets);
     }
@@ -284,34 +224,35 @@ export class Pipeline {
     if (this.#paused.size > 0) this.#hooks.pause(groupByTopic(this.#paused.values()));
   }
 
+  /** Reads what the tables keep (their TTL), so rows ClickHouse would drop are dead-lettered instead. */
+  async prepare(): Promise<void> {
+    await this.#projector.prepare(this.#sink, this.#logger);
+  }
+
   /** Decodes, maps and buffers one fetched batch; resolves once its dead letters are in the dead-letter topic. */
   async accept(batch: FetchedBatch): Promise<void> {
     if (this.#failed !== null) return;
+    const now = Date.now();
     const offsets = this.partition(batch.topic, batch.partition);
     const letters: DeadLetter[] = [];
     let skipped = 0;
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       if (!offsets.add(offset)) continue;
-      const value = message.value ?? EMPTY;
       const source: SourceRef = { offsets, offset };
-      let mapped;
-      try {
-        const decoded = decodeRecord(value);
-        mapped = recordToRow(
-          decoded,
-          lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined,
-        );
-      } catch (error) {
-        letters.push(this.#letterFor(source, message, error));
+      const projection = this.#projector.project(message, now);
+      if (!projection.ok) {
+        const { reason, error, field } = projection;
+        letters.push({ source, message, reason, error, ...(field === undefined ? {} : { field }) });
         continue;
       }
+      const { mapped } = projection;
       if (!this.#selected.has(mapped.table)) {
         offsets.markDone(offset);
         skipped++;
         continue;
       }
-      this.#add(mapped.table, mapped.row, source, value.length + (message.key?.length ?? 0));
+      this.#add(mapped.table, mapped.row, source, (message.value?.length ?? 0) + (message.key?.length ?? 0));
     }
     offsets.seenUntil(batch.endOffset);
     this.#skipped += skipped;
@@ -355,17 +296,13 @@ export class Pipeline {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  #letterFor(source: SourceRef, message: SourceMessage, error: unknown): DeadLetter {
-    if (error instanceof DecodeError) return { source, message, reason: error.reason, error: error.message };
-    if (error instanceof RowMappingError)
-      return { source, message, reason: DeadLetterReason.InvalidRow, error: error.message };
-    return { source, message, reason: DecodeErrorReason.Corrupt, error: messageOf(error) };
-  }
-
   #add(table: RecordTable, row: Row, source: SourceRef, bytes: number): void {
     const { topic, partition } = source.offsets;
-    const key =
-      this.#config.batchPerPartition === true ? `${table}\u0000${partitionKey(topic, partition)}` : table;
+    const key = batchKey(
+      table,
+      row.event_time,
+      this.#config.batchPerPartition === true ? partitionKey(topic, partition) : null,
+    );
     let state = this.#tables.get(key);
     if (state === undefined) {
       state = { key, table, open: null, queue: [], inserting: false, topics: new Set() };
@@ -409,6 +346,9 @@ export class Pipeline {
       }
     }
     if (sealed) this.#pump();
+    // Batches are per month: forget the states of months that are done.
+    for (const [key, state] of this.#tables)
+      if (state.open === null && state.queue.length === 0 && !state.inserting) this.#tables.delete(key);
     this.#updateGauges();
     if (now >= this.#nextCommitAt) this.#commitSoon();
   }
@@ -462,41 +402,64 @@ export class Pipeline {
     }
   }
 
-  /** Inserts rows; a batch ClickHouse rejects is split until the rejected rows are found and returned. */
-  async #write(table: RecordTable, rows: Row[], sources: SourceRef[]): Promise<DeadLetter[]> {
+  /**
+   * Inserts rows; a batch ClickHouse rejects (or keeps failing on under load) is
+   * split until the failing rows are found and returned. Halves of a batch whose retries ran out
+   * are tried once each: the retries were spent on the whole batch.
+   */
+  async #write(
+    table: RecordTable,
+    rows: Row[],
+    sources: SourceRef[],
+    retries = this.#config.retry.maxRetries,
+  ): Promise<DeadLetter[]> {
     try {
-      await this.#retrying("insert", () =>
+      await this.#retrying("insert", retries, () =>
         this.#sink.insert(table, rows, { dedupToken: dedupToken(table, sources) }),
       );
       return [];
     } catch (error) {
-      if (!isRowRejection(error)) throw error;
+      // Decided per class (see the README, "Retries and failures"): a row the engine rejects, or a
+      // batch the engine keeps failing under load, is split until the rows are found and
+      // dead-lettered; an outage (unreachable, network) stops the worker with its offsets
+      // uncommitted, since dead-lettering would empty the topics into the dead-letter topic.
+      const failure = this.#abort.signal.aborted ? InsertFailure.Structural : classifyInsertFailure(error);
+      if (failure === InsertFailure.Outage) throw new RetriesExhaustedError("insert", retries, error);
+      if (failure === InsertFailure.Structural) throw error;
+      const exhausted = failure === InsertFailure.Load;
       if (rows.length === 1) {
         return [
           {
             source: sources[0]!,
             message: null,
             row: rows[0],
-            reason: DeadLetterReason.Rejected,
+            reason: exhausted ? DeadLetterReason.RetriesExhausted : DeadLetterReason.Rejected,
             error: messageOf(error),
             table,
           },
         ];
       }
       const middle = Math.ceil(rows.length / 2);
-      const left = await this.#write(table, rows.slice(0, middle), sources.slice(0, middle));
-      const right = await this.#write(table, rows.slice(middle), sources.slice(middle));
+      const next = exhausted ? 0 : retries;
+      const left = await this.#write(table, rows.slice(0, middle), sources.slice(0, middle), next);
+      const right = await this.#write(table, rows.slice(middle), sources.slice(middle), next);
       return [...left, ...right];
     }
   }
 
-  async #retrying<T>(operation: "insert" | "dead_letter", run: () => Promise<T>): Promise<T> {
+  /** The one retry loop of an operation (the worker's sink does not retry itself). */
+  async #retrying<T>(
+    operation: "insert" | "dead_letter",
+    maxRetries: number,
+    run: () => Promise<T>,
+  ): Promise<T> {
     let waiting = false;
     try {
-      return await withRetries(run, {
-        retry: this.#config.retry,
+      return await retry(run, {
+        policy: { ...this.#config.retry, maxRetries },
+        isRetriable: operation === "dead_letter" ? isTransientSendError : undefined,
         signal: this.#abort.signal,
-        onRetry: (error, attempt, delayMs) => {
+        onRetry: ({ error, retry: attempt, delayMs }) => {
           if (!waiting && operation === "insert") this.#retryingInserts++;
           waiting = true;
           this.#metrics.retries.inc({ operation });
@@ -508,33 +471,18 @@ export class Pipeline {
     }
   }
 
-  #checkDeadLetterLimit(letters: readonly DeadLetter[]): void {
-    const { deadLetterWindow: window, maxDeadLetterRatio: ratio } = this.#config;
-    const byPartition = new Map<string, DeadLetter[]>();
-    for (const letter of letters) {
-      const key = partitionKey(letter.source.offsets.topic, letter.source.offsets.partition);
-      let list = byPartition.get(key);
-      if (list === undefined) byPartition.set(key, (list = []));
-      list.push(letter);
-    }
-    for (const [key, list] of byPartition) {
-      const { offsets } = list[0]!.source;
-      const { topic, partition } = offsets;
-      const from = offsets.end - window;
-      const recent = (this.#deadLetterOffsets.get(key) ?? []).filter((offset) => offset >= from);
-      for (const letter of list) recent.push(letter.source.offset);
-      if (recent.length > ratio * window) {
-        throw new DeadLetterLimitError(topic, partition, recent.length, window, ratio);
-      }
-      this.#deadLetterOffsets.set(key, recent);
-    }
-  }
-
   async #sendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
     this.#activeDeadLetters++;
     try {
-      this.#checkDeadLetterLimit(letters);
-      await this.#retrying("dead_letter", () => this.#deadLetters.send(letters));
+      this.#deadLetterPolicy.admit(letters.map((letter) => letter.source));
+      const maxRetries = this.#config.retry.maxRetries;
+      await this.#retrying("dead_letter", maxRetries, () => this.#deadLetters.send(letters)).catch(
+        (error: unknown) => {
+          throw isTransientSendError(error)
+            ? new RetriesExhaustedError("dead_letter", maxRetries, error)
+            : error;
+        },
+      );
       for (const letter of letters) {
         letter.source.offsets.markDone(letter.source.offset);
         this.#metrics.deadLetters.inc({ topic: letter.source.offsets.topic, reason: letter.reason });
@@ -589,11 +537,12 @@ export class Pipeline {
         },
         (error: unknown) => {
           this.#commitFailures++;
+          if (this.#commitFailures > this.#config.retry.maxRetries) {
+            this.#fail(new RetriesExhaustedError("commit", this.#config.retry.maxRetries, error));
+            return;
+          }
           this.#metrics.retries.inc({ operation: "commit" });
-          const delayMs = Math.min(
-            this.#config.retry.maxDelayMs,
-            100 * 2 ** Math.min(this.#commitFailures, 10),
-          );
+          const delayMs = backoffDelayMs(this.#config.retry, this.#commitFailures - 1);
           this.#nextCommitAt = Date.now() + delayMs;
           this.#logger.warn("offset commit failed, retrying", { delayMs, error: messageOf(error) });
         },

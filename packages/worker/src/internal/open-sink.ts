@@ -15,7 +15,9 @@ export interface OpenedSink {
 export async function openSink(config: WorkerConfig): Promise<OpenedSink> {
   const owned = config.sink === null;
   const sink =
-    config.sink ?? createSink({ ...config.clickhouse, logger: config.clickhouse.logger ?? config.logger });
+    config.sink ??
+    // The worker owns the retries of its inserts: its own sink never retries (no retry inside a retry).
+    createSink({ ...config.clickhouse, maxRetries: 0, logger: config.clickhouse.logger ?? config.logger });
   const release = async (): Promise<void> => {
     if (!owned) return;
     await sink

@@ -8,6 +8,8 @@ export interface FaultPlan {
   readonly failAfter?: ReadonlySet<number>;
   /** Added latency of every insert. */
   readonly delayMs?: number;
+  /** Inserts holding a matching row fail every time, as an engine out of memory for that row would. */
+  readonly heavyRow?: (row: Row) => boolean;
 }
 
 /**
@@ -33,6 +35,9 @@ export class FaultInjectingSink implements Sink {
     this.tokens.push(options?.dedupToken);
     if (this.plan.delayMs !== undefined)
       await new Promise((resolve) => setTimeout(resolve, this.plan.delayMs));
+    if (this.plan.heavyRow !== undefined && rows.some(this.plan.heavyRow)) {
+      throw new SinkError(`insert ${call}: memory limit exceeded`, { retriable: true, clickhouseCode: 241 });
+    }
     if (this.plan.failBefore?.has(call) === true) {
       throw new SinkError(`insert ${call}: connection reset`, { retriable: true, clickhouseCode: 210 });
     }
