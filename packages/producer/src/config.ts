@@ -39,7 +39,13 @@ export const FsyncPolicy = {
 export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
 
 export interface SpoolOptions {
-  /** Directory of the segment files, locked by one live producer. Default: `<os tmpdir>/tracehouse-spool/<clientId>`. */
+  /**
+   * Directory of the segment files, locked by one live producer: a second producer on the
+   * same directory throws. Default: a shared base, `<os tmpdir>/tracehouse-spool/<clientId>`,
+   * in which each producer locks the first free numbered slot (`0`, `1`, …): processes with
+   * the same client id each get their own, and a restarted process takes over (and sends)
+   * what a dead one left in its slot.
+   */
   readonly dir?: string;
   /** Bound on the spool's size on disk; records beyond it are dropped and counted. Default: 256 MiB. */
   readonly maxBytes?: number;
@@ -49,6 +55,12 @@ export interface SpoolOptions {
   readonly fsync?: FsyncPolicy;
   /** Only with `fsync: "interval"`. Default: 1000. */
   readonly fsyncIntervalMs?: number;
+  /**
+   * Bound on records (by encoded size) handed to the spool's background writer and not yet
+   * on disk; past it, a record that would spill is dropped and counted (`dropped.spill_backlog`).
+   * Default: `maxQueueBytes`.
+   */
+  readonly maxPendingBytes?: number;
 }
 
 export interface SamplingOptions {
@@ -112,7 +124,11 @@ export interface ProducerOptions {
 }
 
 export interface SpoolConfig {
+  /** The spool directory, or the shared base of `slots` numbered directories. */
   readonly dir: string;
+  /** 0 when `dir` is the spool directory itself. */
+  readonly slots: number;
+  readonly maxPendingBytes: number;
   readonly maxBytes: number;
   readonly segmentBytes: number;
   readonly fsync: FsyncPolicy;
@@ -154,6 +170,8 @@ export interface ProducerConfig {
 
 const MiB = 1024 * 1024;
 const DEFAULT_CLIENT_ID = "tracehouse-producer";
+/** Producers that can share the default spool directory on one host. */
+const SHARED_SPOOL_SLOTS = 64;
 
 function rate(value: number | undefined, fallback: number, name: string): number {
   const resolved = value ?? fallback;
@@ -182,6 +200,7 @@ function resolveSpool(
   options: SpoolOptions | false | undefined,
   clientId: string,
   maxRecordBytes: number,
+  maxQueueBytes: number,
 ): SpoolConfig | null {
   if (options === false) return null;
   const spool = options ?? {};
@@ -207,6 +226,8 @@ function resolveSpool(
   const safeClientId = clientId.replace(/[^A-Za-z0-9._-]/g, "_");
   return Object.freeze({
     dir: path.resolve(spool.dir ?? path.join(tmpdir(), "tracehouse-spool", safeClientId)),
+    slots: spool.dir === undefined ? SHARED_SPOOL_SLOTS : 0,
+    maxPendingBytes: integerOption(spool.maxPendingBytes, maxQueueBytes, "spool.maxPendingBytes", maxRecordBytes),
     maxBytes,
     segmentBytes,
     fsync,
@@ -273,7 +294,7 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     );
   }
 
-  const spool = resolveSpool(options.spool, clientId, maxRecordBytes);
+  const spool = resolveSpool(options.spool, clientId, maxRecordBytes, maxQueueBytes);
   const backpressure = oneOf(
     options.backpressure,
     spool === null ? BackpressurePolicy.Drop : BackpressurePolicy.Spill,

@@ -6,7 +6,9 @@ export const DropReason = {
   QueueFull: "queue_full",
   /** The spool had no room left. */
   SpoolFull: "spool_full",
-  /** The spool could not be written (disk error); the error is logged. */
+  /** The queue was full and the records waiting for the spool's background writer reached `spool.maxPendingBytes`. */
+  SpillBacklog: "spill_backlog",
+  /** The spool could not be written (disk error, disk full); the error is logged. */
   SpoolError: "spool_error",
   /** Encoded record larger than `maxRecordBytes`. */
   Oversize: "oversize",
