@@ -19,7 +19,15 @@ import {
   writeAllAtAsync,
 } from "./segment-files.js";
 import type { Segment } from "./segment-files.js";
-import { encodeFrames, frameLength, readFrame, resync, SEGMENT_MAGIC, segmentVersion } from "./spool-format.js";
+import {
+  encodeFrames,
+  frameLength,
+  readFrame,
+  renumber,
+  resync,
+  SEGMENT_MAGIC,
+  segmentVersion,
+} from "./spool-format.js";
 
 /** Where a batch of spooled records ends; acknowledging it releases everything before. */
 export interface SpoolPosition {
@@ -175,32 +183,59 @@ export class Spool {
   }
 
   /**
-   * Makes `records` the oldest records of the spool, all or none, in a new segment ahead
+   * Makes `records` the oldest records of the spool, all or none, in new segments ahead
    * of the others (synchronously: the sender's batch, never the caller's). Returns where
    * they end, or null when there is no room. Throws a TracehouseError (code SPOOL) on an I/O error.
    */
   writeHead(records: readonly Outbound[]): SpoolPosition | null {
     const lengths: number[] = [];
     const frames = encodeFrames(records, lengths, 0);
-    if (this.#diskBytes + frames.length + SEGMENT_MAGIC.length > this.#config.maxBytes) return null;
-    return this.#io(() => {
-      const first = this.#segments[0];
-      const segment = createSegmentFile(this.#dir, (first?.id ?? FIRST_ID) - 1, SEGMENT_MAGIC);
-      try {
-        writeAllAt(segment.fd as number, frames, segment.size);
-        if (this.#config.fsync !== FsyncPolicy.Never) fs.fdatasyncSync(segment.fd as number);
-      } catch (error) {
-        fs.closeSync(segment.fd as number);
-        fs.rmSync(segment.path, { force: true });
-        throw error;
+    const groups: Buffer[] = [];
+    let start = 0;
+    let bytes = 0;
+    for (const length of lengths) {
+      if (bytes > 0 && SEGMENT_MAGIC.length + bytes + length > this.#config.segmentBytes) {
+        groups.push(frames.subarray(start, start + bytes));
+        start += bytes;
+        bytes = 0;
       }
-      fs.closeSync(segment.fd as number);
-      segment.fd = null;
-      segment.size += frames.length;
-      segment.fileBytes = segment.size;
-      this.#diskBytes += segment.size;
-      this.#segments.unshift(segment);
-      return { segment, offset: segment.size };
+      bytes += length;
+    }
+    groups.push(frames.subarray(start, start + bytes));
+    if (this.#diskBytes + frames.length + groups.length * SEGMENT_MAGIC.length > this.#config.maxBytes) {
+      return null;
+    }
+    const firstId = (this.#segments[0]?.id ?? FIRST_ID) - groups.length;
+    const created: Segment[] = [];
+    return this.#io(() => {
+      try {
+        for (const [i, group] of groups.entries()) {
+          const segment = createSegmentFile(this.#dir, firstId + i, SEGMENT_MAGIC);
+          created.push(segment);
+          // frames are numbered from 0 in each segment
+          const renumbered = i === 0 ? group : renumber(group, segment.version ?? 2);
+          writeAllAt(segment.fd as number, renumbered, segment.size);
+          if (this.#config.fsync !== FsyncPolicy.Never) fs.fdatasyncSync(segment.fd as number);
+          segment.size += group.length;
+          segment.fileBytes = segment.size;
+        }
+      } catch (error) {
+        for (const segment of created) {
+          if (segment.fd !== null) fs.closeSync(segment.fd);
+          segment.fd = null;
+          fs.rmSync(segment.path, { force: true });
+        }
+        throw error;
+      } finally {
+        for (const segment of created) {
+          if (segment.fd !== null) fs.closeSync(segment.fd);
+          segment.fd = null;
+        }
+      }
+      for (const segment of created) this.#diskBytes += segment.size;
+      this.#segments.unshift(...created);
+      const last = created[created.length - 1] as Segment;
+      return { segment: last, offset: last.size };
     });
   }
 

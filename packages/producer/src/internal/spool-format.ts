@@ -88,6 +88,20 @@ export function encodeFrames(records: readonly Outbound[], lengths: number[], fi
   return out;
 }
 
+/** A copy of version 2 `frames` numbered from 0 (frames encoded together, then split across segments). */
+export function renumber(frames: Buffer, version: SegmentVersion): Buffer {
+  const out = Buffer.from(frames);
+  if (version !== 2) return out;
+  let seq = 0;
+  for (let at = 0; at < out.length; seq++) {
+    const end = at + FRAME_HEADER_BYTES + out.readUInt32LE(at);
+    out.writeUInt32LE(seq, at + 8);
+    out.writeUInt32LE(frameChecksum(out, at, end), at + 4);
+    at = end;
+  }
+  return out;
+}
+
 function writeShortString(out: Buffer, at: number, value: string): number {
   const length = out.write(value, at + 2);
   out.writeUInt16LE(length, at);
