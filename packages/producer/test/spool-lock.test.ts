@@ -3,6 +3,7 @@ import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createProducer } from "../src/index.js";
 import { waitFor } from "./helpers/delivery.js";
 import { tempSpoolDir } from "./helpers/kafka.js";
 
@@ -74,6 +75,26 @@ describe("spool lock", function () {
       expect(winners, `trial ${trial}: ${JSON.stringify(reports)}`).to.have.length(1);
       for (const loser of reports.filter((r) => !r.locked)) expect(loser.error).to.include("in use by process");
       await Promise.all(exited);
+    }
+  });
+});
+
+describe("the default spool directory", () => {
+  it("gives each producer with the same client id its own slot, and a restarted one the slot left behind", async () => {
+    const clientId = `lock-test-${process.pid}-${Date.now()}`;
+    const first = createProducer({ brokers: ["127.0.0.1:1"], clientId, closeTimeoutMs: 50 });
+    const second = createProducer({ brokers: ["127.0.0.1:1"], clientId, closeTimeoutMs: 50 });
+    const base = path.dirname(first.spoolDir as string);
+    try {
+      expect(first.spoolDir).to.not.equal(second.spoolDir);
+      expect(path.dirname(second.spoolDir as string)).to.equal(base);
+      await first.close();
+      const third = createProducer({ brokers: ["127.0.0.1:1"], clientId, closeTimeoutMs: 50 });
+      expect(third.spoolDir).to.equal(first.spoolDir);
+      await third.close();
+    } finally {
+      await second.close();
+      fs.rmSync(base, { recursive: true, force: true });
     }
   });
 });
