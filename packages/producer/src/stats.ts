@@ -10,6 +10,8 @@ export const DropReason = {
   SpillBacklog: "spill_backlog",
   /** The spool could not be written (disk error, disk full); the error is logged. */
   SpoolError: "spool_error",
+  /** Did not match its schema (ValidationError: null fields, NaN or ±Infinity, a wrong type); the error is logged. */
+  Invalid: "invalid",
   /** Encoded record larger than `maxRecordBytes`. */
   Oversize: "oversize",
   /** Emitted after `close()`, or still unsent at close without a spool. */

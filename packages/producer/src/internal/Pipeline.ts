@@ -137,7 +137,7 @@ export class Pipeline {
   }
 
   /** Counts a record that was not accepted, logging at most once a second per reason with the count. */
-  drop(reason: DropReason, count = 1): void {
+  drop(reason: DropReason, count = 1, error?: string): void {
     this.#counters.dropped[reason] += count;
     if (reason === DropReason.Sampling) return;
     const pending = this.#dropWindows.get(reason);
@@ -149,7 +149,8 @@ export class Pipeline {
     setTimeout(() => {
       const dropped = this.#dropWindows.get(reason) ?? count;
       this.#dropWindows.delete(reason);
-      this.#config.logger.warn(`dropped ${dropped} records: ${reason}`, { reason, dropped });
+      const fields = error === undefined ? { reason, dropped } : { reason, dropped, firstError: error };
+      this.#config.logger.warn(`dropped ${dropped} records: ${reason}`, fields);
     }, DROP_LOG_WINDOW_MS).unref();
   }
 
