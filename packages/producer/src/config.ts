@@ -4,7 +4,6 @@ import {
   ConfigError,
   createTopicCatalogue,
   integerOption,
-  noopLogger,
   RECORD_TYPES,
   RecordType,
 } from "@tracehouse/schemas";
@@ -13,6 +12,7 @@ import { defaultContextManager } from "@tracehouse/context";
 import type { ContextManager } from "@tracehouse/context";
 import type { Kafka } from "kafkajs";
 import type { ProducerStats } from "./stats.js";
+import { stderrLogger } from "./stderr-logger.js";
 
 /** Batch compression on the wire. `lz4` registers its codec itself (`lz4-napi`); `zstd` needs one registered with kafkajs by the application. */
 export const Compression = { None: "none", Gzip: "gzip", Lz4: "lz4", Zstd: "zstd" } as const;
@@ -115,8 +115,10 @@ export interface ProducerOptions {
   readonly closeTimeoutMs?: number;
   /** Where `emit` finds the current trace context. Default: the process-wide AsyncLocalStorage manager. */
   readonly contextManager?: ContextManager;
-  /** Default: a logger that drops everything. */
+  /** Default: {@link stderrLogger}: warnings and errors (a producer that cannot deliver says so, once) on stderr; debug and info dropped. */
   readonly logger?: Logger;
+  /** Create the catalogue's missing topics (see `ensureTopics`) before the first send. Default: false. */
+  readonly ensureTopics?: boolean;
   /** Called with a snapshot of the counters every `statsIntervalMs`. Default: none. */
   readonly onStats?: (stats: ProducerStats) => void;
   /** Default: 10000. */
@@ -164,6 +166,7 @@ export interface ProducerConfig {
   readonly closeTimeoutMs: number;
   readonly contextManager: ContextManager;
   readonly logger: Logger;
+  readonly ensureTopics: boolean;
   readonly onStats: ((stats: ProducerStats) => void) | null;
   readonly statsIntervalMs: number;
 }
@@ -259,7 +262,7 @@ function resolveSampling(options: SamplingOptions | undefined): SamplingConfig {
 
 /** Resolves options into a complete, frozen config. Throws ConfigError on invalid or contradictory options. */
 export function resolveProducerConfig(options: ProducerOptions): ProducerConfig {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? stderrLogger;
   if (options.kafka !== undefined && options.brokers !== undefined) {
     throw new ConfigError("give either brokers or kafka, not both");
   }
@@ -346,6 +349,7 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     closeTimeoutMs: integerOption(options.closeTimeoutMs, 10_000, "closeTimeoutMs", 0),
     contextManager: options.contextManager ?? defaultContextManager,
     logger,
+    ensureTopics: options.ensureTopics ?? false,
     onStats,
     statsIntervalMs: integerOption(options.statsIntervalMs, 10_000, "statsIntervalMs", 1),
   });
