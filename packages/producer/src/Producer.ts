@@ -123,7 +123,12 @@ export class Producer {
   #emit<T extends RecordType>(type: T, fields: EmitFields<T>, context: TraceContext | undefined): EmitResult {
     const pipeline = this.#pipeline;
     if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
-      throw new ValidationError(String(type), [{ path: "", message: `expected the record's fields, got ${fields === null ? "null" : typeof fields}` }]);
+      throw new ValidationError(String(type), [
+        {
+          path: "",
+          message: `expected the record's fields, got ${fields === null ? "null" : typeof fields}`,
+        },
+      ]);
     }
     if (context !== undefined && !(context instanceof TraceContext)) {
       throw new ValidationError(String(type), [{ path: "", message: "context is not a TraceContext" }]);

@@ -230,7 +230,12 @@ function resolveSpool(
   return Object.freeze({
     dir: path.resolve(spool.dir ?? path.join(tmpdir(), "tracehouse-spool", safeClientId)),
     slots: spool.dir === undefined ? SHARED_SPOOL_SLOTS : 0,
-    maxPendingBytes: integerOption(spool.maxPendingBytes, maxQueueBytes, "spool.maxPendingBytes", maxRecordBytes),
+    maxPendingBytes: integerOption(
+      spool.maxPendingBytes,
+      maxQueueBytes,
+      "spool.maxPendingBytes",
+      maxRecordBytes,
+    ),
     maxBytes,
     segmentBytes,
     fsync,

@@ -48,23 +48,36 @@ export type TopicsTarget = Kafka | readonly string[];
 
 async function withAdmin<T>(target: TopicsTarget, action: (admin: Admin) => Promise<T>): Promise<T> {
   const kafka = Array.isArray(target)
-    ? new kafkajs.Kafka({ clientId: "tracehouse-topics", brokers: [...target], logLevel: kafkajs.logLevel.NOTHING })
+    ? new kafkajs.Kafka({
+        clientId: "tracehouse-topics",
+        brokers: [...target],
+        logLevel: kafkajs.logLevel.NOTHING,
+      })
     : (target as Kafka);
   const admin = kafka.admin();
   try {
     await admin.connect();
     return await action(admin);
   } catch (cause) {
-    throw new TracehouseError(`topic administration failed: ${String(cause)}`, { code: ErrorCode.Kafka, cause });
+    throw new TracehouseError(`topic administration failed: ${String(cause)}`, {
+      code: ErrorCode.Kafka,
+      cause,
+    });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
 }
 
-async function compare(admin: Admin, specs: readonly TopicSpec[], existing: ReadonlySet<string>): Promise<TopicResult[]> {
+async function compare(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  existing: ReadonlySet<string>,
+): Promise<TopicResult[]> {
   const present = specs.filter((spec) => existing.has(spec.name));
   const metadata =
-    present.length === 0 ? { topics: [] } : await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
+    present.length === 0
+      ? { topics: [] }
+      : await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
   const configs =
     present.length === 0
       ? { resources: [] }
@@ -81,7 +94,11 @@ async function compare(admin: Admin, specs: readonly TopicSpec[], existing: Read
     const mismatches: TopicMismatch[] = [];
     const partitions = metadata.topics.find((t) => t.name === spec.name)?.partitions.length ?? 0;
     if (partitions !== spec.partitions) {
-      mismatches.push({ setting: "partitions", expected: String(spec.partitions), actual: String(partitions) });
+      mismatches.push({
+        setting: "partitions",
+        expected: String(spec.partitions),
+        actual: String(partitions),
+      });
     }
     const entries = configs.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? [];
     for (const setting of ["retention.ms", "cleanup.policy"] as const) {
@@ -89,18 +106,27 @@ async function compare(admin: Admin, specs: readonly TopicSpec[], existing: Read
       const actual = entries.find((e) => e.configName === setting)?.configValue ?? "";
       if (actual !== expected) mismatches.push({ setting, expected, actual });
     }
-    return { name: spec.name, status: mismatches.length > 0 ? TopicStatus.Mismatched : TopicStatus.Exists, mismatches };
+    return {
+      name: spec.name,
+      status: mismatches.length > 0 ? TopicStatus.Mismatched : TopicStatus.Exists,
+      mismatches,
+    };
   });
 }
 
 function report(topics: TopicResult[]): TopicsReport {
-  return { ok: topics.every((t) => t.status === TopicStatus.Exists || t.status === TopicStatus.Created), topics };
+  return {
+    ok: topics.every((t) => t.status === TopicStatus.Exists || t.status === TopicStatus.Created),
+    topics,
+  };
 }
 
 /** Checks that every topic of the catalogue exists with its partitions, retention and cleanup policy. Changes nothing. */
 export function verifyTopics(target: TopicsTarget, options: TopicsOptions = {}): Promise<TopicsReport> {
   const catalogue = options.topics ?? createTopicCatalogue();
-  return withAdmin(target, async (admin) => report(await compare(admin, catalogue.all, new Set(await admin.listTopics()))));
+  return withAdmin(target, async (admin) =>
+    report(await compare(admin, catalogue.all, new Set(await admin.listTopics()))),
+  );
 }
 
 /**
@@ -126,12 +152,15 @@ export function ensureTopics(target: TopicsTarget, options: TopicsOptions = {}):
       });
     }
     const created = new Set(missing.map((spec) => spec.name));
-    const compared = await compare(admin, catalogue.all.filter((s) => !created.has(s.name)), existing);
-    const topics = catalogue.all.map(
-      (spec): TopicResult =>
-        created.has(spec.name)
-          ? { name: spec.name, status: TopicStatus.Created, mismatches: [] }
-          : (compared.find((t) => t.name === spec.name) as TopicResult),
+    const compared = await compare(
+      admin,
+      catalogue.all.filter((s) => !created.has(s.name)),
+      existing,
+    );
+    const topics = catalogue.all.map((spec): TopicResult =>
+      created.has(spec.name)
+        ? { name: spec.name, status: TopicStatus.Created, mismatches: [] }
+        : (compared.find((t) => t.name === spec.name) as TopicResult),
     );
     return report(topics);
   });

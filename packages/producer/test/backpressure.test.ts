@@ -154,5 +154,4 @@ describe("backpressure, flush and close", function () {
     expect(producer.stats().dropped[DropReason.Invalid]).to.equal(2);
     await producer.close();
   });
-
 });

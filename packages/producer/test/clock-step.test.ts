@@ -28,7 +28,14 @@ describe("a wall-clock step during an outage", function () {
     fs.writeFileSync(clockFile, "+0\n");
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join(here, "fixtures", "clock-child.ts"), brokers.join(","), topics.prefix, path.join(tmp.dir, "spool")],
+      [
+        "--import",
+        "tsx",
+        path.join(here, "fixtures", "clock-child.ts"),
+        brokers.join(","),
+        topics.prefix,
+        path.join(tmp.dir, "spool"),
+      ],
       {
         stdio: ["pipe", "pipe", "inherit"],
         env: {
@@ -61,7 +68,11 @@ describe("a wall-clock step during an outage", function () {
       });
       child.stdin.write("go\n");
       await waitFor(() => lines.length >= 3, 30_000, "delivery after the clock stepped back an hour");
-      const [degraded, go, delivered] = lines as [Record<string, number>, Record<string, number>, Record<string, number>];
+      const [degraded, go, delivered] = lines as [
+        Record<string, number>,
+        Record<string, number>,
+        Record<string, number>,
+      ];
       // the step reached the child's wall clock
       expect(degraded.wallMs! - go.wallMs!).to.be.greaterThan(3_500_000);
       expect(delivered.ms, "ms from the topics existing to delivery").to.be.lessThan(15_000);

@@ -22,7 +22,8 @@ function settled(stats: ProducerStats): boolean {
 
 function afterDrops(stats: ProducerStats): number {
   let total = 0;
-  for (const [reason, count] of Object.entries(stats.dropped)) if (reason !== DropReason.Sampling) total += count;
+  for (const [reason, count] of Object.entries(stats.dropped))
+    if (reason !== DropReason.Sampling) total += count;
   return total;
 }
 
@@ -88,7 +89,11 @@ describe("a full disk under the spool", function () {
 
     producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: { dir: spoolDir } });
     const recovering = producer;
-    await waitFor(() => recovering.stats().spoolBytes === 0 && recovering.stats().recovered > 0, 60_000, "recovery");
+    await waitFor(
+      () => recovering.stats().spoolBytes === 0 && recovering.stats().recovered > 0,
+      60_000,
+      "recovery",
+    );
     const second = recovering.stats();
     expect(second.dropped[DropReason.Corrupt], "records counted spooled but unreadable").to.equal(0);
     expect(second.recovered).to.equal(first.spooled);

@@ -23,9 +23,13 @@ describe("bad input", () => {
     expect(results).to.deep.equal(Array(results.length).fill(EmitResult.Dropped));
     expect(producer.stats().dropped[DropReason.Invalid]).to.equal(results.length);
     expect(producer.stats().accepted).to.equal(0);
-    expect(producer.emitEvent({ event_kind: "CUSTOM", name: "fine", duration_ms: 1.5 })).to.equal(EmitResult.Queued);
+    expect(producer.emitEvent({ event_kind: "CUSTOM", name: "fine", duration_ms: 1.5 })).to.equal(
+      EmitResult.Queued,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect(warnings.some((w) => w["reason"] === DropReason.Invalid && String(w["firstError"]).includes("null"))).to.equal(true);
+    expect(
+      warnings.some((w) => w["reason"] === DropReason.Invalid && String(w["firstError"]).includes("null")),
+    ).to.equal(true);
     await producer.close();
   });
 

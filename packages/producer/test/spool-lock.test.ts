@@ -53,7 +53,9 @@ describe("spool lock", function () {
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, "LOCK"), String(await deadPid()));
       const procs = Array.from({ length: 8 }, () =>
-        spawn(process.execPath, ["--import", "tsx", child, dir, "race"], { stdio: ["pipe", "pipe", "inherit"] }),
+        spawn(process.execPath, ["--import", "tsx", child, dir, "race"], {
+          stdio: ["pipe", "pipe", "inherit"],
+        }),
       );
       const outputs = procs.map((proc) => {
         const lines: string[] = [];
@@ -73,7 +75,8 @@ describe("spool lock", function () {
       const reports = outputs.map((lines) => JSON.parse(lines[1] as string) as Report);
       const winners = reports.filter((r) => r.locked);
       expect(winners, `trial ${trial}: ${JSON.stringify(reports)}`).to.have.length(1);
-      for (const loser of reports.filter((r) => !r.locked)) expect(loser.error).to.include("in use by process");
+      for (const loser of reports.filter((r) => !r.locked))
+        expect(loser.error).to.include("in use by process");
       await Promise.all(exited);
     }
   });

@@ -52,7 +52,10 @@ function listen(spool: Spool): Outcome {
 /** Hands records to the background writer and waits for it; returns how many it wrote. */
 async function append(spool: Spool, records: Outbound[]): Promise<number> {
   const outcome = listen(spool);
-  spool.enqueue(records, records.reduce((sum, r) => sum + r.size, 0));
+  spool.enqueue(
+    records,
+    records.reduce((sum, r) => sum + r.size, 0),
+  );
   await spool.whenWritten();
   return outcome.written;
 }
@@ -109,7 +112,10 @@ describe("spool", () => {
 
   it("resumes after a restart from the last acknowledged record", async () => {
     const first = Spool.open(config(tmp.dir), noopLogger);
-    await append(first, Array.from({ length: 30 }, (_, i) => record(i)));
+    await append(
+      first,
+      Array.from({ length: 30 }, (_, i) => record(i)),
+    );
     const batch = first.read(10, 1 << 20)!;
     first.ack(batch.end);
     await first.close(1000);
@@ -123,7 +129,10 @@ describe("spool", () => {
 
   it("skips a torn tail, counts it, and keeps reading the next segments", async () => {
     const first = Spool.open(config(tmp.dir, { segmentBytes: 1024 }), noopLogger);
-    await append(first, Array.from({ length: 40 }, (_, i) => record(i)));
+    await append(
+      first,
+      Array.from({ length: 40 }, (_, i) => record(i)),
+    );
     await first.close(1000);
     const names = segments(tmp.dir);
     expect(names.length).to.be.greaterThan(2);
@@ -148,7 +157,12 @@ describe("spool", () => {
     /** Writes COUNT records into one segment, lets `damage` change its bytes, and reads it back in a new spool. */
     async function readDamaged(damage: (bytes: Buffer, frameBytes: number) => void) {
       const first = Spool.open(config(tmp.dir, big), noopLogger);
-      expect(await append(first, Array.from({ length: COUNT }, (_, i) => record(i)))).to.equal(COUNT);
+      expect(
+        await append(
+          first,
+          Array.from({ length: COUNT }, (_, i) => record(i)),
+        ),
+      ).to.equal(COUNT);
       await first.close(1000);
       const names = segments(tmp.dir);
       expect(names).to.have.length(1);
@@ -199,7 +213,10 @@ describe("spool", () => {
 
   it("writes only what fits in maxBytes", async () => {
     const spool = Spool.open(config(tmp.dir, { maxBytes: 2048, segmentBytes: 2048 }), noopLogger);
-    const written = await append(spool, Array.from({ length: 50 }, (_, i) => record(i)));
+    const written = await append(
+      spool,
+      Array.from({ length: 50 }, (_, i) => record(i)),
+    );
     expect(written).to.be.greaterThan(5).and.lessThan(50);
     expect(spool.writeHead([record(99)])).to.equal(null);
     expect(drain(spool)).to.deep.equal(Array.from({ length: written }, (_, i) => i));

@@ -10,7 +10,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 function smallCatalogue() {
   const overrides = Object.fromEntries(
-    ["execution", "event", "metrics", "correlation", "error", "span", "dlq"].map((family) => [family, { partitions: 2 }]),
+    ["execution", "event", "metrics", "correlation", "error", "span", "dlq"].map((family) => [
+      family,
+      { partitions: 2 },
+    ]),
   );
   return createTopicCatalogue({ prefix: `${uniqueName("topics")}.`, overrides });
 }
@@ -38,14 +41,21 @@ describe("topics", function () {
     const admin = kafka.admin();
     await admin.connect();
     const odd = topics.topicFor("event");
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: odd, numPartitions: 1, replicationFactor: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: odd, numPartitions: 1, replicationFactor: 1 }],
+    });
     await admin.disconnect();
 
     const ensured = await ensureTopics(kafka, { topics });
     expect(ensured.ok).to.equal(false);
     const byName = new Map(ensured.topics.map((t) => [t.name, t]));
     expect(byName.get(odd)?.status).to.equal(TopicStatus.Mismatched);
-    expect(byName.get(odd)?.mismatches).to.deep.include({ setting: "partitions", expected: "2", actual: "1" });
+    expect(byName.get(odd)?.mismatches).to.deep.include({
+      setting: "partitions",
+      expected: "2",
+      actual: "1",
+    });
     expect(byName.get(odd)?.mismatches.map((m) => m.setting)).to.include("retention.ms");
     for (const spec of topics.all.filter((t) => t.name !== odd)) {
       expect(byName.get(spec.name)?.status, spec.name).to.equal(TopicStatus.Created);
@@ -53,7 +63,9 @@ describe("topics", function () {
 
     const after = await verifyTopics(brokers, { topics });
     for (const result of after.topics) {
-      expect(result.status, result.name).to.equal(result.name === odd ? TopicStatus.Mismatched : TopicStatus.Exists);
+      expect(result.status, result.name).to.equal(
+        result.name === odd ? TopicStatus.Mismatched : TopicStatus.Exists,
+      );
     }
     const again = await ensureTopics(brokers, { topics });
     expect(again.topics.filter((t) => t.status === TopicStatus.Created)).to.deep.equal([]);
@@ -72,9 +84,13 @@ describe("topics", function () {
   });
 
   it("a producer that cannot deliver says so once on stderr by default", () => {
-    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(here, "fixtures", "undeliverable-child.ts")], {
-      encoding: "utf8",
-    });
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(here, "fixtures", "undeliverable-child.ts")],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(child.status).to.equal(0);
     const lines = child.stderr.split("\n").filter((line) => line.includes("kafka send failed"));
     expect(lines, child.stderr).to.have.length(1);

@@ -42,12 +42,18 @@ function nonFiniteIssues(value: unknown, path: string, issues: ValidationIssue[]
   }
   if (typeof value !== "object" || value === null || depth > 8) return;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) nonFiniteIssues(value[i], path === "" ? String(i) : `${path}.${i}`, issues, depth + 1);
+    for (let i = 0; i < value.length; i++)
+      nonFiniteIssues(value[i], path === "" ? String(i) : `${path}.${i}`, issues, depth + 1);
     return;
   }
   if (Buffer.isBuffer(value)) return;
   for (const key in value) {
-    nonFiniteIssues((value as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`, issues, depth + 1);
+    nonFiniteIssues(
+      (value as Record<string, unknown>)[key],
+      path === "" ? key : `${path}.${key}`,
+      issues,
+      depth + 1,
+    );
   }
 }
 

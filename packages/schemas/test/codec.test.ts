@@ -145,8 +145,12 @@ describe("encodeRecord / decodeRecord", () => {
     });
 
     it("rejects NaN and ±Infinity with the field path", () => {
-      expect(validationError("event", { ...SAMPLES.event, duration_ms: Number.NaN }).path).to.equal("duration_ms");
-      expect(validationError("event", { ...SAMPLES.event, duration_ms: Infinity }).message).to.contain("finite");
+      expect(validationError("event", { ...SAMPLES.event, duration_ms: Number.NaN }).path).to.equal(
+        "duration_ms",
+      );
+      expect(validationError("event", { ...SAMPLES.event, duration_ms: Infinity }).message).to.contain(
+        "finite",
+      );
       const span = { ...SAMPLES.span, events: [{ ...SAMPLES.span.events[0]!, time: -Infinity }] };
       expect(validationError("span", span).path).to.equal("events.0.time");
     });

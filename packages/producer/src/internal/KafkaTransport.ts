@@ -107,7 +107,9 @@ export class KafkaTransport {
         this.#topicsEnsured = true;
         const mismatched = report.topics.filter((t) => t.mismatches.length > 0);
         if (mismatched.length > 0) {
-          this.#config.logger.warn("topics exist with other settings than the catalogue's", { topics: mismatched });
+          this.#config.logger.warn("topics exist with other settings than the catalogue's", {
+            topics: mismatched,
+          });
         }
       }
       if (!this.#connected) {

@@ -83,7 +83,13 @@ export class Spool {
   /** Why the last records not written were not: no room, or a failed write. */
   #lastDropReason: DropReason = DropReason.SpoolFull;
 
-  private constructor(config: SpoolConfig, dir: string, logger: Logger, release: () => void, segments: Segment[]) {
+  private constructor(
+    config: SpoolConfig,
+    dir: string,
+    logger: Logger,
+    release: () => void,
+    segments: Segment[],
+  ) {
     this.#config = config;
     this.#dir = dir;
     this.#logger = logger;
@@ -507,7 +513,8 @@ export class Spool {
         break;
       }
       const nextSeq = version === 2 && next < data.length ? data.readUInt32LE(next + 8) : null;
-      const lost = nextSeq !== null && segment.expectSeq !== null ? Math.max(1, nextSeq - segment.expectSeq) : 1;
+      const lost =
+        nextSeq !== null && segment.expectSeq !== null ? Math.max(1, nextSeq - segment.expectSeq) : 1;
       this.#damaged(segment, at, next + base, lost, reason);
       if (nextSeq !== null) segment.expectSeq = nextSeq;
       at = next + base;
@@ -525,7 +532,8 @@ export class Spool {
     const header = version === 2 ? 12 : 8;
     if (at + header <= data.length) {
       const end = at + header + data.readUInt32LE(at);
-      if (end === data.length || (end < data.length && readFrame(data, end, version).kind === "record")) return end;
+      if (end === data.length || (end < data.length && readFrame(data, end, version).kind === "record"))
+        return end;
     }
     const afterSeq = segment.expectSeq === null ? null : segment.expectSeq - 1;
     return resync(data, at + 1, version, afterSeq);

@@ -69,7 +69,9 @@ function parseOwner(text: string | null): LockOwner | null {
   }
   if (typeof parsed === "number") {
     // an older lock file holds the bare pid
-    return Number.isSafeInteger(parsed) && parsed > 0 ? { pid: parsed, start: null, boot: null, nonce: text } : null;
+    return Number.isSafeInteger(parsed) && parsed > 0
+      ? { pid: parsed, start: null, boot: null, nonce: text }
+      : null;
   }
   const owner = (parsed ?? {}) as Partial<LockOwner>;
   if (!Number.isSafeInteger(owner.pid) || typeof owner.nonce !== "string") return null;
@@ -169,7 +171,10 @@ export function lockDirectory(dir: string): () => void {
     }
   } catch (error) {
     if (error instanceof NonRetriableError) throw error;
-    throw new NonRetriableError(`cannot lock spool directory ${dir}`, { code: ErrorCode.Spool, cause: error });
+    throw new NonRetriableError(`cannot lock spool directory ${dir}`, {
+      code: ErrorCode.Spool,
+      cause: error,
+    });
   }
   throw new NonRetriableError(`cannot lock spool directory ${dir}: lost the race to take it over`, {
     code: ErrorCode.Spool,

@@ -72,7 +72,13 @@ export function writeAllAt(fd: number, data: Buffer, position: number): void {
   while (at < data.length) at += fs.writeSync(fd, data, at, data.length - at, position + at);
 }
 
-function write(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+function write(
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
   return new Promise((resolve, reject) =>
     fs.write(fd, buffer, offset, length, position, (error, written) =>
       error === null ? resolve(written) : reject(error),

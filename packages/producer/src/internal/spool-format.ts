@@ -131,8 +131,7 @@ export function readFrame(data: Buffer, at: number, version: SegmentVersion): Fr
   if (end > data.length) return { kind: "torn" };
   if (length < MIN_PAYLOAD) return { kind: "corrupt", reason: "impossible frame length" };
   const expected = data.readUInt32LE(at + 4);
-  const actual =
-    version === 2 ? frameChecksum(data, at, end) : crc32(data.subarray(at + header, end));
+  const actual = version === 2 ? frameChecksum(data, at, end) : crc32(data.subarray(at + header, end));
   if (actual !== expected) return { kind: "corrupt", reason: "checksum mismatch" };
   const record = parsePayload(data.subarray(at + header, end));
   if (record === null) return { kind: "corrupt", reason: "bad payload layout" };
