@@ -115,7 +115,7 @@ export interface ProducerOptions {
   readonly closeTimeoutMs?: number;
   /** Where `emit` finds the current trace context. Default: the process-wide AsyncLocalStorage manager. */
   readonly contextManager?: ContextManager;
-  /** Default: {@link stderrLogger}: warnings and errors (a producer that cannot deliver says so, once) on stderr; debug and info dropped. */
+  /** Default: `stderrLogger`: warnings and errors (a producer that cannot deliver says so, once) on stderr; debug and info dropped. */
   readonly logger?: Logger;
   /** Create the catalogue's missing topics (see `ensureTopics`) before the first send. Default: false. */
   readonly ensureTopics?: boolean;
