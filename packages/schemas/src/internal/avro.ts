@@ -110,11 +110,49 @@ function boundedCollections(schema: unknown, opts: unknown): AvroType | undefine
   return undefined;
 }
 
-/** Parses a schema the way every tracehouse codec does: bare `T | null` unions, plain records. */
+/** The documented range of `long` fields held as JS numbers: ±2^52. */
+export const MAX_LONG = 2 ** 52;
+const TWO_32 = 2 ** 32;
+const longScratch = Buffer.alloc(8);
+
+function isLong(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= -MAX_LONG && value <= MAX_LONG;
+}
+
+/**
+ * `long` read and written exactly: avsc hands the zig-zag varint over as 8 bytes of two's
+ * complement, split here into 32-bit halves (no floating-point zig-zag), and values outside
+ * ±2^52 are refused on encode and rejected on decode, before any lossy conversion.
+ */
+const ExactLongType = avro.types.LongType.__with({
+  fromBuffer(buf: Buffer): number {
+    const hi = buf.readInt32LE(4);
+    const lo = buf.readUInt32LE(0);
+    // |hi| <= 2^20 keeps hi * 2^32 + lo exact; the precise bound is checked after
+    const value = hi >= -(2 ** 20) - 1 && hi <= 2 ** 20 ? hi * TWO_32 + lo : Number.NaN;
+    if (!isLong(value)) {
+      throw new RangeError(`long 0x${Buffer.from(buf).reverse().toString("hex")} is outside ±2^52`);
+    }
+    return value;
+  },
+  toBuffer(value: number): Buffer {
+    const hi = Math.floor(value / TWO_32);
+    longScratch.writeInt32LE(hi, 4);
+    longScratch.writeUInt32LE(value - hi * TWO_32, 0);
+    return longScratch;
+  },
+  fromJSON: (value: unknown) => value as number,
+  toJSON: (value: number) => value,
+  isValid: isLong,
+  compare: (a: number, b: number) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+/** Parses a schema the way every tracehouse codec does: bare `T | null` unions, plain records, exact longs. */
 export function createAvroType(schema: unknown): AvroType {
   return avro.Type.forSchema(schema as avro.schema.AvroSchema, {
     wrapUnions: "never",
     omitRecordMethods: true,
+    registry: { long: ExactLongType },
     typeHook: boundedCollections as (schema: unknown, opts: unknown) => AvroType,
   });
 }
