@@ -34,29 +34,6 @@ function envelopeIssues(record: Record<string, unknown>): ValidationIssue[] {
   return issues;
 }
 
-/** NaN and ±Infinity: valid IEEE doubles, but no reader can store them (ClickHouse would keep NULL or 0). */
-function nonFiniteIssues(value: unknown, path: string, issues: ValidationIssue[], depth: number): void {
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) issues.push({ path, message: `must be a finite number, got ${value}` });
-    return;
-  }
-  if (typeof value !== "object" || value === null || depth > 8) return;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++)
-      nonFiniteIssues(value[i], path === "" ? String(i) : `${path}.${i}`, issues, depth + 1);
-    return;
-  }
-  if (Buffer.isBuffer(value)) return;
-  for (const key in value) {
-    nonFiniteIssues(
-      (value as Record<string, unknown>)[key],
-      path === "" ? key : `${path}.${key}`,
-      issues,
-      depth + 1,
-    );
-  }
-}
-
 function schemaIssues(avroType: AvroType, value: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   avroType.isValid(value, {
@@ -85,7 +62,6 @@ export function encodeWithVersion(recordType: string, version: SchemaVersion, re
     ]);
   }
   const envelope = envelopeIssues(record as Record<string, unknown>);
-  nonFiniteIssues(record, "", envelope, 0);
   if (envelope.length > 0) throw new ValidationError(recordType, envelope);
   try {
     return writeSingleObject(version.header, version.avroType, record);

@@ -149,7 +149,7 @@ describe("encodeRecord / decodeRecord", () => {
         "duration_ms",
       );
       expect(validationError("event", { ...SAMPLES.event, duration_ms: Infinity }).message).to.contain(
-        "finite",
+        "Infinity",
       );
       const span = { ...SAMPLES.span, events: [{ ...SAMPLES.span.events[0]!, time: -Infinity }] };
       expect(validationError("span", span).path).to.equal("events.0.time");
