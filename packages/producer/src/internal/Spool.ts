@@ -19,15 +19,8 @@ import {
   writeAllAtAsync,
 } from "./segment-files.js";
 import type { Segment } from "./segment-files.js";
-import {
-  encodeFrames,
-  frameLength,
-  readFrame,
-  renumber,
-  resync,
-  SEGMENT_MAGIC,
-  segmentVersion,
-} from "./spool-format.js";
+import { readRecords } from "./segment-reader.js";
+import { encodeFrames, frameLength, renumber, SEGMENT_MAGIC } from "./spool-format.js";
 
 /** Where a batch of spooled records ends; acknowledging it releases everything before. */
 export interface SpoolPosition {
@@ -487,72 +480,18 @@ export class Spool {
 
   #readSegment(segment: Segment, maxRecords: number, maxBytes: number): SpoolBatch | null {
     const { data, base } = this.#load(segment);
-    const version = segment.version;
-    if (version === null || (segment.readOffset < SEGMENT_MAGIC.length && segmentVersion(data) === null)) {
-      this.#damaged(segment, 0, null, 1, "not a spool segment (bad header)");
-      return null;
-    }
-    if (segment.readOffset < SEGMENT_MAGIC.length) segment.readOffset = SEGMENT_MAGIC.length;
-    const records: Outbound[] = [];
-    let bytes = 0;
-    let at = segment.readOffset;
-    while (at < segment.size && records.length < maxRecords) {
-      const frame = readFrame(data, at - base, version);
-      if (frame.kind === "record") {
-        if (records.length > 0 && bytes + frame.record.size > maxBytes) break;
-        records.push(frame.record);
-        bytes += frame.record.size;
-        if (frame.seq !== null) segment.expectSeq = frame.seq + 1;
-        at = frame.next + base;
-        continue;
-      }
-      const next = this.#skip(data, at - base, segment);
-      const reason = frame.kind === "torn" ? "torn or misframed write" : frame.reason;
-      if (next === null) {
-        this.#damaged(segment, at, null, 1, reason);
-        break;
-      }
-      const nextSeq = version === 2 && next < data.length ? data.readUInt32LE(next + 8) : null;
-      const lost =
-        nextSeq !== null && segment.expectSeq !== null ? Math.max(1, nextSeq - segment.expectSeq) : 1;
-      this.#damaged(segment, at, next + base, lost, reason);
-      if (nextSeq !== null) segment.expectSeq = nextSeq;
-      at = next + base;
-    }
-    if (records.length === 0) {
-      if (at > segment.readOffset && at <= segment.size) this.ack({ segment, offset: at });
-      return null;
-    }
-    return { records, end: { segment, offset: at }, recovered: segment.recovered };
-  }
-
-  /** Where reading continues after the damaged frame at `at` (relative to `data`): past it by its length, else the next valid frame. */
-  #skip(data: Buffer, at: number, segment: Segment): number | null {
-    const version = segment.version as 1 | 2;
-    const header = version === 2 ? 12 : 8;
-    if (at + header <= data.length) {
-      const end = at + header + data.readUInt32LE(at);
-      if (end === data.length || (end < data.length && readFrame(data, end, version).kind === "record"))
-        return end;
-    }
-    const afterSeq = segment.expectSeq === null ? null : segment.expectSeq - 1;
-    return resync(data, at + 1, version, afterSeq);
-  }
-
-  /** Counts `lost` records at the damaged offset `at`; with no `next`, the segment's readable data ends there. */
-  #damaged(segment: Segment, at: number, next: number | null, lost: number, reason: string): void {
-    this.#logger.warn("spool segment damaged: skipping the records there", {
-      segment: segment.path,
-      offset: at,
-      skippedBytes: (next ?? segment.size) - at,
-      lost,
-      reason,
+    const { records, end } = readRecords(segment, data, base, maxRecords, maxBytes, (damage) => {
+      this.#logger.warn("spool segment damaged: skipping the records there", {
+        segment: segment.path,
+        ...damage,
+      });
+      this.#lost += damage.lost;
     });
-    this.#lost += lost;
-    if (next === null) {
-      segment.size = at;
-      if (segment.readOffset > at) segment.readOffset = at;
+    if (records.length === 0) {
+      if (end > segment.readOffset && end <= segment.size) this.ack({ segment, offset: end });
+      return null;
     }
+    return { records, end: { segment, offset: end }, recovered: segment.recovered };
   }
 
   #syncInBackground(): void {
