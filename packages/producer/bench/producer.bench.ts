@@ -22,6 +22,7 @@ import type { Producer } from "../src/index.js";
 const EMITS = Number(process.env["BENCH_EMITS"] ?? 200_000);
 const THROUGHPUT_RECORDS = Number(process.env["BENCH_RECORDS"] ?? 100_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
+const SPILL_EMITS = Number(process.env["BENCH_SPILL_EMITS"] ?? 50_000);
 const CHUNK = 1000;
 
 const { brokers } = await useKafka();
@@ -94,6 +95,38 @@ async function measureEmitCost(): Promise<{ p50: number; p99: number; p999: numb
     p999: percentile(samples, 0.999),
     mean,
   };
+}
+
+/** Emit cost while the queue is full and spills to disk (broker unreachable, fsync after every write). */
+async function measureSpillingEmitCost(): Promise<{ p50: number; p99: number; spooled: number }> {
+  const producer = createProducer({
+    brokers: ["127.0.0.1:1"],
+    topics,
+    clientId: uniqueName("bench_spill"),
+    spool: {
+      dir: mkdtempSync(path.join(spoolRoot, "spill-")),
+      fsync: "always",
+      maxBytes: 1024 * 1024 * 1024,
+    },
+    maxQueueRecords: 1000,
+    connectionTimeoutMs: 200,
+    closeTimeoutMs: 2000,
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  const samples = new Float64Array(SPILL_EMITS);
+  for (let i = 0; i < SPILL_EMITS; i++) {
+    const context = contexts[i & 255];
+    const f = fields(i);
+    const started = performance.now();
+    producer.emitEvent(f, context);
+    samples[i] = (performance.now() - started) * 1000;
+    if (i % CHUNK === CHUNK - 1) await yieldToLoop();
+  }
+  await producer.close();
+  const stats = producer.stats();
+  if (stats.spooled === 0) throw new Error("spill bench: nothing was spooled");
+  samples.sort();
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), spooled: stats.spooled };
 }
 
 async function producerThroughput(): Promise<number> {
@@ -198,6 +231,10 @@ try {
   console.log(
     `emit (caller side, ${EMITS} emits): p50 ${emit.p50.toFixed(2)} µs, p99 ${emit.p99.toFixed(2)} µs, p99.9 ${emit.p999.toFixed(2)} µs, mean ${emit.mean.toFixed(2)} µs`,
   );
+  const spill = await measureSpillingEmitCost();
+  console.log(
+    `emit while spilling (queue of 1000 full, broker down, fsync always; ${SPILL_EMITS} emits, ${spill.spooled} spooled): p50 ${spill.p50.toFixed(2)} µs, p99 ${spill.p99.toFixed(2)} µs`,
+  );
   const messages = preEncoded();
   await kafkajsThroughput(messages.slice(0, 20_000));
   const ours: number[] = [];
@@ -222,6 +259,7 @@ try {
       emit_p99_us: Number(emit.p99.toFixed(2)),
       emit_p999_us: Number(emit.p999.toFixed(2)),
       emit_mean_us: Number(emit.mean.toFixed(2)),
+      emit_p99_us_spilling: Number(spill.p99.toFixed(2)),
       records_per_s: Math.round(recordsPerS),
       kafkajs_records_per_s: Math.round(kafkajsPerS),
       ratio_vs_kafkajs: Number(ratio.toFixed(3)),

@@ -119,6 +119,13 @@ export class ExecutionTracker {
     return this.#open.get(executionId);
   }
 
+  /** Bad input to a write method: rejected and counted by the producer (`dropped.invalid`), never thrown. */
+  #rejectInput(method: string): false {
+    this.#producer.emit(RecordType.Execution, null as never);
+    this.#logger.warn(`${method}: expected an object, nothing written`);
+    return false;
+  }
+
   #emit<T extends RecordTypeT>(type: T, fields: EmitFields<T>, context: TraceContext): boolean {
     try {
       return this.#producer.emit(type, fields, context) !== EmitResult.Dropped;
@@ -193,6 +200,7 @@ export class ExecutionTracker {
 
   /** Writes the STARTED record of an execution; its context is used as is. True when accepted. */
   writeExecutionStart(data: ExecutionStartData): boolean {
+    if (!isData(data)) return this.#rejectInput("writeExecutionStart");
     try {
       const { context, ...options } = data;
       this.#begin(this.#contextOf({ context }), options, false);
@@ -205,6 +213,7 @@ export class ExecutionTracker {
 
   /** Writes an UPDATED record. True when accepted. */
   writeExecutionUpdate(data: ExecutionUpdateData): boolean {
+    if (!isData(data)) return this.#rejectInput("writeExecutionUpdate");
     const open = this.#open.get(data.executionId);
     if (open !== undefined) return open.update(data.status, data.metadata);
     return this.#emit(
@@ -227,6 +236,7 @@ export class ExecutionTracker {
    * tokens-only metrics record. True when accepted.
    */
   writeExecutionComplete(data: ExecutionCompleteData): boolean {
+    if (!isData(data)) return this.#rejectInput("writeExecutionComplete");
     const failed = data.error !== undefined || data.status === "failed";
     const open = this.#open.get(data.executionId);
     if (open !== undefined) {
@@ -267,6 +277,7 @@ export class ExecutionTracker {
    * the tokens added since (see `writeExecutionComplete`). True when accepted.
    */
   writePerformanceMetrics(data: PerformanceMetricsData): boolean {
+    if (!isData(data)) return this.#rejectInput("writePerformanceMetrics");
     const open = this.#open.get(data.executionId);
     if (open !== undefined) return open.emitMetrics(data.metrics);
     const m = data.metrics;
@@ -291,6 +302,10 @@ export class ExecutionTracker {
       this.#contextOf(data),
     );
   }
+}
+
+function isData(data: unknown): data is Readonly<Record<string, unknown>> {
+  return typeof data === "object" && data !== null;
 }
 
 /** Creates an {@link ExecutionTracker} writing through `producer`. */

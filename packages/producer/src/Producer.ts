@@ -4,8 +4,10 @@ import {
   encodeRecord,
   newEventId,
   nowMicros,
+  isTracehouseError,
   RECORD_TYPES,
   RecordType,
+  ValidationError,
 } from "@tracehouse/schemas";
 import type { Envelope, RecordInputOf } from "@tracehouse/schemas";
 import { formatTraceparent, TraceContext, TraceFlag } from "@tracehouse/context";
@@ -96,14 +98,40 @@ export class Producer {
 
   /**
    * Emits one record of `type`. Envelope fields not given come from `context`, else the
-   * active context of the context manager, else a new trace. Throws ValidationError (and
-   * keeps nothing) when the record does not match its schema; never waits.
+   * active context of the context manager, else a new trace. Never throws and never waits:
+   * a record that does not match its schema (null fields, NaN or ±Infinity, a wrong type)
+   * is rejected with a ValidationError that is logged, counted (`dropped.invalid`) and
+   * returns `dropped`.
    */
   emit<T extends RecordType>(type: T, fields: EmitFields<T>, context?: TraceContext): EmitResult {
     const pipeline = this.#pipeline;
     if (pipeline.closing) {
       pipeline.drop(DropReason.Closed);
       return EmitResult.Dropped;
+    }
+    try {
+      return this.#emit(type, fields, context);
+    } catch (error) {
+      const rejected = isTracehouseError(error)
+        ? error
+        : new ValidationError(String(type), [{ path: "", message: String(error) }], { cause: error });
+      pipeline.drop(DropReason.Invalid, 1, rejected.message);
+      return EmitResult.Dropped;
+    }
+  }
+
+  #emit<T extends RecordType>(type: T, fields: EmitFields<T>, context: TraceContext | undefined): EmitResult {
+    const pipeline = this.#pipeline;
+    if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
+      throw new ValidationError(String(type), [
+        {
+          path: "",
+          message: `expected the record's fields, got ${fields === null ? "null" : typeof fields}`,
+        },
+      ]);
+    }
+    if (context !== undefined && !(context instanceof TraceContext)) {
+      throw new ValidationError(String(type), [{ path: "", message: "context is not a TraceContext" }]);
     }
     const given = fields as EnvelopeFields;
     const ctx =

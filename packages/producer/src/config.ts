@@ -4,7 +4,6 @@ import {
   ConfigError,
   createTopicCatalogue,
   integerOption,
-  noopLogger,
   RECORD_TYPES,
   RecordType,
   resolveKafkaSecurity,
@@ -14,6 +13,7 @@ import { defaultContextManager } from "@tracehouse/context";
 import type { ContextManager } from "@tracehouse/context";
 import type { Kafka } from "kafkajs";
 import type { ProducerStats } from "./stats.js";
+import { stderrLogger } from "./stderr-logger.js";
 
 /** Batch compression on the wire. `lz4` registers its codec itself (`lz4-napi`); `zstd` needs one registered with kafkajs by the application. */
 export const Compression = { None: "none", Gzip: "gzip", Lz4: "lz4", Zstd: "zstd" } as const;
@@ -40,7 +40,13 @@ export const FsyncPolicy = {
 export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
 
 export interface SpoolOptions {
-  /** Directory of the segment files, locked by one live producer. Default: `<os tmpdir>/tracehouse-spool/<clientId>`. */
+  /**
+   * Directory of the segment files, locked by one live producer: a second producer on the
+   * same directory throws. Default: a shared base, `<os tmpdir>/tracehouse-spool/<clientId>`,
+   * in which each producer locks the first free numbered slot (`0`, `1`, …): processes with
+   * the same client id each get their own, and a restarted process takes over (and sends)
+   * what a dead one left in its slot.
+   */
   readonly dir?: string;
   /** Bound on the spool's size on disk; records beyond it are dropped and counted. Default: 256 MiB. */
   readonly maxBytes?: number;
@@ -50,6 +56,12 @@ export interface SpoolOptions {
   readonly fsync?: FsyncPolicy;
   /** Only with `fsync: "interval"`. Default: 1000. */
   readonly fsyncIntervalMs?: number;
+  /**
+   * Bound on records (by encoded size) handed to the spool's background writer and not yet
+   * on disk; past it, a record that would spill is dropped and counted (`dropped.spill_backlog`).
+   * Default: `maxQueueBytes`.
+   */
+  readonly maxPendingBytes?: number;
 }
 
 export interface SamplingOptions {
@@ -105,8 +117,10 @@ export interface ProducerOptions extends KafkaSecurityOptions {
   readonly closeTimeoutMs?: number;
   /** Where `emit` finds the current trace context. Default: the process-wide AsyncLocalStorage manager. */
   readonly contextManager?: ContextManager;
-  /** Default: a logger that drops everything. */
+  /** Default: `stderrLogger`: warnings and errors (a producer that cannot deliver says so, once) on stderr; debug and info dropped. */
   readonly logger?: Logger;
+  /** Create the catalogue's missing topics (see `ensureTopics`) before the first send. Default: false. */
+  readonly ensureTopics?: boolean;
   /** Called with a snapshot of the counters every `statsIntervalMs`. Default: none. */
   readonly onStats?: (stats: ProducerStats) => void;
   /** Default: 10000. */
@@ -114,7 +128,11 @@ export interface ProducerOptions extends KafkaSecurityOptions {
 }
 
 export interface SpoolConfig {
+  /** The spool directory, or the shared base of `slots` numbered directories. */
   readonly dir: string;
+  /** 0 when `dir` is the spool directory itself. */
+  readonly slots: number;
+  readonly maxPendingBytes: number;
   readonly maxBytes: number;
   readonly segmentBytes: number;
   readonly fsync: FsyncPolicy;
@@ -152,12 +170,15 @@ export interface ProducerConfig {
   readonly closeTimeoutMs: number;
   readonly contextManager: ContextManager;
   readonly logger: Logger;
+  readonly ensureTopics: boolean;
   readonly onStats: ((stats: ProducerStats) => void) | null;
   readonly statsIntervalMs: number;
 }
 
 const MiB = 1024 * 1024;
 const DEFAULT_CLIENT_ID = "tracehouse-producer";
+/** Producers that can share the default spool directory on one host. */
+const SHARED_SPOOL_SLOTS = 64;
 
 function rate(value: number | undefined, fallback: number, name: string): number {
   const resolved = value ?? fallback;
@@ -186,6 +207,7 @@ function resolveSpool(
   options: SpoolOptions | false | undefined,
   clientId: string,
   maxRecordBytes: number,
+  maxQueueBytes: number,
 ): SpoolConfig | null {
   if (options === false) return null;
   const spool = options ?? {};
@@ -211,6 +233,13 @@ function resolveSpool(
   const safeClientId = clientId.replace(/[^A-Za-z0-9._-]/g, "_");
   return Object.freeze({
     dir: path.resolve(spool.dir ?? path.join(tmpdir(), "tracehouse-spool", safeClientId)),
+    slots: spool.dir === undefined ? SHARED_SPOOL_SLOTS : 0,
+    maxPendingBytes: integerOption(
+      spool.maxPendingBytes,
+      maxQueueBytes,
+      "spool.maxPendingBytes",
+      maxRecordBytes,
+    ),
     maxBytes,
     segmentBytes,
     fsync,
@@ -242,7 +271,7 @@ function resolveSampling(options: SamplingOptions | undefined): SamplingConfig {
 
 /** Resolves options into a complete, frozen config. Throws ConfigError on invalid or contradictory options. */
 export function resolveProducerConfig(options: ProducerOptions): ProducerConfig {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? stderrLogger;
   if (options.kafka !== undefined && options.brokers !== undefined) {
     throw new ConfigError("give either brokers or kafka, not both");
   }
@@ -282,7 +311,7 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     );
   }
 
-  const spool = resolveSpool(options.spool, clientId, maxRecordBytes);
+  const spool = resolveSpool(options.spool, clientId, maxRecordBytes, maxQueueBytes);
   const backpressure = oneOf(
     options.backpressure,
     spool === null ? BackpressurePolicy.Drop : BackpressurePolicy.Spill,
@@ -335,6 +364,7 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     closeTimeoutMs: integerOption(options.closeTimeoutMs, 10_000, "closeTimeoutMs", 0),
     contextManager: options.contextManager ?? defaultContextManager,
     logger,
+    ensureTopics: options.ensureTopics ?? false,
     onStats,
     statsIntervalMs: integerOption(options.statsIntervalMs, 10_000, "statsIntervalMs", 1),
   });

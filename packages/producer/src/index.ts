@@ -10,6 +10,9 @@ export type {
   SamplingConfig,
 } from "./config.js";
 export { EmitResult, isAccepted } from "./emit-result.js";
+export { ensureTopics, verifyTopics, TopicStatus } from "./topics.js";
+export type { TopicsOptions, TopicsReport, TopicResult, TopicMismatch, TopicsTarget } from "./topics.js";
+export { stderrLogger } from "./stderr-logger.js";
 export { DropReason, ProducerState } from "./stats.js";
 export type { ProducerStats, SendLatencyStats } from "./stats.js";
 export { createExecutionTracker, ExecutionTracker } from "./ExecutionTracker.js";

@@ -6,8 +6,12 @@ export const DropReason = {
   QueueFull: "queue_full",
   /** The spool had no room left. */
   SpoolFull: "spool_full",
-  /** The spool could not be written (disk error); the error is logged. */
+  /** The queue was full and the records waiting for the spool's background writer reached `spool.maxPendingBytes`. */
+  SpillBacklog: "spill_backlog",
+  /** The spool could not be written (disk error, disk full); the error is logged. */
   SpoolError: "spool_error",
+  /** Did not match its schema (ValidationError: null fields, NaN or ±Infinity, a wrong type); the error is logged. */
+  Invalid: "invalid",
   /** Encoded record larger than `maxRecordBytes`. */
   Oversize: "oversize",
   /** Emitted after `close()`, or still unsent at close without a spool. */

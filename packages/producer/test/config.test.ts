@@ -31,6 +31,7 @@ describe("producer options", () => {
     expect(config.lingerMs).to.equal(5);
     expect(config.spool?.fsync).to.equal("interval");
     expect(config.spool?.dir).to.match(/tracehouse-spool[\\/]agent-1$/);
+    expect(config.spool?.slots).to.equal(64);
     expect(config.sampling.rates.event).to.equal(1);
     expect(config.topics.topicFor("execution")).to.equal("tracehouse.executions");
     expect(resolveProducerConfig({ brokers, spool: false }).backpressure).to.equal("drop");

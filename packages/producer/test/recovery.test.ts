@@ -54,7 +54,7 @@ async function spoolInChildAndKill(
     throw new Error(`${String(error)}\nchild stderr:\n${stderr}`);
   }
   expect(child.exitCode, stderr).to.equal(null);
-  expect(fs.readFileSync(path.join(spoolDir, "LOCK"), "utf8")).to.equal(String(child.pid));
+  expect(JSON.parse(fs.readFileSync(path.join(spoolDir, "LOCK"), "utf8")).pid).to.equal(child.pid);
   child.kill("SIGKILL");
   expect(await exited).to.equal("SIGKILL");
   return (JSON.parse(stdout) as { emitted: Emitted[] }).emitted;

@@ -144,6 +144,17 @@ describe("encodeRecord / decodeRecord", () => {
       );
     });
 
+    it("rejects NaN and ±Infinity with the field path", () => {
+      expect(validationError("event", { ...SAMPLES.event, duration_ms: Number.NaN }).path).to.equal(
+        "duration_ms",
+      );
+      expect(validationError("event", { ...SAMPLES.event, duration_ms: Infinity }).message).to.contain(
+        "Infinity",
+      );
+      const span = { ...SAMPLES.span, events: [{ ...SAMPLES.span.events[0]!, time: -Infinity }] };
+      expect(validationError("span", span).path).to.equal("events.0.time");
+    });
+
     it("enforces the envelope identifiers", () => {
       expect(
         validationError("event", { ...SAMPLES.event, trace_id: "4BF92F3577B34DA6A3CE929D0E0E4736" }).path,

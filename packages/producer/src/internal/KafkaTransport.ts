@@ -11,6 +11,7 @@ import {
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
+import { ensureTopics } from "../topics.js";
 import { ensureLz4Codec } from "./lz4-codec.js";
 import type { Outbound } from "./outbound.js";
 
@@ -61,6 +62,7 @@ export class KafkaTransport {
   readonly #kafka: Kafka;
   #producer: KafkaProducer | null = null;
   #connected = false;
+  #topicsEnsured = false;
   readonly #compression: CompressionTypes;
   /** The partition kafkajs's partitioner chose for each record, to check every one was answered. */
   readonly #partitionOf = new WeakMap<Outbound, number>();
@@ -125,6 +127,16 @@ export class KafkaTransport {
   async send(records: readonly Outbound[]): Promise<void> {
     const producer = this.#producerInstance();
     try {
+      if (this.#config.ensureTopics && !this.#topicsEnsured) {
+        const report = await ensureTopics(this.#kafka, { topics: this.#config.topics });
+        this.#topicsEnsured = true;
+        const mismatched = report.topics.filter((t) => t.mismatches.length > 0);
+        if (mismatched.length > 0) {
+          this.#config.logger.warn("topics exist with other settings than the catalogue's", {
+            topics: mismatched,
+          });
+        }
+      }
       if (!this.#connected) {
         if (this.#config.kafka === null)
           await checkKafkaTls(this.#config.brokers, this.#config.security, this.#config.connectionTimeoutMs);

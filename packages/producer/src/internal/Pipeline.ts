@@ -70,6 +70,17 @@ export class Pipeline {
     this.#maxBatchRecords = config.maxBatchRecords;
     this.#maxBatchBytes = config.maxBatchBytes;
     this.#backoffMs = config.retryBackoffMs;
+    spool?.attach({
+      written: (count) => {
+        counters.spooled += count;
+        this.#wake();
+      },
+      dropped: (count, reason) => {
+        this.drop(reason, count);
+        this.#settle(count);
+        this.#wake();
+      },
+    });
     this.#loop = this.#run();
   }
 
@@ -126,7 +137,7 @@ export class Pipeline {
   }
 
   /** Counts a record that was not accepted, logging at most once a second per reason with the count. */
-  drop(reason: DropReason, count = 1): void {
+  drop(reason: DropReason, count = 1, error?: string): void {
     this.#counters.dropped[reason] += count;
     if (reason === DropReason.Sampling) return;
     const pending = this.#dropWindows.get(reason);
@@ -138,7 +149,8 @@ export class Pipeline {
     setTimeout(() => {
       const dropped = this.#dropWindows.get(reason) ?? count;
       this.#dropWindows.delete(reason);
-      this.#config.logger.warn(`dropped ${dropped} records: ${reason}`, { reason, dropped });
+      const fields = error === undefined ? { reason, dropped } : { reason, dropped, firstError: error };
+      this.#config.logger.warn(`dropped ${dropped} records: ${reason}`, fields);
     }, DROP_LOG_WINDOW_MS).unref();
   }
 
@@ -148,45 +160,28 @@ export class Pipeline {
       this.drop(DropReason.QueueFull);
       return EmitResult.Dropped;
     }
+    if (!spool.canTake(this.#queue.bytes + record.size)) {
+      this.drop(DropReason.SpillBacklog);
+      return EmitResult.Dropped;
+    }
     this.#spoolQueue();
-    let written = 0;
-    try {
-      written = spool.append([record]);
-    } catch (error) {
-      this.#config.logger.error("spool write failed", { error: String(error) });
-      this.drop(DropReason.SpoolError);
-      return EmitResult.Dropped;
-    }
-    if (written === 0) {
-      this.drop(DropReason.SpoolFull);
-      return EmitResult.Dropped;
-    }
+    spool.enqueue([record], record.size);
     this.#counters.accepted += 1;
-    this.#counters.spooled += 1;
-    this.#wake();
     return EmitResult.Spooled;
   }
 
-  /** Moves every queued record to the spool, in order; what does not fit is dropped. */
+  /**
+   * Hands every queued record to the spool's background writer, in order, when its backlog
+   * has room; else they stay queued. The writer reports each as written or dropped.
+   */
   #spoolQueue(): void {
     const spool = this.#spool;
-    if (spool === null || this.#spoolClosed || this.#queue.length === 0) return;
-    const records = this.#queue.takeAll();
+    const queue = this.#queue;
+    if (spool === null || this.#spoolClosed || queue.length === 0 || !spool.canTake(queue.bytes)) return;
+    const bytes = queue.bytes;
+    const records = queue.takeAll();
     this.#notifyRoom();
-    let written = 0;
-    let reason: DropReason = DropReason.SpoolFull;
-    try {
-      written = spool.append(records);
-    } catch (error) {
-      this.#config.logger.error("spool write failed", { error: String(error) });
-      reason = DropReason.SpoolError;
-    }
-    this.#counters.spooled += written;
-    const lost = records.length - written;
-    if (lost > 0) {
-      this.drop(reason, lost);
-      this.#settle(lost);
-    }
+    spool.enqueue(records, bytes);
   }
 
   #armLinger(): void {
@@ -240,7 +235,7 @@ export class Pipeline {
   async #step(): Promise<void> {
     if (this.#degraded) {
       this.#spoolQueue();
-      const wait = this.#retryAt - Date.now();
+      const wait = this.#retryAt - performance.now();
       if (wait > 0) {
         await this.#sleep(wait);
         return;
@@ -263,13 +258,15 @@ export class Pipeline {
   }
 
   #nextBatch(): Head | null {
-    const spool = this.#spool;
-    if (spool !== null && !spool.isEmpty) {
+    const spool = this.#spoolClosed ? null : this.#spool;
+    if (spool !== null && spool.pendingBytes > 0) {
       const batch = spool.read(this.#maxBatchRecords, this.#maxBatchBytes);
       const lost = spool.takeLost();
       if (lost > 0) this.drop(DropReason.Corrupt, lost);
       if (batch !== null) return { records: batch.records, end: batch.end, recovered: batch.recovered };
     }
+    // records still on their way to disk are older than the queue: wait for the writer, which wakes the loop
+    if (spool !== null && spool.unwrittenRecords > 0) return null;
     const queue = this.#queue;
     if (queue.length === 0) return null;
     const full = queue.length >= this.#maxBatchRecords || queue.bytes >= this.#maxBatchBytes;
@@ -327,7 +324,7 @@ export class Pipeline {
       }
     }
     this.#spoolQueue();
-    this.#retryAt = Date.now() + this.#backoffMs;
+    this.#retryAt = performance.now() + this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, this.#config.maxRetryBackoffMs);
   }
 
@@ -380,7 +377,7 @@ export class Pipeline {
   async #close(timeoutMs: number): Promise<void> {
     this.#closing = true;
     this.#notifyRoom();
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     try {
       await this.flush(timeoutMs);
     } catch {
@@ -388,16 +385,16 @@ export class Pipeline {
     }
     this.#stopping = true;
     this.#wake();
-    await Promise.race([this.#loop, delay(Math.max(0, deadline - Date.now()))]);
+    await Promise.race([this.#loop, delay(Math.max(0, deadline - performance.now()))]);
     this.#persistLeftovers();
     if (this.#spool !== null) {
-      const pending = this.#spool.pendingBytes;
       this.#spoolClosed = true;
       try {
-        this.#spool.close();
+        await this.#spool.close(Math.max(1000, deadline - performance.now()));
       } catch (error) {
         this.#config.logger.error("spool close failed", { error: String(error) });
       }
+      const pending = this.#spool.pendingBytes;
       if (pending > 0) {
         this.#config.logger.warn(
           "closed with unsent records in the spool: a producer on the same directory sends them",
@@ -408,7 +405,7 @@ export class Pipeline {
         );
       }
     }
-    await Promise.race([this.#transport.disconnect(), delay(Math.max(1000, deadline - Date.now()))]);
+    await Promise.race([this.#transport.disconnect(), delay(Math.max(1000, deadline - performance.now()))]);
   }
 
   #persistLeftovers(): void {

@@ -4,30 +4,23 @@ import { ErrorCode, NonRetriableError } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { SpoolConfig } from "../config.js";
 import { FsyncPolicy } from "../config.js";
+import { DropReason } from "../stats.js";
 import { lockDirectory } from "./dir-lock.js";
 import type { Outbound } from "./outbound.js";
-import { encodeFrames, readFrame, SEGMENT_MAGIC } from "./spool-format.js";
-
-const SEGMENT_SUFFIX = ".seg";
-const ACK_SUFFIX = ".ack";
-const ID_DIGITS = 16;
-/** Ids of a new spool start here, leaving room below for segments written ahead of the oldest. */
-const FIRST_ID = 1_000_000_000_000;
-
-interface Segment {
-  readonly id: number;
-  readonly path: string;
-  /** End of the readable data; below the file size when a torn or corrupt frame cut it short. */
-  size: number;
-  /** Bytes the file takes on disk. */
-  fileBytes: number;
-  /** Everything before this offset has been sent. */
-  readOffset: number;
-  /** Left by an earlier process. */
-  readonly recovered: boolean;
-  /** Open for appending: only the active segment. */
-  fd: number | null;
-}
+import {
+  createSegmentFile,
+  fdatasync,
+  FIRST_ID,
+  ftruncate,
+  recoverSegments,
+  syncDirectory,
+  writeAck,
+  writeAllAt,
+  writeAllAtAsync,
+} from "./segment-files.js";
+import type { Segment } from "./segment-files.js";
+import { readRecords } from "./segment-reader.js";
+import { encodeFrames, frameLength, renumber, SEGMENT_MAGIC } from "./spool-format.js";
 
 /** Where a batch of spooled records ends; acknowledging it releases everything before. */
 export interface SpoolPosition {
@@ -42,37 +35,56 @@ export interface SpoolBatch {
   readonly recovered: boolean;
 }
 
-function segmentName(id: number): string {
-  return String(id).padStart(ID_DIGITS, "0") + SEGMENT_SUFFIX;
+/** Told what became of records handed to {@link Spool.enqueue}: each is written or dropped, once. */
+export interface SpoolListener {
+  written(count: number): void;
+  dropped(count: number, reason: DropReason): void;
 }
 
-function writeAll(fd: number, data: Buffer): void {
-  let at = 0;
-  while (at < data.length) at += fs.writeSync(fd, data, at, data.length - at);
-}
+/** Records handed to the writer per disk write, at most. */
+const WRITE_CHUNK_RECORDS = 4096;
 
 /**
- * Append-only on-disk spool of encoded records: numbered segment files, each a magic
- * header then frames (length, CRC-32, payload). Records are read back oldest first;
- * a torn or corrupt frame ends its segment's readable data and is counted. The
- * directory is locked by one live producer; a new producer resumes what a dead one left.
+ * Append-only on-disk spool of encoded records: numbered segment files, each a header
+ * then numbered frames (length, CRC-32, sequence, payload). Appends are written behind,
+ * on libuv's worker threads: `enqueue` only hands records over, bounded by
+ * `maxPendingBytes`. Writes go to explicit offsets and a failed write is cut back, so
+ * every record handed over is reported written or dropped, exactly once. A damaged frame
+ * is skipped (by its length, or by resynchronising on the next valid frame) and the
+ * records lost are counted. The directory is locked by one live producer.
  */
 export class Spool {
   readonly #config: SpoolConfig;
+  readonly #dir: string;
   readonly #logger: Logger;
   readonly #release: () => void;
   readonly #segments: Segment[];
+  #listener: SpoolListener = { written: () => undefined, dropped: () => undefined };
   #active: Segment | null = null;
   #diskBytes: number;
   #cache: { readonly segment: Segment; readonly data: Buffer } | null = null;
+  #pending: Outbound[][] = [];
+  #unwrittenRecords = 0;
+  #unwrittenBytes = 0;
+  #writing = false;
+  #idleWaiters: (() => void)[] = [];
   #dirty = false;
   #syncing = false;
   #syncTimer: NodeJS.Timeout | null = null;
   #lost = 0;
   #closed = false;
+  /** Why the last records not written were not: no room, or a failed write. */
+  #lastDropReason: DropReason = DropReason.SpoolFull;
 
-  private constructor(config: SpoolConfig, logger: Logger, release: () => void, segments: Segment[]) {
+  private constructor(
+    config: SpoolConfig,
+    dir: string,
+    logger: Logger,
+    release: () => void,
+    segments: Segment[],
+  ) {
     this.#config = config;
+    this.#dir = dir;
     this.#logger = logger;
     this.#release = release;
     this.#segments = segments;
@@ -83,80 +95,83 @@ export class Spool {
     }
   }
 
-  /** Locks the directory (creating it) and lists what an earlier process left. */
+  /**
+   * Locks the directory (creating it) and lists what an earlier process left. With a
+   * shared directory (the default one), takes the first of its numbered slots that no
+   * live producer holds, so processes with the same client id each get their own.
+   */
   static open(config: SpoolConfig, logger: Logger): Spool {
-    try {
-      fs.mkdirSync(config.dir, { recursive: true });
-    } catch (cause) {
-      throw new NonRetriableError(`cannot create spool directory ${config.dir}`, {
-        code: ErrorCode.Spool,
-        cause,
-      });
-    }
-    const release = lockDirectory(config.dir);
-    try {
-      const segments = Spool.#recover(config.dir, logger);
-      return new Spool(config, logger, release, segments);
-    } catch (cause) {
-      release();
-      throw new NonRetriableError(`cannot read spool directory ${config.dir}`, {
-        code: ErrorCode.Spool,
-        cause,
-      });
-    }
-  }
-
-  static #recover(dir: string, logger: Logger): Segment[] {
-    const names = fs.readdirSync(dir);
-    const segments: Segment[] = [];
-    for (const name of names) {
-      if (!name.endsWith(SEGMENT_SUFFIX)) continue;
-      const id = Number(name.slice(0, -SEGMENT_SUFFIX.length));
-      if (!Number.isSafeInteger(id)) continue;
-      const file = path.join(dir, name);
-      const fileBytes = fs.statSync(file).size;
-      segments.push({ id, path: file, size: fileBytes, fileBytes, readOffset: 0, recovered: true, fd: null });
-    }
-    segments.sort((a, b) => a.id - b.id);
-    for (const segment of segments) {
-      const acked = readAckOffset(segment);
-      if (acked !== null) segment.readOffset = acked;
-    }
-    for (const name of names) {
-      if (name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
-      if (!name.endsWith(ACK_SUFFIX)) continue;
-      if (
-        !segments.some(
-          (s) => `${s.path.slice(0, -SEGMENT_SUFFIX.length)}${ACK_SUFFIX}` === path.join(dir, name),
-        )
-      ) {
-        fs.rmSync(path.join(dir, name), { force: true });
+    const candidates = config.slots === 0 ? [config.dir] : slotDirs(config.dir, config.slots);
+    let lastError: unknown;
+    for (const dir of candidates) {
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (cause) {
+        throw new NonRetriableError(`cannot create spool directory ${dir}`, { code: ErrorCode.Spool, cause });
+      }
+      let release: () => void;
+      try {
+        release = lockDirectory(dir);
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      try {
+        return new Spool(config, dir, logger, release, recoverSegments(dir, logger));
+      } catch (cause) {
+        release();
+        throw new NonRetriableError(`cannot read spool directory ${dir}`, { code: ErrorCode.Spool, cause });
       }
     }
-    const pending = segments.reduce((sum, s) => sum + (s.size - s.readOffset), 0);
-    if (pending > 0) {
-      logger.info("spool holds records left by an earlier process", {
-        dir,
-        segments: segments.length,
-        bytes: pending,
-      });
-    }
-    return segments;
+    throw lastError;
+  }
+
+  /** Where written and dropped records are reported. */
+  attach(listener: SpoolListener): void {
+    this.#listener = listener;
   }
 
   get dir(): string {
-    return this.#config.dir;
+    return this.#dir;
   }
 
-  /** Bytes of unsent frames. */
+  /** Bytes of unsent frames on disk. */
   get pendingBytes(): number {
     let pending = 0;
     for (const segment of this.#segments) pending += segment.size - segment.readOffset;
     return pending;
   }
 
+  /** Records handed over and not yet written (or dropped). */
+  get unwrittenRecords(): number {
+    return this.#unwrittenRecords;
+  }
+
   get isEmpty(): boolean {
-    return this.pendingBytes === 0;
+    return this.#unwrittenRecords === 0 && this.pendingBytes === 0;
+  }
+
+  /** True when `bytes` more (by record size) may wait for the writer. */
+  canTake(bytes: number): boolean {
+    return !this.#closed && this.#unwrittenBytes + bytes <= this.#config.maxPendingBytes;
+  }
+
+  /** Hands records to the background writer, in order; check {@link canTake} first. Never touches the disk. */
+  enqueue(records: Outbound[], bytes: number): void {
+    if (records.length === 0) return;
+    this.#pending.push(records);
+    this.#unwrittenRecords += records.length;
+    this.#unwrittenBytes += bytes;
+    if (!this.#writing) {
+      this.#writing = true;
+      setImmediate(() => void this.#drain());
+    }
+  }
+
+  /** Resolves once every record handed over was written or dropped. */
+  whenWritten(): Promise<void> {
+    if (!this.#writing) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Records found torn or corrupt since the last call. */
@@ -167,51 +182,63 @@ export class Spool {
   }
 
   /**
-   * Appends the records in order, as many as there is room for (a prefix of `records`).
-   * Returns how many were written. Throws a TracehouseError (code SPOOL) on an I/O error.
-   */
-  append(records: readonly Outbound[]): number {
-    if (records.length === 0) return 0;
-    const lengths: number[] = [];
-    const frames = encodeFrames(records, lengths);
-    let count = 0;
-    let total = 0;
-    const room = this.#config.maxBytes - this.#diskBytes - SEGMENT_MAGIC.length;
-    while (count < records.length && total + (lengths[count] as number) <= room) {
-      total += lengths[count] as number;
-      count += 1;
-    }
-    if (count === 0) return 0;
-    this.#io(() => this.#appendFrames(frames.subarray(0, total), lengths, count));
-    return count;
-  }
-
-  /**
-   * Makes `records` the oldest records of the spool, all or none: appended when the
-   * spool is empty, else written to a new segment ahead of the others. Returns where
-   * they end, or null when there is no room.
+   * Makes `records` the oldest records of the spool, all or none, in new segments ahead
+   * of the others (synchronously: the sender's batch, never the caller's). Returns where
+   * they end, or null when there is no room. Throws a TracehouseError (code SPOOL) on an I/O error.
    */
   writeHead(records: readonly Outbound[]): SpoolPosition | null {
     const lengths: number[] = [];
-    const frames = encodeFrames(records, lengths);
-    if (this.#diskBytes + frames.length + SEGMENT_MAGIC.length > this.#config.maxBytes) return null;
-    return this.#io(() => {
-      if (this.isEmpty) return this.#appendFrames(frames, lengths, records.length);
-      const first = this.#segments[0];
-      const segment = this.#createSegment(first === undefined ? FIRST_ID : first.id - 1);
-      try {
-        this.#write(segment, frames);
-        if (this.#config.fsync !== FsyncPolicy.Never) fs.fdatasyncSync(segment.fd as number);
-      } finally {
-        fs.closeSync(segment.fd as number);
-        segment.fd = null;
+    const frames = encodeFrames(records, lengths, 0);
+    const groups: Buffer[] = [];
+    let start = 0;
+    let bytes = 0;
+    for (const length of lengths) {
+      if (bytes > 0 && SEGMENT_MAGIC.length + bytes + length > this.#config.segmentBytes) {
+        groups.push(frames.subarray(start, start + bytes));
+        start += bytes;
+        bytes = 0;
       }
-      this.#segments.unshift(segment);
-      return { segment, offset: segment.size };
+      bytes += length;
+    }
+    groups.push(frames.subarray(start, start + bytes));
+    if (this.#diskBytes + frames.length + groups.length * SEGMENT_MAGIC.length > this.#config.maxBytes) {
+      return null;
+    }
+    const firstId = (this.#segments[0]?.id ?? FIRST_ID) - groups.length;
+    const created: Segment[] = [];
+    return this.#io(() => {
+      try {
+        for (const [i, group] of groups.entries()) {
+          const segment = createSegmentFile(this.#dir, firstId + i, SEGMENT_MAGIC);
+          created.push(segment);
+          // frames are numbered from 0 in each segment
+          const renumbered = i === 0 ? group : renumber(group, segment.version ?? 2);
+          writeAllAt(segment.fd as number, renumbered, segment.size);
+          if (this.#config.fsync !== FsyncPolicy.Never) fs.fdatasyncSync(segment.fd as number);
+          segment.size += group.length;
+          segment.fileBytes = segment.size;
+        }
+      } catch (error) {
+        for (const segment of created) {
+          if (segment.fd !== null) fs.closeSync(segment.fd);
+          segment.fd = null;
+          fs.rmSync(segment.path, { force: true });
+        }
+        throw error;
+      } finally {
+        for (const segment of created) {
+          if (segment.fd !== null) fs.closeSync(segment.fd);
+          segment.fd = null;
+        }
+      }
+      for (const segment of created) this.#diskBytes += segment.size;
+      this.#segments.unshift(...created);
+      const last = created[created.length - 1] as Segment;
+      return { segment: last, offset: last.size };
     });
   }
 
-  /** The oldest unsent records, up to the limits (at least one), from one segment; null when empty. */
+  /** The oldest unsent records on disk, up to the limits (at least one), from one segment; null when none. */
   read(maxRecords: number, maxBytes: number): SpoolBatch | null {
     while (this.#segments.length > 0) {
       const segment = this.#segments[0] as Segment;
@@ -235,35 +262,39 @@ export class Spool {
       const segment = end.segment;
       if (!this.#segments.includes(segment)) return;
       segment.readOffset = Math.max(segment.readOffset, end.offset);
-      if (segment.readOffset >= segment.size) {
-        this.#remove(segment);
-        return;
-      }
-      const ackPath = `${segment.path.slice(0, -SEGMENT_SUFFIX.length)}${ACK_SUFFIX}`;
-      fs.writeFileSync(`${ackPath}.tmp`, String(segment.readOffset));
-      fs.renameSync(`${ackPath}.tmp`, ackPath);
+      if (segment.readOffset < segment.size) writeAck(segment);
+      else if (segment !== this.#active || !this.#writing) this.#remove(segment);
     });
   }
 
-  /** Forces appended data to disk now, whatever the fsync policy. */
-  sync(): void {
-    if (this.#active?.fd != null && this.#dirty) {
-      this.#io(() => fs.fdatasyncSync(this.#active?.fd as number));
-      this.#dirty = false;
-    }
-  }
-
-  close(): void {
+  /** Waits for the writer (at most `timeoutMs`), forces data to disk unless fsync is `never`, releases the lock. */
+  async close(timeoutMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#syncTimer !== null) clearInterval(this.#syncTimer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.whenWritten(),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs)))),
+    ]);
+    clearTimeout(timer);
+    if (this.#pending.length > 0) {
+      // the disk did not take them in time: they are reported dropped, never left unaccounted
+      let count = 0;
+      for (const chunk of this.#pending.splice(0)) count += chunk.length;
+      this.#unwrittenRecords -= count;
+      this.#listener.dropped(count, DropReason.Closed);
+    }
     try {
-      if (this.#config.fsync !== FsyncPolicy.Never) this.sync();
-      if (this.#active?.fd != null) fs.closeSync(this.#active.fd);
-      if (this.#active !== null) this.#active.fd = null;
-      this.#active = null;
+      const fd = this.#active?.fd;
+      if (fd != null && !this.#writing) {
+        if (this.#config.fsync !== FsyncPolicy.Never && this.#dirty) fs.fdatasyncSync(fd);
+        fs.closeSync(fd);
+        (this.#active as Segment).fd = null;
+        this.#active = null;
+      }
       for (const segment of [...this.#segments]) {
-        if (segment.readOffset >= segment.size) this.#remove(segment);
+        if (segment.readOffset >= segment.size && segment.fd === null) this.#remove(segment);
       }
     } finally {
       this.#release();
@@ -274,94 +305,155 @@ export class Spool {
     try {
       return action();
     } catch (cause) {
-      throw new NonRetriableError(`spool I/O failed in ${this.#config.dir}: ${String(cause)}`, {
+      throw new NonRetriableError(`spool I/O failed in ${this.#dir}: ${String(cause)}`, {
         code: ErrorCode.Spool,
         cause,
       });
     }
   }
 
-  #appendFrames(frames: Buffer, lengths: readonly number[], count: number): SpoolPosition {
-    let segment = this.#active ?? this.#roll();
-    let chunkStart = 0;
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const length = lengths[i] as number;
-      const pending = at - chunkStart;
-      if (
-        segment.size + pending + length > this.#config.segmentBytes &&
-        segment.size + pending > SEGMENT_MAGIC.length
-      ) {
-        this.#write(segment, frames.subarray(chunkStart, at));
-        chunkStart = at;
-        segment = this.#roll();
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const records: Outbound[] = [];
+        let bytes = 0;
+        while (this.#pending.length > 0 && records.length < WRITE_CHUNK_RECORDS) {
+          const chunk = this.#pending[0] as Outbound[];
+          const take = Math.min(chunk.length, WRITE_CHUNK_RECORDS - records.length);
+          for (let i = 0; i < take; i++) {
+            const record = chunk[i] as Outbound;
+            records.push(record);
+            bytes += record.size;
+          }
+          if (take === chunk.length) this.#pending.shift();
+          else this.#pending[0] = chunk.slice(take);
+        }
+        const written = await this.#append(records);
+        this.#unwrittenRecords -= records.length;
+        this.#unwrittenBytes -= bytes;
+        if (written > 0) this.#listener.written(written);
+        if (written < records.length) this.#listener.dropped(records.length - written, this.#lastDropReason);
       }
-      at += length;
+    } finally {
+      this.#writing = false;
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
-    this.#write(segment, frames.subarray(chunkStart, at));
-    if (this.#config.fsync === FsyncPolicy.Always) fs.fdatasyncSync(segment.fd as number);
-    else this.#dirty = true;
-    return { segment, offset: segment.size };
   }
 
-  #write(segment: Segment, data: Buffer): void {
-    if (data.length === 0) return;
-    writeAll(segment.fd as number, data);
-    segment.size += data.length;
-    segment.fileBytes += data.length;
-    this.#diskBytes += data.length;
+  /** Appends a prefix of `records`: what fits and what the disk took. Returns its length; never throws. */
+  async #append(records: readonly Outbound[]): Promise<number> {
+    const lengths = records.map(frameLength);
+    let done = 0;
+    while (done < records.length) {
+      let segment: Segment;
+      try {
+        segment = this.#activeSegment(lengths[done] as number);
+      } catch (error) {
+        return this.#failed(done, error, null);
+      }
+      let room = this.#config.maxBytes - this.#diskBytes;
+      let end = done;
+      let bytes = 0;
+      while (end < records.length) {
+        const length = lengths[end] as number;
+        if (length > room) break;
+        const fitsSegment = segment.size + bytes + length <= this.#config.segmentBytes;
+        if (!fitsSegment && (bytes > 0 || segment.size > SEGMENT_MAGIC.length)) break;
+        room -= length;
+        bytes += length;
+        end += 1;
+      }
+      if (end === done) {
+        if ((lengths[done] as number) > room) {
+          this.#lastDropReason = DropReason.SpoolFull;
+          return done;
+        }
+        this.#rollAfter(segment);
+        continue;
+      }
+      const frames = encodeFrames(records.slice(done, end), [], segment.nextSeq);
+      const fd = segment.fd as number;
+      try {
+        await writeAllAtAsync(fd, frames, segment.size);
+      } catch (error) {
+        return this.#failed(done, error, segment);
+      }
+      segment.size += frames.length;
+      segment.fileBytes = segment.size;
+      segment.nextSeq += end - done;
+      this.#diskBytes += frames.length;
+      if (this.#config.fsync === FsyncPolicy.Always) {
+        try {
+          await fdatasync(fd);
+        } catch (error) {
+          this.#logger.warn("spool fsync failed", { dir: this.#dir, error: String(error) });
+        }
+      } else {
+        this.#dirty = true;
+      }
+      done = end;
+    }
+    return done;
   }
 
-  #createSegment(id: number): Segment {
-    const file = path.join(this.#config.dir, segmentName(id));
-    const fd = fs.openSync(file, "wx+");
-    const segment: Segment = {
-      id,
-      path: file,
-      size: 0,
-      fileBytes: 0,
-      readOffset: SEGMENT_MAGIC.length,
-      recovered: false,
-      fd,
-    };
-    this.#write(segment, SEGMENT_MAGIC);
-    if (this.#config.fsync === FsyncPolicy.Always) {
-      fs.fdatasyncSync(fd);
-      syncDirectory(this.#config.dir);
+  /** A failed write: the segment is cut back to its last good size so the next write lands right after it. */
+  async #failed(done: number, error: unknown, segment: Segment | null): Promise<number> {
+    this.#lastDropReason = DropReason.SpoolError;
+    this.#logger.error("spool write failed: records not written are dropped and counted", {
+      dir: this.#dir,
+      error: String(error),
+    });
+    if (segment !== null && segment.fd !== null) {
+      try {
+        await ftruncate(segment.fd, segment.size);
+      } catch {
+        // cannot cut back: stop appending to this file, whose tail past `size` is garbage
+        this.#rollAfter(segment);
+      }
     }
-    return segment;
+    return done;
   }
 
-  /** Closes the active segment and starts the next one after the newest. */
-  #roll(): Segment {
-    const previous = this.#active;
-    if (previous !== null && previous.fd !== null) {
-      if (this.#config.fsync !== FsyncPolicy.Never && this.#dirty) fs.fdatasyncSync(previous.fd);
-      fs.closeSync(previous.fd);
-      previous.fd = null;
+  /** The segment to append a frame of `length` bytes to, rolled when it is full. */
+  #activeSegment(length: number): Segment {
+    const active = this.#active;
+    if (active !== null && active.fd !== null) {
+      if (active.size + length <= this.#config.segmentBytes || active.size === SEGMENT_MAGIC.length) {
+        return active;
+      }
+      this.#rollAfter(active);
     }
-    this.#dirty = false;
     const last = this.#segments[this.#segments.length - 1];
-    const segment = this.#createSegment(last === undefined ? FIRST_ID : last.id + 1);
+    const segment = createSegmentFile(this.#dir, last === undefined ? FIRST_ID : last.id + 1, SEGMENT_MAGIC);
+    if (this.#config.fsync === FsyncPolicy.Always) syncDirectory(this.#dir);
     this.#segments.push(segment);
+    this.#diskBytes += segment.fileBytes;
     this.#active = segment;
     return segment;
+  }
+
+  /** Closes the active segment; the next append starts a new one. */
+  #rollAfter(segment: Segment): void {
+    if (segment.fd !== null) {
+      const fd = segment.fd;
+      segment.fd = null;
+      if (this.#config.fsync !== FsyncPolicy.Never && this.#dirty) {
+        fs.fdatasync(fd, () => fs.close(fd, () => undefined));
+      } else {
+        fs.close(fd, () => undefined);
+      }
+    }
+    this.#dirty = false;
+    if (this.#active === segment) this.#active = null;
   }
 
   #remove(segment: Segment): void {
     const index = this.#segments.indexOf(segment);
     if (index >= 0) this.#segments.splice(index, 1);
-    if (segment.fd !== null) {
-      fs.closeSync(segment.fd);
-      segment.fd = null;
-    }
-    if (segment === this.#active) {
-      this.#active = null;
-      this.#dirty = false;
-    }
+    if (segment === this.#active) this.#rollAfter(segment);
     if (this.#cache?.segment === segment) this.#cache = null;
     fs.rmSync(segment.path, { force: true });
-    fs.rmSync(`${segment.path.slice(0, -SEGMENT_SUFFIX.length)}${ACK_SUFFIX}`, { force: true });
+    fs.rmSync(`${segment.path.slice(0, -".seg".length)}.ack`, { force: true });
     this.#diskBytes -= segment.fileBytes;
   }
 
@@ -388,45 +480,18 @@ export class Spool {
 
   #readSegment(segment: Segment, maxRecords: number, maxBytes: number): SpoolBatch | null {
     const { data, base } = this.#load(segment);
-    if (segment.readOffset < SEGMENT_MAGIC.length) {
-      if (
-        data.length < SEGMENT_MAGIC.length ||
-        !data.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)
-      ) {
-        this.#cut(segment, 0, "not a spool segment (bad header)");
-        return null;
-      }
-      segment.readOffset = SEGMENT_MAGIC.length;
-    }
-    const records: Outbound[] = [];
-    let bytes = 0;
-    let at = segment.readOffset;
-    while (at < segment.size && records.length < maxRecords) {
-      const frame = readFrame(data, at - base);
-      if (frame.kind !== "record") {
-        this.#cut(segment, at, frame.kind === "torn" ? "torn write" : frame.reason);
-        break;
-      }
-      if (records.length > 0 && bytes + frame.record.size > maxBytes) break;
-      records.push(frame.record);
-      bytes += frame.record.size;
-      at = frame.next + base;
-    }
-    if (records.length === 0) return null;
-    return { records, end: { segment, offset: at }, recovered: segment.recovered };
-  }
-
-  /** Ends the segment's readable data at `at`: the frame there is torn or corrupt, and what follows cannot be trusted. */
-  #cut(segment: Segment, at: number, reason: string): void {
-    this.#logger.warn("spool segment damaged: skipping the rest of it", {
-      segment: segment.path,
-      offset: at,
-      skippedBytes: segment.size - at,
-      reason,
+    const { records, end } = readRecords(segment, data, base, maxRecords, maxBytes, (damage) => {
+      this.#logger.warn("spool segment damaged: skipping the records there", {
+        segment: segment.path,
+        ...damage,
+      });
+      this.#lost += damage.lost;
     });
-    this.#lost += 1;
-    segment.size = at;
-    if (segment.readOffset > at) segment.readOffset = at;
+    if (records.length === 0) {
+      if (end > segment.readOffset && end <= segment.size) this.ack({ segment, offset: end });
+      return null;
+    }
+    return { records, end: { segment, offset: end }, recovered: segment.recovered };
   }
 
   #syncInBackground(): void {
@@ -437,29 +502,12 @@ export class Spool {
     fs.fdatasync(fd, (error) => {
       this.#syncing = false;
       if (error !== null && error.code !== "EBADF") {
-        this.#logger.warn("spool fsync failed", { dir: this.#config.dir, error: error.message });
+        this.#logger.warn("spool fsync failed", { dir: this.#dir, error: error.message });
       }
     });
   }
 }
 
-function readAckOffset(segment: Segment): number | null {
-  try {
-    const text = fs.readFileSync(`${segment.path.slice(0, -SEGMENT_SUFFIX.length)}${ACK_SUFFIX}`, "utf8");
-    const offset = Number(text);
-    return Number.isSafeInteger(offset) && offset >= SEGMENT_MAGIC.length && offset <= segment.size
-      ? offset
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-function syncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+function slotDirs(base: string, slots: number): string[] {
+  return Array.from({ length: slots }, (_, i) => path.join(base, String(i)));
 }

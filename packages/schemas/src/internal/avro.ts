@@ -110,11 +110,92 @@ function boundedCollections(schema: unknown, opts: unknown): AvroType | undefine
   return undefined;
 }
 
-/** Parses a schema the way every tracehouse codec does: bare `T | null` unions, plain records. */
+/** The documented range of `long` fields held as JS numbers: ±2^52. */
+export const MAX_LONG = 2 ** 52;
+const TWO_32 = 2 ** 32;
+/** Zig-zag varints up to 7 bytes hold at most 49 bits: avsc reads those exactly. */
+const EXACT_VARINT_BYTES = 7;
+
+interface LongTap extends Tap {
+  writeLong(value: number): void;
+  unpackLongBytes(): Buffer;
+}
+
+interface DoubleTap {
+  readDouble(): number;
+  writeDouble(value: number): void;
+}
+
+function isLong(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= -MAX_LONG && value <= MAX_LONG;
+}
+
+function invalid(value: unknown, type: string): never {
+  throw new Error(`invalid "${type}": ${String(value)}`);
+}
+
+/** Two's complement, little-endian, as avsc unpacks a varint: exact, then range-checked. */
+function exactLong(bytes: Buffer): number {
+  const hi = bytes.readInt32LE(4);
+  // |hi| <= 2^20 keeps hi * 2^32 + lo exact; the precise bound is checked after
+  const value = hi >= -(2 ** 20) - 1 && hi <= 2 ** 20 ? hi * TWO_32 + bytes.readUInt32LE(0) : Number.NaN;
+  if (!isLong(value)) {
+    throw new RangeError(`long 0x${Buffer.from(bytes).reverse().toString("hex")} is outside ±2^52`);
+  }
+  return value;
+}
+
+/**
+ * `long` within ±2^52, exactly: values outside are refused on encode, and on decode a long
+ * wider than 7 varint bytes is unpacked exactly (no floating-point zig-zag) and rejected
+ * when outside the range, before any lossy conversion.
+ */
+class ExactLongType extends avro.types.LongType {
+  _check(value: unknown, _flags: unknown, hook?: (value: unknown, type: unknown) => void): boolean {
+    const ok = isLong(value);
+    if (!ok && hook !== undefined) hook(value, this);
+    return ok;
+  }
+
+  _read(tap: LongTap): number {
+    const { buf } = tap;
+    let end = tap.pos;
+    while (end < buf.length && (buf[end] as number) >= 0x80) end++;
+    return end - tap.pos < EXACT_VARINT_BYTES ? tap.readLong() : exactLong(tap.unpackLongBytes());
+  }
+
+  _write(tap: LongTap, value: unknown): void {
+    if (!isLong(value)) invalid(value, "long");
+    tap.writeLong(value);
+  }
+}
+
+/** `double` without NaN and ±Infinity: valid IEEE values, but no reader can store them. */
+class FiniteDoubleType extends avro.types.DoubleType {
+  _check(value: unknown, _flags: unknown, hook?: (value: unknown, type: unknown) => void): boolean {
+    const ok = typeof value === "number" && Number.isFinite(value);
+    if (!ok && hook !== undefined) hook(value, this);
+    return ok;
+  }
+
+  _read(tap: DoubleTap): number {
+    const value = tap.readDouble();
+    if (!Number.isFinite(value)) throw new RangeError(`double ${value} is not finite`);
+    return value;
+  }
+
+  _write(tap: DoubleTap, value: unknown): void {
+    if (typeof value !== "number" || !Number.isFinite(value)) invalid(value, "double");
+    tap.writeDouble(value);
+  }
+}
+
+/** Parses a schema the way every tracehouse codec does: bare `T | null` unions, plain records, exact longs. */
 export function createAvroType(schema: unknown): AvroType {
   return avro.Type.forSchema(schema as avro.schema.AvroSchema, {
     wrapUnions: "never",
     omitRecordMethods: true,
+    registry: { long: new ExactLongType(), double: new FiniteDoubleType() },
     typeHook: boundedCollections as (schema: unknown, opts: unknown) => AvroType,
   });
 }
