@@ -283,6 +283,8 @@ describe("tracehouse CLI", function () {
       expect(tree.stdout).to.match(/\+450 ms\s+error\s+✗ BackendDown \(ETIMEDOUT\)/);
       expect(tree.stdout).to.include("error: search backend down");
       expect(tree.stdout).to.match(/span\s+plan CLIENT 900 ms OK/);
+      // the sample's metrics carry tokens but no LLM call names a model: tokens, never a cost
+      expect(lines[2]).to.match(/^tokens [\d,]+ in \/ [\d,]+ out · [\d,]+ tokens without a price$/);
 
       const json = await runCli(["trace", trace.traceId, "--json", ...common()]);
       const parsedTree = JSON.parse(json.stdout) as { summary: { traceId: string; executionCount: number } };
