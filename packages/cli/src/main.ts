@@ -9,6 +9,7 @@ import { registerRebuild } from "./commands/rebuild.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerStats } from "./commands/stats.js";
 import { registerTrace } from "./commands/trace.js";
+import { registerUi } from "./commands/ui.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerWorker } from "./commands/worker.js";
 
@@ -42,6 +43,7 @@ function buildProgram(io: Io): Command {
     registerVerify,
     registerStats,
     registerTrace,
+    registerUi,
     registerQuery,
   ])
     register(program, io);
