@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Where `vite build` puts the front end. */
-export const WEB_DIR = fileURLToPath(new URL("../web/", import.meta.url));
+/** Where `vite build` puts the front end (the same path from src/server and dist/server). */
+export const WEB_DIR = fileURLToPath(new URL("../../dist/web/", import.meta.url));
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
