@@ -62,7 +62,8 @@ export interface UsageRow {
 }
 
 /**
- * Token usage per execution: tokens from its performance-metrics records (each counted once),
+ * Token usage per execution (one aggregation over both tables, no join): tokens from its
+ * performance-metrics records (each counted once),
  * cached input from its LLM_CALL_END events, and its model from its LLM calls. An execution that
  * called one model is priced at that model; one that called several (or none) stays unpriced,
  * because its metrics do not say which tokens went to which model.
@@ -70,31 +71,36 @@ export interface UsageRow {
 export async function usageBy(sink: Sink, prices: PriceTable, query: UsageQuery): Promise<UsageRow[]> {
   const db = sink.database;
   const rows = await sink.query<Record<string, unknown>>(
-    `SELECT ${GROUP_KEYS[query.group]} AS group_key, if(length(c.models) = 1, c.models[1], '') AS model,
-            count() AS executions, sum(t.input) AS input, sum(t.output) AS output,
-            sum(least(c.cached, t.input)) AS cached
+    `SELECT ${GROUP_KEYS[query.group]} AS group_key, if(length(t.models) = 1, t.models[1], '') AS model,
+            count() AS executions, sum(t.input) AS input, sum(t.output) AS output, sum(least(t.cached, t.input)) AS cached
      FROM (
-       SELECT trace_id, execution_id, any(agent_name) AS agent_name, toStartOfHour(min(event_time)) AS hour,
-              sum(ifNull(prompt_tokens, 0)) AS input, sum(ifNull(completion_tokens, 0)) AS output
+       SELECT trace_id, execution_id, any(agent_name) AS agent_name,
+              toStartOfHour(minIf(event_time, source = 'metrics')) AS hour,
+              sumIf(input, source = 'metrics') AS input, sumIf(output, source = 'metrics') AS output,
+              groupUniqArrayIf(name, kind = 'LLM_CALL_START') AS models, sumIf(cached, kind = 'LLM_CALL_END') AS cached
        FROM (
-         SELECT trace_id, execution_id, agent_name, event_time, prompt_tokens, completion_tokens
-         FROM ${db}.performance_metrics
-         WHERE ${query.where} AND (prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL)
-         LIMIT 1 BY event_id
+         SELECT 'metrics' AS source, trace_id, execution_id, toString(agent_name) AS agent_name, event_time,
+                ifNull(prompt_tokens, 0) AS input, ifNull(completion_tokens, 0) AS output, '' AS name, '' AS kind,
+                toUInt64(0) AS cached
+         FROM (
+           SELECT trace_id, execution_id, agent_name, event_time, prompt_tokens, completion_tokens
+           FROM ${db}.performance_metrics
+           WHERE ${query.where} AND (prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL)
+           LIMIT 1 BY event_id
+         )
+         UNION ALL
+         SELECT 'events', trace_id, execution_id, toString(agent_name), event_time, toInt64(0), toInt64(0),
+                toString(name), toString(event_kind), toUInt64OrZero(attributes['${CACHED_INPUT_ATTRIBUTE}'])
+         FROM (
+           SELECT trace_id, execution_id, agent_name, event_time, name, event_kind, attributes
+           FROM ${db}.agent_events
+           WHERE ${query.where} AND event_kind IN ('LLM_CALL_START', 'LLM_CALL_END')
+           LIMIT 1 BY event_id
+         )
        )
        GROUP BY trace_id, execution_id
+       HAVING countIf(source = 'metrics') > 0
      ) AS t
-     LEFT JOIN (
-       SELECT trace_id, execution_id, groupUniqArrayIf(name, event_kind = 'LLM_CALL_START') AS models,
-              sumIf(toUInt64OrZero(attributes['${CACHED_INPUT_ATTRIBUTE}']), event_kind = 'LLM_CALL_END') AS cached
-       FROM (
-         SELECT trace_id, execution_id, name, event_kind, attributes
-         FROM ${db}.agent_events
-         WHERE ${query.where} AND event_kind IN ('LLM_CALL_START', 'LLM_CALL_END')
-         LIMIT 1 BY event_id
-       )
-       GROUP BY trace_id, execution_id
-     ) AS c ON t.trace_id = c.trace_id AND t.execution_id = c.execution_id
      GROUP BY group_key, model
      ORDER BY group_key, model`,
     query.params,
