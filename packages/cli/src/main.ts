@@ -10,6 +10,7 @@ import { registerReceive } from "./commands/receive.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerStats } from "./commands/stats.js";
 import { registerTrace } from "./commands/trace.js";
+import { registerUi } from "./commands/ui.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerWorker } from "./commands/worker.js";
 import { escapeControl } from "./terminal-text.js";
@@ -45,6 +46,7 @@ function buildProgram(io: Io): Command {
     registerVerify,
     registerStats,
     registerTrace,
+    registerUi,
     registerQuery,
   ])
     register(program, io);

@@ -1,5 +1,6 @@
 import type { ExecutionNode, StoredRecord, TraceRecords, TraceTree } from "@tracehouse/clickhouse";
 import { escapeControl } from "./terminal-text.js";
+import { formatCost } from "./prices.js";
 
 /** `0.42 ms`, `120 ms`, `1.23 s`, `2 min 05 s`. */
 export function formatDuration(ms: number): string {
@@ -118,6 +119,8 @@ function executionLine(node: ExecutionNode, fallbackUs: number): Line {
   if (node.inputSummary !== null) detail.push(`input: ${oneLine(node.inputSummary)}`);
   if (node.resultSummary !== null) detail.push(`result: ${oneLine(node.resultSummary)}`);
   if (node.errorMessage !== null) detail.push(`error: ${oneLine(node.errorMessage)}`);
+  const cost = formatCost(node.cost);
+  if (cost !== null) detail.push(cost);
   const failed = node.lifecycle === "FAILED" ? "✗ " : "● ";
   const timeUs = node.startedAtUs ?? fallbackUs;
   const nested = [...recordLines(node), ...node.children.map((child) => executionLine(child, timeUs))];
@@ -156,6 +159,8 @@ export function renderTraceTree(tree: TraceTree): string {
   if (summary.rootAgent !== null) facts.push(`root agent ${summary.rootAgent}`);
   if (summary.userId !== null) facts.push(`user ${summary.userId}`);
   out.push(facts.join(" · "));
+  const cost = formatCost(tree.cost);
+  if (cost !== null) out.push(cost);
   const top = tree.roots.map((root) => executionLine(root, summary.startTimeUs));
   const unattached = byTime(recordLines(tree.unattached));
   if (unattached.length > 0) {

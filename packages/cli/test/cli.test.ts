@@ -6,7 +6,7 @@ import { ConfigError, RecordType } from "@tracehouse/schemas";
 import { useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import { WORKER_DEFAULTS, createWorker } from "@tracehouse/worker";
-import { runCli } from "./helpers/cli.js";
+import { runCli, spawnCli } from "./helpers/cli.js";
 import { setupEnv } from "../../worker/test/helpers/env.js";
 import type { WorkerTestEnv } from "../../worker/test/helpers/env.js";
 import { produceRecords, sampleRecord } from "../../worker/test/helpers/records.js";
@@ -109,7 +109,17 @@ describe("tracehouse CLI", function () {
   it("--help lists every command, and worker --help a flag and an environment variable for every option", async () => {
     const top = await runCli(["--help"]);
     expect(top.code).to.equal(0);
-    for (const command of ["worker", "replay", "rebuild", "migrate", "verify", "stats", "trace", "query"]) {
+    for (const command of [
+      "worker",
+      "replay",
+      "rebuild",
+      "migrate",
+      "verify",
+      "stats",
+      "trace",
+      "query",
+      "ui",
+    ]) {
       expect(top.stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
     }
     const help = await runCli(["worker", "--help"]);
@@ -124,6 +134,10 @@ describe("tracehouse CLI", function () {
       expect(text, `${flag} env`).to.include(`env: ${envName}`);
     }
     for (const flag of [
+      "--ui-port",
+      "--ui-host",
+      "--ui-auth",
+      "--prices",
       "--clickhouse-url",
       "--clickhouse-user",
       "--clickhouse-password-file",
@@ -285,6 +299,8 @@ describe("tracehouse CLI", function () {
       expect(tree.stdout).to.match(/\+450 ms\s+error\s+✗ BackendDown \(ETIMEDOUT\)/);
       expect(tree.stdout).to.include("error: search backend down");
       expect(tree.stdout).to.match(/span\s+plan CLIENT 900 ms OK/);
+      // the sample's metrics carry tokens but no LLM call names a model: tokens, never a cost
+      expect(lines[2]).to.match(/^tokens [\d,]+ in \/ [\d,]+ out · [\d,]+ tokens without a price$/);
 
       const json = await runCli(["trace", trace.traceId, "--json", ...common()]);
       const parsedTree = JSON.parse(json.stdout) as { summary: { traceId: string; executionCount: number } };
@@ -293,6 +309,21 @@ describe("tracehouse CLI", function () {
       const missing = await runCli(["trace", "0".repeat(31) + "1", ...common()]);
       expect(missing.code).to.equal(1);
       expect(missing.stderr).to.include("not found");
+
+      // tracehouse ui serves the same data over HTTP until SIGINT
+      const ui = spawnCli(["ui", "--ui-port", "0", ...common()]);
+      const deadline = Date.now() + 60_000;
+      while (!/http:\/\/\S+\/traces/.test(ui.stdout()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const base = /(http:\/\/\S+)\/traces/.exec(ui.stdout())?.[1];
+      expect(base, ui.stderr()).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const api = await fetch(`${base}/api/traces/${trace.traceId}`);
+      expect(api.status).to.equal(200);
+      expect(((await api.json()) as { summary: { traceId: string } }).summary.traceId).to.equal(
+        trace.traceId,
+      );
+      ui.child.kill("SIGINT");
+      expect((await ui.exited).code).to.equal(0);
 
       const query = await runCli([
         "query",

@@ -22,24 +22,43 @@ export { SinkKind } from "./sink.js";
 export { createSink } from "./create-sink.js";
 export { DISTRIBUTED_SUFFIX, insertThroughDistributed, tableFor } from "./distributed.js";
 export { TraceQueries } from "./TraceQueries.js";
+export type { TraceQueriesOptions } from "./TraceQueries.js";
+export type { TimeRange, Quantiles } from "./queries/sql.js";
+export { METRIC_FIELDS, IDENTITY_FIELDS } from "./queries/fields.js";
+export type { PhaseSums, MetricKey, IdentityKey } from "./queries/fields.js";
 export type {
-  TimeRange,
   StoredRecord,
   TraceRecords,
   ExecutionNode,
   TraceSummary,
   TraceTree,
   GetTraceOptions,
+} from "./queries/trace-tree.js";
+export { TraceStatus, TraceSort } from "./queries/trace-list.js";
+export type { FindTracesOptions, TraceListOptions, TraceListItem, TracePage } from "./queries/trace-list.js";
+export type {
   AgentStatsOptions,
-  Quantiles,
-  PhaseSums,
   AgentStats,
   AgentHourlyStats,
+  AgentCostStats,
+  AgentHourlyCostStats,
   SlowestExecutionsOptions,
   SlowExecution,
-  ErrorSummaryRow,
-  FindTracesOptions,
-} from "./TraceQueries.js";
+} from "./queries/agents.js";
+export type { ErrorSummaryRow, ErrorHourlyRow, ErrorExample } from "./queries/errors.js";
+export { CACHED_INPUT_ATTRIBUTE, EMPTY_COST } from "./queries/usage.js";
+export type { ModelUsage, CostSummary } from "./queries/usage.js";
+export {
+  DEFAULT_PRICES,
+  MODEL_DATE_SUFFIX,
+  priceKey,
+  parsePriceFile,
+  mergePrices,
+  loadPriceTable,
+  findPrice,
+  costOf,
+} from "./cost.js";
+export type { ModelPrice, PriceTable, TokenCounts } from "./cost.js";
 export type { Sink, Row, QueryParams, InsertOptions, InsertResult } from "./sink.js";
 export {
   DEFAULT_DATABASE,

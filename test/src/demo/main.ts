@@ -5,7 +5,7 @@
  * one trace (with the worker CLI), per-agent statistics from the materialized views, and figures of
  * the pipeline itself.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -27,12 +27,16 @@ const DATABASE = "tracehouse_demo";
 const WORKER_FLUSH_INTERVAL_MS = 500;
 const QUERY_POLL_MS = 50;
 
-const USAGE = `usage: npm run demo -- [--traces N] [--concurrency N] [--seed N] [--partitions N]
+const DEFAULT_UI_PORT = 7788;
+
+const USAGE = `usage: npm run demo -- [--traces N] [--concurrency N] [--seed N] [--partitions N] [--ui] [--ui-port N]
 
   --traces N        conversations to simulate, one trace each (default 20)
   --concurrency N   conversations running at once (default 4)
   --seed N          seed of the simulation's random choices (default 7)
   --partitions N    partitions per topic (default: the topic catalogue's recommended layout)
+  --ui              then serve the trace explorer over the demo's data until interrupted (Ctrl-C)
+  --ui-port N       port of the trace explorer (default ${DEFAULT_UI_PORT})
 `;
 
 class UsageError extends Error {}
@@ -42,6 +46,8 @@ interface DemoOptions {
   readonly concurrency: number;
   readonly seed: number;
   readonly partitions: number | null;
+  readonly ui: boolean;
+  readonly uiPort: number;
 }
 
 function positive(name: string, text: string | undefined, fallback: number | null): number | null {
@@ -62,6 +68,8 @@ function parseOptions(argv: readonly string[]): DemoOptions | null {
         concurrency: { type: "string" },
         seed: { type: "string" },
         partitions: { type: "string" },
+        ui: { type: "boolean" },
+        "ui-port": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -75,6 +83,8 @@ function parseOptions(argv: readonly string[]): DemoOptions | null {
     concurrency: positive("concurrency", values.concurrency, 4) ?? 4,
     seed: positive("seed", values.seed, 7) ?? 7,
     partitions: positive("partitions", values.partitions, null),
+    ui: values.ui === true,
+    uiPort: positive("ui-port", values["ui-port"], DEFAULT_UI_PORT) ?? DEFAULT_UI_PORT,
   };
 }
 
@@ -102,9 +112,46 @@ function showcase(conversations: readonly Conversation[]): Conversation {
   return [...conversations].sort((a, b) => score(b) - score(a) || a.index - b.index)[0]!;
 }
 
+const CLI = (): string => fileURLToPath(new URL("./bin.js", import.meta.resolve("@tracehouse/cli")));
+
+/**
+ * `tracehouse ui` over the demo's data, in a child process (the data directory is held by one
+ * process); resolves when it exits, after Ctrl-C.
+ */
+function serveUiWithCli(port: number): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI(),
+      "ui",
+      "--data-dir",
+      DATA_DIR,
+      "--database",
+      DATABASE,
+      "--ui-port",
+      String(port),
+      "--log-level",
+      "warn",
+    ],
+    { stdio: "inherit" },
+  );
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  return new Promise((resolve) => {
+    child.on("exit", (code) => {
+      process.off("SIGINT", forward);
+      process.off("SIGTERM", forward);
+      resolve(code ?? 0);
+    });
+  });
+}
+
 /** The worker CLI's `trace` command on the stored data: it needs the data directory to itself. */
 function renderTraceWithCli(traceId: string): string {
-  const cli = fileURLToPath(new URL("./bin.js", import.meta.resolve("@tracehouse/cli")));
+  const cli = CLI();
   const run = spawnSync(
     process.execPath,
     [cli, "trace", traceId, "--data-dir", DATA_DIR, "--database", DATABASE],
@@ -333,7 +380,19 @@ async function main(argv: readonly string[]): Promise<number> {
     `  npx tracehouse trace <trace-id> --data-dir ${relative(process.cwd(), DATA_DIR)} --database ${DATABASE}`,
   );
   out(`  npx tracehouse stats --data-dir ${relative(process.cwd(), DATA_DIR)} --database ${DATABASE}`);
-  return 0;
+  const traceUrl = `http://127.0.0.1:${options.uiPort}/trace/${chosen.traceId}`;
+  if (!options.ui) {
+    out(`In the browser, serve the trace explorer over this data (until Ctrl-C):`);
+    out(
+      `  npx tracehouse ui --data-dir ${relative(process.cwd(), DATA_DIR)} --database ${DATABASE}` +
+        (options.uiPort === DEFAULT_UI_PORT ? "" : ` --ui-port ${options.uiPort}`),
+    );
+    out(`  then open ${traceUrl}`);
+    out(`  (or run the demo and keep serving: npm run demo -- --ui)`);
+    return 0;
+  }
+  out(`trace explorer: ${traceUrl}  (Ctrl-C stops it)`);
+  return serveUiWithCli(options.uiPort);
 }
 
 main(process.argv.slice(2)).then(

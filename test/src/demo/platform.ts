@@ -3,6 +3,7 @@ import { SpanKind } from "@opentelemetry/api";
 import { injectHttpHeaders, TraceContext } from "@tracehouse/context";
 import { ExecutionState, TimingPhase } from "@tracehouse/producer";
 import type { AgentTracer, Execution, ExecutionTracker } from "@tracehouse/producer";
+import { CACHED_INPUT_ATTRIBUTE } from "@tracehouse/clickhouse";
 import { ErrorSeverity, SpanStatusCode } from "@tracehouse/schemas";
 import {
   ContextWindowExceededError,
@@ -68,7 +69,7 @@ const QUESTIONS = [
   "Which suppliers are late on their deliveries this month?",
 ] as const;
 
-const MODELS = { large: "gpt-4o", small: "gpt-4o-mini", writer: "claude-sonnet" } as const;
+const MODELS = { large: "gpt-4o", small: "gpt-4o-mini", writer: "claude-sonnet-4-5" } as const;
 
 function retryDelayMs(random: Random, attempt: number): number {
   return random.between(5, 15) * 2 ** (attempt - 1);
@@ -110,6 +111,8 @@ async function streamCompletion(
     call.end({
       status: "ok",
       usage: { promptTokens: options.promptTokens, completionTokens: options.completionTokens },
+      // a quarter of the prompt served from the provider's cache (priced at the cached-input rate)
+      attributes: { [CACHED_INPUT_ATTRIBUTE]: String(Math.floor(options.promptTokens / 4)) },
     });
     return;
   }

@@ -1,17 +1,22 @@
-import { ClickHouseTraceSchema } from "@tracehouse/clickhouse";
+import { ClickHouseTraceSchema, TraceQueries } from "@tracehouse/clickhouse";
 import { RECORD_TABLES } from "@tracehouse/worker";
 import type { Command } from "commander";
 import { withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { addClickHouseOptions } from "../options.js";
+import { addClickHouseOptions, numberOption } from "../options.js";
+import { addPricesOption, formatUsd, pricesFrom } from "../prices.js";
 import type { RawOptions } from "../options.js";
 import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function registerStats(program: Command, io: Io): void {
   const stats = program
     .command("stats")
-    .description("rows, distinct records, parts and sizes of the tracehouse tables")
-    .option("--json", "print the statistics as JSON");
+    .description(
+      "rows, distinct records, parts and sizes of the tracehouse tables; executions, tokens and cost per agent",
+    )
+    .option("--json", "print the statistics as JSON")
+    .option("--hours <n>", "window of the per-agent figures, ending now (default: 24)");
+  addPricesOption(stats);
   addClickHouseOptions(stats).action((raw: RawOptions, command: Command) =>
     withSink(raw, command, async (sink) => {
       const tables = await new ClickHouseTraceSchema(sink).getTableStats();
@@ -23,8 +28,14 @@ export function registerStats(program: Command, io: Io): void {
         );
         records[table] = Number(row?.n ?? 0);
       }
+      const hours = numberOption(raw, "hours", "hours") ?? 24;
+      const to = new Date();
+      const agents = await new TraceQueries(sink, { prices: pricesFrom(raw) }).agentCostStats({
+        from: new Date(to.getTime() - hours * 3_600_000),
+        to,
+      });
       if (raw.json === true) {
-        io.out(safeJson({ database: sink.database, tables, records }) + "\n");
+        io.out(safeJson({ database: sink.database, tables, records, hours, agents }) + "\n");
         return;
       }
       io.out(`database ${sink.database}\n`);
@@ -38,6 +49,20 @@ export function registerStats(program: Command, io: Io): void {
           `${escapeControl(name).padEnd(28)}${distinct.padStart(12)}${String(table.rows).padStart(12)}${String(table.parts).padStart(7)}${mb.padStart(12)}\n`,
         );
       }
+      io.out(`\nagents, last ${hours} h\n`);
+      io.out(
+        `${"agent".padEnd(28)}${"started".padStart(9)}${"failed".padStart(8)}${"tokens in".padStart(12)}${"tokens out".padStart(12)}${"cost".padStart(12)}\n`,
+      );
+      for (const agent of agents) {
+        const { cost } = agent;
+        const usd =
+          cost.costUsd === null ? "–" : formatUsd(cost.costUsd) + (cost.unpricedTokens > 0 ? "+" : "");
+        io.out(
+          `${escapeControl(agent.agentName).padEnd(28)}${String(agent.started).padStart(9)}${String(agent.failures).padStart(8)}${String(cost.inputTokens).padStart(12)}${String(cost.outputTokens).padStart(12)}${usd.padStart(12)}\n`,
+        );
+      }
+      if (agents.some((agent) => agent.cost.unpricedTokens > 0))
+        io.out("(– or +: tokens of models without a price; add them with --prices)\n");
     }),
   );
 }

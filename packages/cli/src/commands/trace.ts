@@ -4,6 +4,7 @@ import { ExitCode, ExitWith, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
 import { addClickHouseOptions } from "../options.js";
 import type { RawOptions } from "../options.js";
+import { addPricesOption, pricesFrom } from "../prices.js";
 import { renderTraceTree } from "../trace-tree.js";
 import { escapeControl, safeJson } from "../terminal-text.js";
 
@@ -11,11 +12,16 @@ export function registerTrace(program: Command, io: Io): void {
   const trace = program
     .command("trace")
     .argument("<trace-id>", "32 hex characters")
-    .description("print a trace's execution tree with timings, events, errors, metrics and spans")
+    .description(
+      "print a trace's execution tree with timings, events, errors, metrics, spans, tokens and cost",
+    )
     .option("--json", "print the tree as JSON");
+  addPricesOption(trace);
   addClickHouseOptions(trace).action((traceId: string, raw: RawOptions, command: Command) =>
     withSink(raw, command, async (sink) => {
-      const tree = await new TraceQueries(sink).getTrace(traceId.trim().toLowerCase());
+      const tree = await new TraceQueries(sink, { prices: pricesFrom(raw) }).getTrace(
+        traceId.trim().toLowerCase(),
+      );
       if (tree === null) {
         io.err(`trace ${escapeControl(traceId)} not found in ${sink.database}\n`);
         throw new ExitWith(ExitCode.Failed);

@@ -1,3 +1,4 @@
+import { createSink } from "@tracehouse/clickhouse";
 import { createWorker } from "@tracehouse/worker";
 import type { Command } from "commander";
 import { Option } from "commander";
@@ -13,6 +14,8 @@ import {
   workerOptionsFrom,
 } from "../options.js";
 import type { RawOptions } from "../options.js";
+import { addPricesOption, pricesFrom } from "../prices.js";
+import { addUiServerOptions, startUiFrom, uiPortFrom } from "../ui-options.js";
 import { WORKER_DEFAULTS } from "@tracehouse/worker";
 
 function waitForSignals(onSignal: (signal: NodeJS.Signals, count: number) => void): () => void {
@@ -56,14 +59,29 @@ export function registerWorker(program: Command, _io: Io): void {
         .env("TRACEHOUSE_HEALTH_HOST")
         .default(WORKER_DEFAULTS.healthHost),
     );
+  worker
+    .optionsGroup("Trace explorer:")
+    .addOption(
+      new Option(
+        "--ui-port <port>",
+        "also serve the trace explorer from this process (the embedded engine's data directory is held by one process); 0 picks a port (default: off)",
+      ).env("TRACEHOUSE_UI_PORT"),
+    );
+  addUiServerOptions(worker);
+  addPricesOption(worker);
   addSchemaOptions(worker);
   addClickHouseOptions(worker).action(async (raw: RawOptions, command: Command) => {
     const logger = createCliLogger(String(raw.logLevel));
+    const uiPort = uiPortFrom(raw);
+    const prices = uiPort === undefined ? null : pricesFrom(raw);
+    const sinkOptions = sinkOptionsFrom(raw, valueSources(command), logger);
+    // With the UI, one sink serves both: the worker writes through it, the UI reads through it.
+    const shared = uiPort === undefined ? null : createSink(sinkOptions);
     const instance = createWorker({
       ...workerOptionsFrom(raw),
       fromBeginning: raw.fromBeginning !== false,
       schema: schemaOptionsFrom(raw),
-      clickhouse: sinkOptionsFrom(raw, valueSources(command), logger),
+      ...(shared === null ? { clickhouse: sinkOptions } : { sink: shared }),
       healthPort: raw.healthPort === "off" ? null : integerOption(raw, "healthPort", "health-port"),
       healthHost: typeof raw.healthHost === "string" ? raw.healthHost : undefined,
       logger,
@@ -77,8 +95,13 @@ export function registerWorker(program: Command, _io: Io): void {
       logger.info("stopping: flushing and committing before leaving the group", { signal });
       void instance.stop();
     });
+    let ui: Awaited<ReturnType<typeof startUiFrom>> | null = null;
     try {
       await instance.start();
+      if (shared !== null && prices !== null && uiPort !== undefined) {
+        ui = await startUiFrom(raw, shared, prices, logger, uiPort);
+        logger.info("trace explorer listening", { url: `${ui.url}/traces` });
+      }
       const address = instance.healthAddress();
       if (address !== null)
         logger.info("health server listening", { ...address, paths: ["/healthz", "/readyz", "/metrics"] });
@@ -89,6 +112,8 @@ export function registerWorker(program: Command, _io: Io): void {
       throw error;
     } finally {
       stopSignals();
+      await ui?.close();
+      await shared?.close();
     }
   });
 }

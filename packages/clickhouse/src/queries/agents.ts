@@ -1,0 +1,191 @@
+import type { PriceTable } from "../cost.js";
+import type { Sink } from "../sink.js";
+import { METRIC_FIELDS } from "./fields.js";
+import type { PhaseSums } from "./fields.js";
+import { limitParam, num, quantiles, rangeParams, strOrNull, timeParam } from "./sql.js";
+import type { Quantiles, TimeRange } from "./sql.js";
+import { costByKey, EMPTY_COST, usageBy } from "./usage.js";
+import type { CostSummary } from "./usage.js";
+
+export interface AgentStatsOptions extends TimeRange {
+  /** Only this agent. Default: all agents. */
+  readonly agent?: string;
+}
+
+export interface AgentStats {
+  readonly agentName: string;
+  /** Executions that started in the window. */
+  readonly started: number;
+  /** Executions that completed or failed in the window. */
+  readonly finished: number;
+  readonly failures: number;
+  readonly latencyMs: Quantiles;
+  readonly timeToFirstTokenMs: Quantiles;
+  readonly phases: PhaseSums;
+}
+
+export interface AgentHourlyStats extends AgentStats {
+  readonly hour: Date;
+}
+
+/** Agent statistics with the cost of the tokens behind them. */
+export interface AgentCostStats extends AgentStats {
+  readonly cost: CostSummary;
+}
+
+export interface AgentHourlyCostStats extends AgentHourlyStats {
+  readonly cost: CostSummary;
+}
+
+export interface SlowestExecutionsOptions extends TimeRange {
+  /** Only this agent. Default: all agents. */
+  readonly agent?: string;
+  /** Default: 10. */
+  readonly limit?: number;
+}
+
+export interface SlowExecution {
+  readonly executionId: string;
+  readonly traceId: string;
+  readonly agentName: string | null;
+  readonly lifecycle: string;
+  readonly status: string;
+  readonly durationMs: number;
+  readonly endedAtUs: number;
+}
+
+const FACTS_WINDOW = `hour >= toStartOfHour(${timeParam("from_us")}) AND hour <= ${timeParam("to_us")}
+      AND event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")}`;
+
+const AGENT_STATS_COLUMNS = `
+    uniqExactIf(execution_id, source = 'execution' AND lifecycle = 'STARTED') AS started,
+    uniqExactIf(execution_id, source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED')) AS finished,
+    uniqExactIf(execution_id, source = 'execution' AND lifecycle = 'FAILED') AS failures,
+    quantilesExactIf(0.5, 0.95, 0.99)(duration_ms, source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL) AS latency,
+    countIf(source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL) AS latency_samples,
+    quantilesExactIf(0.5, 0.95, 0.99)(time_to_first_token_ms, source = 'metrics' AND time_to_first_token_ms IS NOT NULL) AS ttft,
+    countIf(source = 'metrics' AND time_to_first_token_ms IS NOT NULL) AS ttft_samples,
+    ${METRIC_FIELDS.map(({ column }) => `sumIf(${column}, source = 'metrics') AS ${column}`).join(",\n    ")}`;
+
+type AgentStatsRow = Record<string, unknown> & { agent_name: string };
+
+function toAgentStats(row: AgentStatsRow): AgentStats {
+  const phases = Object.fromEntries(METRIC_FIELDS.map(({ column, key }) => [key, num(row[column])]));
+  return {
+    agentName: row.agent_name,
+    started: num(row["started"]),
+    finished: num(row["finished"]),
+    failures: num(row["failures"]),
+    latencyMs: quantiles(row["latency"], row["latency_samples"]),
+    timeToFirstTokenMs: quantiles(row["ttft"], row["ttft_samples"]),
+    phases: phases as unknown as PhaseSums,
+  };
+}
+
+function agentParams(options: AgentStatsOptions): { params: Record<string, unknown>; filter: string } {
+  const params: Record<string, unknown> = rangeParams(options);
+  if (options.agent === undefined) return { params, filter: "" };
+  params["agent"] = options.agent;
+  return { params, filter: " AND agent_name = {agent:String}" };
+}
+
+/** Per agent over the window: executions, failures, latency and TTFT quantiles, phase sums. */
+export async function agentStats(sink: Sink, options: AgentStatsOptions): Promise<AgentStats[]> {
+  const { params, filter } = agentParams(options);
+  const rows = await sink.query<AgentStatsRow>(
+    `SELECT agent_name, ${AGENT_STATS_COLUMNS}
+     FROM ${sink.database}.agent_hourly_facts FINAL
+     WHERE ${FACTS_WINDOW}${filter}
+     GROUP BY agent_name ORDER BY agent_name`,
+    params,
+  );
+  return rows.map(toAgentStats);
+}
+
+/** Per agent and hour (hours overlapping the window, whole hours). */
+export async function agentHourlyStats(sink: Sink, options: AgentStatsOptions): Promise<AgentHourlyStats[]> {
+  const { params, filter } = agentParams(options);
+  const rows = await sink.query<AgentStatsRow & { hour_us: number }>(
+    `SELECT agent_name, toUnixTimestamp(hour) * 1000000 AS hour_us, ${AGENT_STATS_COLUMNS}
+     FROM ${sink.database}.agent_hourly_facts FINAL
+     WHERE hour >= toStartOfHour(${timeParam("from_us")}) AND hour < ${timeParam("to_us")}${filter}
+     GROUP BY agent_name, hour ORDER BY hour, agent_name`,
+    params,
+  );
+  return rows.map((row) => ({ ...toAgentStats(row), hour: new Date(num(row.hour_us) / 1000) }));
+}
+
+/** Tokens and cost of the executions whose metrics fall in the window, per agent (and hour). */
+function agentUsage(
+  sink: Sink,
+  prices: PriceTable,
+  options: AgentStatsOptions,
+  group: "agent_name" | "agent_hour",
+) {
+  const { params, filter } = agentParams(options);
+  return usageBy(sink, prices, {
+    group,
+    where: `event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")}${filter}`,
+    params,
+  });
+}
+
+/** {@link agentStats} with each agent's tokens and cost. */
+export async function agentCostStats(
+  sink: Sink,
+  prices: PriceTable,
+  options: AgentStatsOptions,
+): Promise<AgentCostStats[]> {
+  const [stats, usage] = await Promise.all([
+    agentStats(sink, options),
+    agentUsage(sink, prices, options, "agent_name"),
+  ]);
+  const costs = costByKey(usage);
+  return stats.map((row) => ({ ...row, cost: costs.get(row.agentName) ?? EMPTY_COST }));
+}
+
+/** {@link agentHourlyStats} with each agent's tokens and cost per hour. */
+export async function agentHourlyCostStats(
+  sink: Sink,
+  prices: PriceTable,
+  options: AgentStatsOptions,
+): Promise<AgentHourlyCostStats[]> {
+  const hourStart = new Date(Math.floor(options.from.getTime() / 3_600_000) * 3_600_000);
+  const [stats, usage] = await Promise.all([
+    agentHourlyStats(sink, options),
+    agentUsage(sink, prices, { ...options, from: hourStart }, "agent_hour"),
+  ]);
+  const costs = costByKey(usage);
+  return stats.map((row) => ({
+    ...row,
+    cost: costs.get(`${row.hour.getTime() / 1000} ${row.agentName}`) ?? EMPTY_COST,
+  }));
+}
+
+/** Completed or failed executions in the window, longest first (one row per execution). */
+export async function slowestExecutions(
+  sink: Sink,
+  options: SlowestExecutionsOptions,
+): Promise<SlowExecution[]> {
+  const { params, filter } = agentParams(options);
+  const rows = await sink.query<Record<string, unknown>>(
+    `SELECT execution_id, trace_id, agent_name, lifecycle, status, duration_ms,
+            toUnixTimestamp64Micro(event_time) AS ended_at_us
+     FROM ${sink.database}.agent_hourly_facts FINAL
+     WHERE source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL
+       AND ${FACTS_WINDOW}${filter}
+     ORDER BY duration_ms DESC, execution_id
+     LIMIT 1 BY execution_id
+     LIMIT {limit:UInt32}`,
+    { ...params, limit: limitParam(options.limit, 10) },
+  );
+  return rows.map((row) => ({
+    executionId: String(row["execution_id"]),
+    traceId: String(row["trace_id"]),
+    agentName: strOrNull(row["agent_name"]),
+    lifecycle: String(row["lifecycle"]),
+    status: String(row["status"]),
+    durationMs: num(row["duration_ms"]),
+    endedAtUs: num(row["ended_at_us"]),
+  }));
+}

@@ -1,0 +1,110 @@
+/**
+ * The trace explorer's benchmark: ≥ 1,000,000 executions and ≥ 10,000,000 events in the embedded
+ * engine, then p95 of the trace, list and agents APIs over HTTP and the first render of the trace
+ * page in headless Chromium. Prints figures, then one line of JSON.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClickHouseTraceSchema, EmbeddedSink } from "@tracehouse/clickhouse";
+import { startUiServer } from "../src/server/index.js";
+import { launchChromium } from "../test/support/browser.js";
+import { FANOUT, generate } from "./generate.js";
+
+const TRACES = Number(process.env["TRACEHOUSE_BENCH_TRACES"] ?? 200_000);
+const ROUNDS = 40;
+
+function p95(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]! * 10) / 10;
+}
+
+async function timed(url: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return performance.now() - started;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tracehouse-ui-bench-"));
+  const sink = new EmbeddedSink({ dataDir, database: "th_ui_bench" });
+  try {
+    await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
+    const now = Date.now() * 1000;
+    const spacingUs = Math.floor((24 * 3600 * 1e6) / TRACES);
+    let started = performance.now();
+    const { executions, events } = await generate(sink, {
+      traces: TRACES,
+      baseUs: now - 24 * 3600 * 1e6,
+      spacingUs,
+    });
+    const generateS = (performance.now() - started) / 1000;
+    console.log(
+      `generated ${executions} executions, ${events} events (${TRACES} traces) in ${generateS.toFixed(1)} s`,
+    );
+
+    const server = await startUiServer({ sink });
+    const traceIds = (
+      await sink.query<{ id: string }>(
+        `SELECT lower(hex(MD5(toString(number * 997 % ${TRACES})))) AS id FROM numbers(${ROUNDS})`,
+      )
+    ).map((row) => row.id);
+    await timed(`${server.url}/api/traces/${traceIds[0]}`);
+    const trace: number[] = [];
+    for (const id of traceIds) trace.push(await timed(`${server.url}/api/traces/${id}`));
+    const list: number[] = [];
+    const agents = ["researcher", "coder", "reviewer", "writer"];
+    for (let i = 0; i < ROUNDS; i++)
+      list.push(
+        await timed(
+          `${server.url}/api/traces?range=3600000&agent=${agents[i % 4]}&errors=${i % 2 ? "yes" : "no"}`,
+        ),
+      );
+    const agentTimes: number[] = [];
+    for (let i = 0; i < ROUNDS / 2; i++)
+      agentTimes.push(await timed(`${server.url}/api/agents?range=3600000`));
+
+    const browser = await launchChromium();
+    const renders: number[] = [];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      for (const id of traceIds.slice(0, 10)) {
+        started = performance.now();
+        await page.goto(`${server.url}/trace/${id}`);
+        await page
+          .locator(".wf-row.execution")
+          .nth(FANOUT - 1)
+          .waitFor();
+        renders.push(performance.now() - started);
+      }
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    const result = {
+      executions,
+      events,
+      traces: TRACES,
+      generate_s: Math.round(generateS * 10) / 10,
+      trace_api_p95_ms: p95(trace),
+      list_api_p95_ms: p95(list),
+      agents_api_p95_ms: p95(agentTimes),
+      first_render_ms: p95(renders),
+    };
+    console.log(
+      `trace API p95 ${result.trace_api_p95_ms} ms · filtered list (1 h, agent, errors) p95 ${result.list_api_p95_ms} ms · ` +
+        `agents (1 h) p95 ${result.agents_api_p95_ms} ms · trace page first render p95 ${result.first_render_ms} ms`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    await sink.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

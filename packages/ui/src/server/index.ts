@@ -1,0 +1,6 @@
+export { startUiServer } from "./server.js";
+export type { UiServer, UiServerOptions } from "./server.js";
+export { parseAuth, authorized } from "./auth.js";
+export type { UiAuth } from "./auth.js";
+export { traceListFrom, rangeFrom } from "./params.js";
+export type { TraceView } from "./api.js";
