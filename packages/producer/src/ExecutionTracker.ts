@@ -7,7 +7,7 @@ import {
 } from "@tracehouse/schemas";
 import type { Logger, RecordType as RecordTypeT } from "@tracehouse/schemas";
 import { TraceContext } from "@tracehouse/context";
-import type { AgentTracer } from "./AgentTracer.js";
+import type { AgentSpanLink, AgentTracer } from "./AgentTracer.js";
 import { EmitResult } from "./emit-result.js";
 import { Execution, usageMetricsFields } from "./Execution.js";
 import type {
@@ -42,6 +42,10 @@ export interface ExecutionStartData {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Default: `"running"`. */
   readonly status?: string;
+  /** The execution this one retries. Default: none. */
+  readonly retryOfExecutionId?: string;
+  /** Traces that caused this execution: span links. Default: none. */
+  readonly links?: readonly AgentSpanLink[];
 }
 
 export interface ExecutionUpdateData {
@@ -148,9 +152,14 @@ export class ExecutionTracker {
     }
     const executionId = options.executionId ?? newEventId();
     const span =
-      newSpan && this.#tracer !== null
-        ? this.#tracer.startAgentSpan(options.agentName, base, { executionId })
-        : null;
+      this.#tracer?.startAgentSpan(options.agentName, base, {
+        executionId,
+        parentExecutionId: options.parentExecutionId,
+        retryOfExecutionId: options.retryOfExecutionId,
+        links: options.links,
+        remoteAgent: options.remoteAgent,
+        ...(newSpan ? {} : { ownContext: base }),
+      }) ?? null;
     const context = span?.context ?? (newSpan ? base.child() : base);
     const execution = new Execution(this.#host, {
       executionId,
@@ -162,7 +171,7 @@ export class ExecutionTracker {
     });
     this.#remember(execution);
     onCreated?.(execution);
-    execution.started(options.input, options.status ?? "running");
+    execution.started(options.input, options.status ?? "running", options.retryOfExecutionId);
     return execution;
   }
 
@@ -236,6 +245,13 @@ export class ExecutionTracker {
         : open.complete(data.result, { status: data.status ?? "completed" });
     }
     const context = this.#contextOf(data);
+    this.#tracer
+      ?.startAgentSpan(data.agentName ?? "unknown", context, {
+        executionId: data.executionId,
+        ownContext: context,
+        startTime: new Date(Date.now() - (data.durationMs ?? 0)),
+      })
+      .finish({ usage: data.usage, status: data.status, error: failed ? (data.error ?? data.status) : undefined });
     const accepted = this.#emit(
       RecordType.Execution,
       {
