@@ -118,12 +118,21 @@ export class AgentSpan {
   readonly context: TraceContext;
   readonly agentName: string;
   readonly #host: AgentSpanHost;
+  /** The tracehouse envelope attributes (execution, identity) its LLM and tool spans repeat. */
+  readonly #envelope: Attributes;
 
-  constructor(span: Span, context: TraceContext, agentName: string, host: AgentSpanHost) {
+  constructor(
+    span: Span,
+    context: TraceContext,
+    agentName: string,
+    host: AgentSpanHost,
+    envelope: Attributes = {},
+  ) {
     this.span = span;
     this.context = context;
     this.agentName = agentName;
     this.#host = host;
+    this.#envelope = envelope;
   }
 
   get spanId(): string {
@@ -155,7 +164,11 @@ export class AgentSpan {
 
   #child(name: string, kind: OtelSpanKind, attributes: Attributes): Span {
     const parent = trace.setSpan(toOtelContext(this.context), this.span);
-    return this.#host.tracer.startSpan(name, { kind, attributes }, parent);
+    return this.#host.tracer.startSpan(
+      name,
+      { kind, attributes: { ...this.#envelope, ...attributes } },
+      parent,
+    );
   }
 
   /** Starts an LLM call's CLIENT span, child of this span. */

@@ -66,8 +66,8 @@ export interface AgentSpanOptions {
   readonly links?: readonly AgentSpanLink[];
   /**
    * The span's own context, when the platform manages it (`writeExecutionStart`): the span
-   * gets its trace and span ids, and its parent is that context's parent (none at a root). A
-   * context read from another process, or of a span this tracer started, gets a child span.
+   * gets its trace and span ids, and its parent is that context's parent span (none when the
+   * context has no local ancestors). A span this tracer already started gets a child span.
    */
   readonly ownContext?: TraceContext;
   /** Default: now. */
@@ -125,6 +125,11 @@ export class AgentTracer {
     return context.isRemote || context.spanStack.length > 0 || this.#started.has(context.spanId);
   }
 
+  /** True when this tracer started the span of `context` (it remembers the last 65536). */
+  owns(context: TraceContext): boolean {
+    return this.#started.has(context.spanId);
+  }
+
   /**
    * Starts the `invoke_agent` span of one agent as a child of `parent` (default: the active
    * context, else a new trace). A context that is not a span (made by `TraceContext.create`,
@@ -148,12 +153,10 @@ export class AgentTracer {
     if (base.correlationId !== undefined) attributes[TracehouseAttribute.CorrelationId] = base.correlationId;
     if (base.userId !== undefined) attributes[TracehouseAttribute.UserId] = base.userId;
     const kind = options.kind ?? (options.remoteAgent === true ? OtelSpanKind.CLIENT : OtelSpanKind.INTERNAL);
-    const links = (options.links ?? []).map(
-      (link): Link => ({
-        context: toOtelSpanContext(link.context),
-        ...(link.reason === undefined ? {} : { attributes: { [TracehouseAttribute.LinkReason]: link.reason } }),
-      }),
-    );
+    const links = (options.links ?? []).map((link): Link => ({
+      context: toOtelSpanContext(link.context),
+      ...(link.reason === undefined ? {} : { attributes: { [TracehouseAttribute.LinkReason]: link.reason } }),
+    }));
     const spanOptions = {
       kind,
       attributes,
@@ -166,7 +169,7 @@ export class AgentTracer {
     let ids: { traceId?: string; spanId?: string } = {};
     let identityBase = base;
     const own = options.ownContext;
-    if (own !== undefined && !own.isRemote && !this.#started.has(own.spanId)) {
+    if (own !== undefined && !this.#started.has(own.spanId)) {
       ids = { traceId: own.traceId, spanId: own.spanId };
       const parentSpanId = own.parentSpanId;
       otelParent =
@@ -183,7 +186,7 @@ export class AgentTracer {
     const span = this.#ids.with(ids, () => this.tracer.startSpan(name, spanOptions, otelParent));
     const context = fromSpanContext(span.spanContext(), identityBase);
     this.#started.add(context.spanId);
-    return new AgentSpan(span, context, agentName, this.#host);
+    return new AgentSpan(span, context, agentName, this.#host, envelopeOf(attributes));
   }
 
   forceFlush(): Promise<void> {
@@ -193,6 +196,20 @@ export class AgentTracer {
   shutdown(): Promise<void> {
     return this.provider.shutdown();
   }
+}
+
+const ENVELOPE_KEYS: readonly string[] = [
+  TracehouseAttribute.ExecutionId,
+  TracehouseAttribute.AgentName,
+  TracehouseAttribute.CorrelationId,
+  TracehouseAttribute.UserId,
+  TracehouseAttribute.ThreadId,
+];
+
+function envelopeOf(attributes: Attributes): Attributes {
+  const envelope: Attributes = {};
+  for (const key of ENVELOPE_KEYS) if (attributes[key] !== undefined) envelope[key] = attributes[key];
+  return envelope;
 }
 
 function toOtelSpanContext(context: TraceContext) {

@@ -1,10 +1,5 @@
 import type { CorrelationRelationship } from "@tracehouse/schemas";
-import {
-  AgentEventKind,
-  ErrorSeverity,
-  ExecutionLifecycle,
-  RecordType,
-} from "@tracehouse/schemas";
+import { AgentEventKind, ErrorSeverity, ExecutionLifecycle, RecordType } from "@tracehouse/schemas";
 import type { TraceContext } from "@tracehouse/context";
 import type { AgentSpan } from "./AgentSpan.js";
 import type { AgentSpanLink } from "./AgentTracer.js";
@@ -430,7 +425,11 @@ export class Execution {
       duration_ms: this.timing.getBreakdown().totalMs,
     });
     const metrics = this.#finalMetrics();
-    this.span?.finish({ timing: this.timing.getBreakdown(), usage: this.#tokenTotals(), status: options.status });
+    this.span?.finish({
+      timing: this.timing.getBreakdown(),
+      usage: this.#tokenTotals(),
+      status: options.status,
+    });
     this.#host.finished(this);
     return accepted && metrics;
   }

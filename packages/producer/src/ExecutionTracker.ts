@@ -151,8 +151,10 @@ export class ExecutionTracker {
       throw new ConfigError("agentName must be a non-empty string");
     }
     const executionId = options.executionId ?? newEventId();
+    // a context whose span this tracer started already has its span (e.g. an AgentSpan's)
+    const tracer = newSpan || this.#tracer?.owns(base) !== true ? this.#tracer : null;
     const span =
-      this.#tracer?.startAgentSpan(options.agentName, base, {
+      tracer?.startAgentSpan(options.agentName, base, {
         executionId,
         parentExecutionId: options.parentExecutionId,
         retryOfExecutionId: options.retryOfExecutionId,
@@ -245,13 +247,18 @@ export class ExecutionTracker {
         : open.complete(data.result, { status: data.status ?? "completed" });
     }
     const context = this.#contextOf(data);
-    this.#tracer
-      ?.startAgentSpan(data.agentName ?? "unknown", context, {
-        executionId: data.executionId,
-        ownContext: context,
-        startTime: new Date(Date.now() - (data.durationMs ?? 0)),
-      })
-      .finish({ usage: data.usage, status: data.status, error: failed ? (data.error ?? data.status) : undefined });
+    if (this.#tracer?.owns(context) === false)
+      this.#tracer
+        .startAgentSpan(data.agentName ?? "unknown", context, {
+          executionId: data.executionId,
+          ownContext: context,
+          startTime: new Date(Date.now() - (data.durationMs ?? 0)),
+        })
+        .finish({
+          usage: data.usage,
+          status: data.status,
+          error: failed ? (data.error ?? data.status) : undefined,
+        });
     const accepted = this.#emit(
       RecordType.Execution,
       {

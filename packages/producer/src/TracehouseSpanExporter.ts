@@ -1,6 +1,9 @@
 import { SpanKind as OtelSpanKind, SpanStatusCode as OtelStatusCode } from "@opentelemetry/api";
 import type { AttributeValue, Attributes, HrTime } from "@opentelemetry/api";
-import { ATTR_GEN_AI_AGENT_NAME, ATTR_GEN_AI_CONVERSATION_ID } from "@opentelemetry/semantic-conventions/incubating";
+import {
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_CONVERSATION_ID,
+} from "@opentelemetry/semantic-conventions/incubating";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { fromSpanContext, TraceContext } from "@tracehouse/context";
 import { SpanKind, SpanStatusCode } from "@tracehouse/schemas";
@@ -80,7 +83,8 @@ export function spanRecordFields(span: ReadableSpan): EmitFields<typeof RecordTy
       stringAttribute(attributes, ATTR_GEN_AI_CONVERSATION_ID),
     execution_id: stringAttribute(attributes, SpanAttribute.ExecutionId),
     agent_name:
-      stringAttribute(attributes, SpanAttribute.AgentName) ?? stringAttribute(attributes, ATTR_GEN_AI_AGENT_NAME),
+      stringAttribute(attributes, SpanAttribute.AgentName) ??
+      stringAttribute(attributes, ATTR_GEN_AI_AGENT_NAME),
     metadata,
     name: span.name,
     kind: KINDS[span.kind] ?? SpanKind.Internal,

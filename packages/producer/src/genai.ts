@@ -202,7 +202,6 @@ export interface LlmResponseFields {
   readonly outputMessages?: unknown;
 }
 
-
 export function llmResponseAttributes(fields: LlmResponseFields, captureContent: boolean): Attributes {
   const attributes: Attributes = usageAttributes(fields.usage);
   if (fields.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = fields.responseModel;

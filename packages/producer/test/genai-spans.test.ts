@@ -36,7 +36,11 @@ describe("GenAI spans (in-memory exporter)", function () {
   before(async () => {
     fixture = await topicFixture(1);
     spool = tempSpoolDir();
-    producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: { dir: spool.dir } });
+    producer = createProducer({
+      brokers: fixture.brokers,
+      topics: fixture.topics,
+      spool: { dir: spool.dir },
+    });
   });
 
   beforeEach(() => setUp());
@@ -66,7 +70,10 @@ describe("GenAI spans (in-memory exporter)", function () {
     const child = root.startChild("researcher");
     const tool = child.startToolCall("web_search", undefined, { callId: "call-1", type: "function" });
     tool.end({ status: "ok" });
-    const embed = child.startLlmCall("embed-small", undefined, { operation: "embeddings", provider: "openai" });
+    const embed = child.startLlmCall("embed-small", undefined, {
+      operation: "embeddings",
+      provider: "openai",
+    });
     embed.end({ error: new RangeError("input too long") });
     child.fail(new TypeError("bad plan"), { phase: "llm_processing" });
     root.complete("done");
@@ -76,7 +83,9 @@ describe("GenAI spans (in-memory exporter)", function () {
     const rootSpan = byName(spans, "invoke_agent planner");
     expect(rootSpan.parentSpanContext, "a new trace's root has no parent").to.equal(undefined);
     expect(rootSpan.spanContext().traceId).to.equal(request.traceId);
-    expect(root.context.parentSpanId, "the root execution's records have no parent either").to.equal(undefined);
+    expect(root.context.parentSpanId, "the root execution's records have no parent either").to.equal(
+      undefined,
+    );
     expect(rootSpan.kind).to.equal(SpanKind.INTERNAL);
     expect(rootSpan.attributes).to.include({
       "gen_ai.operation.name": "invoke_agent",
@@ -142,7 +151,9 @@ describe("GenAI spans (in-memory exporter)", function () {
       const llm = execution.startLlmCall("m", undefined, {
         inputMessages: [{ role: "user", parts: [{ type: "text", content: "secret question" }] }],
       });
-      llm.end({ outputMessages: [{ role: "assistant", parts: [{ type: "text", content: "secret answer" }] }] });
+      llm.end({
+        outputMessages: [{ role: "assistant", parts: [{ type: "text", content: "secret answer" }] }],
+      });
       const tool = execution.startToolCall("lookup", undefined, { arguments: { q: "secret" } });
       tool.end({ result: { rows: 1 } });
       execution.complete();
@@ -164,14 +175,16 @@ describe("GenAI spans (in-memory exporter)", function () {
   it("gives executions written with writeExecutionStart/Complete their span, with the context's ids", () => {
     const parentRequest = TraceContext.create();
     const own = parentRequest.child();
-    expect(tracker.writeExecutionStart({ executionId: "exec-w1", agentName: "batcher", context: own })).to.equal(
-      true,
-    );
+    expect(
+      tracker.writeExecutionStart({ executionId: "exec-w1", agentName: "batcher", context: own }),
+    ).to.equal(true);
     const seed = TraceContext.create();
-    expect(tracker.writeExecutionStart({ executionId: "exec-w2", agentName: "root-writer", context: seed })).to.equal(
+    expect(
+      tracker.writeExecutionStart({ executionId: "exec-w2", agentName: "root-writer", context: seed }),
+    ).to.equal(true);
+    expect(tracker.writeExecutionComplete({ executionId: "exec-w1", usage: { promptTokens: 5 } })).to.equal(
       true,
     );
-    expect(tracker.writeExecutionComplete({ executionId: "exec-w1", usage: { promptTokens: 5 } })).to.equal(true);
     expect(
       tracker.writeExecutionComplete({ executionId: "exec-w2", error: new Error("boom"), status: "failed" }),
     ).to.equal(true);

@@ -34,7 +34,11 @@ describe("OTLP export to a real Jaeger v2", function () {
     ({ otlpTracesUrl } = await useJaeger());
     fixture = await topicFixture(1);
     spool = tempSpoolDir();
-    producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: { dir: spool.dir } });
+    producer = createProducer({
+      brokers: fixture.brokers,
+      topics: fixture.topics,
+      spool: { dir: spool.dir },
+    });
   });
 
   after(async () => {
@@ -61,7 +65,10 @@ describe("OTLP export to a real Jaeger v2", function () {
     researcher.startToolCall("web_search", undefined, { callId: "toolu_01" }).end({ status: "ok" });
     const read = researcher.startLlmCall("small-model", undefined, { provider: "openai" });
     read.firstToken();
-    read.end({ usage: { promptTokens: 300, completionTokens: 40, cacheReadTokens: 256 }, responseModel: "small-model-v2" });
+    read.end({
+      usage: { promptTokens: 300, completionTokens: 40, cacheReadTokens: 256 },
+      responseModel: "small-model-v2",
+    });
     researcher.complete("3 sources");
 
     const writer = supervisor.startChild("writer");
@@ -86,7 +93,8 @@ describe("OTLP export to a real Jaeger v2", function () {
     const roots = trace.spans.filter((s) => parentOf(s) === undefined);
     expect(roots.map((s) => s.operationName)).to.deep.equal(["invoke_agent supervisor"]);
     const spanIds = new Set(trace.spans.map((s) => s.spanID));
-    for (const span of trace.spans) if (span !== roots[0]) expect(spanIds.has(parentOf(span)!)).to.equal(true);
+    for (const span of trace.spans)
+      if (span !== roots[0]) expect(spanIds.has(parentOf(span)!)).to.equal(true);
 
     // the invoke_agent spans form the sub-agent tree
     const agentSpans = trace.spans.filter((s) => tag(s, "gen_ai.operation.name") === "invoke_agent");
@@ -94,9 +102,7 @@ describe("OTLP export to a real Jaeger v2", function () {
     const tree = agentSpans
       .map((s) => `${executionOfSpan.get(parentOf(s) ?? "") ?? "-"} -> ${String(tag(s, "gen_ai.agent.id"))}`)
       .sort();
-    const expected = executions
-      .map((e) => `${e.parentExecutionId ?? "-"} -> ${e.executionId}`)
-      .sort();
+    const expected = executions.map((e) => `${e.parentExecutionId ?? "-"} -> ${e.executionId}`).sort();
     expect(tree).to.deep.equal(expected);
     for (const execution of executions)
       expect(executionOfSpan.get(execution.context.spanId)).to.equal(execution.executionId);
@@ -130,7 +136,9 @@ describe("OTLP export to a real Jaeger v2", function () {
       expect(tag(span, "error"), name).to.equal(true);
       expect(tag(span, "otel.status_code"), name).to.equal("ERROR");
       expect(tag(span, "error.type"), name).to.equal(type);
-      const exception = span.logs.find((l) => l.fields.some((f) => f.key === "event" && f.value === "exception"));
+      const exception = span.logs.find((l) =>
+        l.fields.some((f) => f.key === "event" && f.value === "exception"),
+      );
       expect(exception, `${name} exception event`).not.to.equal(undefined);
       expect(exception!.fields.find((f) => f.key === "exception.message")?.value).to.equal(message);
     }

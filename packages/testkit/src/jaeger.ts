@@ -18,7 +18,11 @@ export interface JaegerSpan {
   readonly traceID: string;
   readonly spanID: string;
   readonly operationName: string;
-  readonly references: readonly { readonly refType: string; readonly traceID: string; readonly spanID: string }[];
+  readonly references: readonly {
+    readonly refType: string;
+    readonly traceID: string;
+    readonly spanID: string;
+  }[];
   readonly tags: readonly { readonly key: string; readonly type: string; readonly value: unknown }[];
   readonly logs: readonly {
     readonly timestamp: number;
@@ -32,7 +36,10 @@ export interface JaegerTrace {
   readonly traceID: string;
   readonly spans: readonly JaegerSpan[];
   readonly processes: Readonly<
-    Record<string, { readonly serviceName: string; readonly tags: readonly { key: string; value: unknown }[] }>
+    Record<
+      string,
+      { readonly serviceName: string; readonly tags: readonly { key: string; value: unknown }[] }
+    >
   >;
   readonly warnings: readonly string[] | null;
 }
@@ -56,7 +63,8 @@ async function resolveJaeger(): Promise<JaegerService> {
   const queryUrl = process.env["JAEGER_URL"];
   if (queryUrl) {
     const otlp = process.env["JAEGER_OTLP_URL"];
-    if (!otlp) throw new Error("testkit: JAEGER_URL is set but JAEGER_OTLP_URL (its OTLP/HTTP base URL) is not");
+    if (!otlp)
+      throw new Error("testkit: JAEGER_URL is set but JAEGER_OTLP_URL (its OTLP/HTTP base URL) is not");
     reportOnce(`Jaeger: JAEGER_URL=${queryUrl}, JAEGER_OTLP_URL=${otlp} (from the environment)`);
     return { queryUrl: trimSlash(queryUrl), otlpTracesUrl: `${trimSlash(otlp)}/v1/traces`, source: "env" };
   }
