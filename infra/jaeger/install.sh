@@ -28,9 +28,12 @@ trap 'rm -rf "$WORK"' EXIT
 echo "jaeger $JAEGER_VERSION: resolving github.com/jaegertracing/jaeger through the Go module proxy..."
 cd "$WORK"
 go mod init tracehouse.local/jaeger-build >/dev/null 2>&1
-go get "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" 2>&1 | grep -v "^go: downloading" || true
-[[ -s go.sum ]] || { echo "install.sh: go get failed" >&2; exit 1; }
-echo "jaeger $JAEGER_VERSION: downloaded ($(elapsed)); compiling cmd/jaeger (about 8 minutes on two cores)..."
+if ! out="$(go get "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" 2>&1)"; then
+  echo "$out" >&2
+  echo "install.sh: go get failed" >&2
+  exit 1
+fi
+echo "jaeger $JAEGER_VERSION: $(grep -c '^go: added' <<<"$out") modules resolved ($(elapsed)); compiling cmd/jaeger (8+ minutes on two cores)..."
 (
   while sleep 60; do echo "  ...still compiling ($(elapsed))"; done
 ) &
