@@ -72,6 +72,11 @@ export interface AgentSpanOptions {
   readonly ownContext?: TraceContext;
   /** Default: now. */
   readonly startTime?: Date;
+  /**
+   * The parent's AgentSpan, when `parent` is its context: the child then shares the parent's
+   * clock, so its times never fall outside the parent's. Default: none.
+   */
+  readonly parentSpan?: AgentSpan | null;
   /** Span name. Default: `invoke_agent <agentName>`. */
   readonly name?: string;
 }
@@ -181,7 +186,11 @@ export class AgentTracer {
       otelParent = ROOT_CONTEXT;
       identityBase = detached(base);
     } else {
-      otelParent = toOtelContext(base);
+      const parentSpan = options.parentSpan;
+      otelParent =
+        parentSpan != null && parentSpan.context.spanId === base.spanId
+          ? trace.setSpan(toOtelContext(base), parentSpan.span)
+          : toOtelContext(base);
     }
     const span = this.#ids.with(ids, () => this.tracer.startSpan(name, spanOptions, otelParent));
     const context = fromSpanContext(span.spanContext(), identityBase);

@@ -7,6 +7,7 @@ import {
 } from "@tracehouse/schemas";
 import type { Logger, RecordType as RecordTypeT } from "@tracehouse/schemas";
 import { TraceContext } from "@tracehouse/context";
+import type { AgentSpan } from "./AgentSpan.js";
 import type { AgentSpanLink, AgentTracer } from "./AgentTracer.js";
 import { EmitResult } from "./emit-result.js";
 import { Execution, usageMetricsFields } from "./Execution.js";
@@ -146,6 +147,7 @@ export class ExecutionTracker {
     options: StartExecutionOptions,
     newSpan: boolean,
     onCreated?: (e: Execution) => void,
+    parentSpan?: AgentSpan | null,
   ): Execution {
     if (typeof options.agentName !== "string" || options.agentName.length === 0) {
       throw new ConfigError("agentName must be a non-empty string");
@@ -160,6 +162,7 @@ export class ExecutionTracker {
         retryOfExecutionId: options.retryOfExecutionId,
         links: options.links,
         remoteAgent: options.remoteAgent,
+        parentSpan: parentSpan ?? null,
         ...(newSpan ? {} : { ownContext: base }),
       }) ?? null;
     const context = span?.context ?? (newSpan ? base.child() : base);
@@ -184,6 +187,7 @@ export class ExecutionTracker {
       { ...rest, agentName, parentExecutionId: parent.executionId },
       true,
       (child) => parent.correlate(child, relationship),
+      parent.span,
     );
   }
 
