@@ -181,7 +181,8 @@ export class AgentTracer {
         parentSpanId === undefined
           ? ROOT_CONTEXT
           : trace.setSpanContext(ROOT_CONTEXT, { ...toOtelSpanContext(own), spanId: parentSpanId });
-    } else if (!this.#isSpan(base)) {
+    } else if (!this.#isSpan(base) && base.sampled) {
+      // a new trace's root; an unsampled seed stays the parent, so a parent-based sampler drops the trace
       ids = { traceId: base.traceId };
       otelParent = ROOT_CONTEXT;
       identityBase = detached(base);

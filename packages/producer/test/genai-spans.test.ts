@@ -243,6 +243,16 @@ describe("GenAI spans (in-memory exporter)", function () {
     expect(byName(spans, "invoke_agent remote-agent").kind).to.equal(SpanKind.CLIENT);
   });
 
+  it("keeps a new trace unsampled when its seed context says so", () => {
+    const execution = tracker.startExecution(TraceContext.create({ sampled: false }), { agentName: "quiet" });
+    execution.startLlmCall("m").end();
+    execution.complete();
+    expect(memory.getFinishedSpans()).to.deep.equal([]);
+    const sampled = tracker.startExecution(TraceContext.create(), { agentName: "loud" });
+    sampled.complete();
+    expect(memory.getFinishedSpans().map((s) => s.name)).to.deep.equal(["invoke_agent loud"]);
+  });
+
   it("keeps the SDK's default resource and honours OTEL_SERVICE_NAME", () => {
     const saved = process.env["OTEL_SERVICE_NAME"];
     process.env["OTEL_SERVICE_NAME"] = "support-agent";
