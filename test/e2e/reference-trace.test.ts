@@ -172,12 +172,12 @@ describe("reference trace: context → span → execution → phase timings → 
     expect(stored).to.include({
       trace_id: context.traceId,
       span_id: span.spanId,
-      parent_span_id: context.spanId,
+      parent_span_id: null, // a new trace's root span has no parent
       execution_id: executionId,
       agent_name: agentName,
       correlation_id: "conversation-7",
       user_id: "user-7",
-      name: `agent ${agentName}`,
+      name: `invoke_agent ${agentName}`,
       status_code: "OK",
     });
     // ... and the same span to the in-memory OTLP exporter of the same provider
@@ -186,7 +186,7 @@ describe("reference trace: context → span → execution → phase timings → 
     const otel = exported[0]!;
     expect(otel.spanContext().traceId).to.equal(context.traceId);
     expect(otel.spanContext().spanId).to.equal(span.spanId);
-    expect(otel.parentSpanContext?.spanId).to.equal(context.spanId);
+    expect(otel.parentSpanContext).to.equal(undefined);
     expect(otel.name).to.equal(stored["name"]);
     expect(otel.attributes["tracehouse.execution_id"]).to.equal(executionId);
     expect(stored["start_time"]).to.equal(micros(otel.startTime));
@@ -288,11 +288,11 @@ describe("reference trace: context → span → execution → phase timings → 
       String(a["child_execution_id"]).localeCompare(String(b["child_execution_id"]));
     expect([...correlations].sort(byChild)).to.deep.equal([...expectedLinks].sort(byChild));
 
-    // span parents: the root span's parent is the request context, each sub-agent's is its parent's span
+    // span parents: the root span has none, each sub-agent's is its parent's span
     const expectedParents = new Map(
       levels.map((execution, depth) => [
         execution.context.spanId,
-        depth === 0 ? context.spanId : levels[depth - 1]!.context.spanId,
+        depth === 0 ? undefined : levels[depth - 1]!.context.spanId,
       ]),
     );
     const storedSpans = await pipeline.sink.query<{
@@ -300,14 +300,19 @@ describe("reference trace: context → span → execution → phase timings → 
       parent_span_id: string;
       trace_id: string;
     }>(
-      `SELECT span_id, parent_span_id, trace_id FROM ${pipeline.database}.spans FINAL WHERE trace_id = {trace:String}`,
+      `SELECT span_id, parent_span_id, trace_id FROM ${pipeline.database}.spans FINAL
+       WHERE trace_id = {trace:String} AND startsWith(name, 'invoke_agent ')`,
       { trace: context.traceId },
     );
-    expect(new Map(storedSpans.map((row) => [row.span_id, row.parent_span_id]))).to.deep.equal(
-      expectedParents,
-    );
+    expect(
+      new Map(
+        storedSpans.map((row) => [row.span_id, row.parent_span_id === "" ? undefined : row.parent_span_id]),
+      ),
+    ).to.deep.equal(expectedParents);
 
-    const exported: ReadableSpan[] = memory.getFinishedSpans();
+    const exported: ReadableSpan[] = memory
+      .getFinishedSpans()
+      .filter((span) => span.attributes["gen_ai.operation.name"] === "invoke_agent");
     expect(exported.map((span) => span.spanContext().traceId)).to.deep.equal(
       levels.map(() => context.traceId),
     );

@@ -1,15 +1,11 @@
 import type { CorrelationRelationship } from "@tracehouse/schemas";
-import {
-  AgentEventKind,
-  ErrorSeverity,
-  ExecutionLifecycle,
-  RecordType,
-  SpanStatusCode,
-} from "@tracehouse/schemas";
+import { AgentEventKind, ErrorSeverity, ExecutionLifecycle, RecordType } from "@tracehouse/schemas";
 import type { TraceContext } from "@tracehouse/context";
-import type { AgentSpan } from "./AgentTracer.js";
+import type { AgentSpan } from "./AgentSpan.js";
+import type { AgentSpanLink } from "./AgentTracer.js";
 import { ExecutionTimingCollector, TimingPhase } from "./ExecutionTimingCollector.js";
 import type { TimingBreakdown } from "./ExecutionTimingCollector.js";
+import type { LlmResponseFields, TokenUsage } from "./genai.js";
 import { describeError, summarize } from "./internal/summaries.js";
 import type { EmitFields } from "./Producer.js";
 
@@ -28,6 +24,12 @@ export interface StartExecutionOptions {
   readonly parentExecutionId?: string;
   /** Status of the STARTED record. Default: `"running"`. */
   readonly status?: string;
+  /** The execution this one retries (`retry_of_execution_id`). Default: none. */
+  readonly retryOfExecutionId?: string;
+  /** Traces that caused this execution (the retried one, the request that queued it): span links. Default: none. */
+  readonly links?: readonly AgentSpanLink[];
+  /** The agent runs in another process: its span is a CLIENT `invoke_agent`. Default: false. */
+  readonly remoteAgent?: boolean;
 }
 
 export interface ChildExecutionOptions extends Omit<
@@ -46,10 +48,7 @@ export interface EventDetails {
   readonly attributes?: Readonly<Record<string, string>>;
 }
 
-export interface TokenUsage {
-  readonly promptTokens?: number;
-  readonly completionTokens?: number;
-}
+export type { TokenUsage } from "./genai.js";
 
 /** Values for the performance-metrics record; given ones replace what the timing collector measured. */
 export interface MetricsInput extends TokenUsage {
@@ -86,16 +85,42 @@ export interface RecordErrorOptions {
   readonly severity?: ErrorSeverity;
 }
 
+/** Span fields of a tool call (`execute_tool` span). */
+export interface ToolCallOptions {
+  /** `gen_ai.tool.call.id`. Default: none. */
+  readonly callId?: string;
+  /** `function`, `extension` or `datastore`. Default: none. */
+  readonly type?: string;
+  /** Recorded on the span only when the tracer captures content. */
+  readonly arguments?: unknown;
+}
+
 /** A tool call in progress: `end()` records TOOL_CALL_END with its duration. */
 export interface ToolCall {
-  end(details?: Omit<EventDetails, "durationMs">): boolean;
+  end(
+    details?: Omit<EventDetails, "durationMs"> & { readonly result?: unknown; readonly error?: unknown },
+  ): boolean;
 }
+
+/** Span fields of an LLM call (`{operation} {model}` CLIENT span). */
+export interface LlmCallOptions {
+  /** `chat`, `text_completion`, `embeddings`, `generate_content`. Default: `chat`. */
+  readonly operation?: string;
+  /** `gen_ai.provider.name`, e.g. `openai`. Default: none. */
+  readonly provider?: string;
+  /** Recorded on the span only when the tracer captures content. */
+  readonly inputMessages?: unknown;
+}
+
+/** How an LLM call ended. */
+export type LlmCallEnd = Omit<EventDetails, "durationMs"> &
+  Omit<LlmResponseFields, "timeToFirstChunkMs"> & { readonly error?: unknown };
 
 /** An LLM call in progress. */
 export interface LlmCall {
   /** Records LLM_FIRST_TOKEN and the time to first token (first call only). */
   firstToken(): boolean;
-  end(details?: Omit<EventDetails, "durationMs"> & { readonly usage?: TokenUsage }): boolean;
+  end(details?: LlmCallEnd): boolean;
 }
 
 /** What an execution needs from its tracker; not public. */
@@ -211,9 +236,10 @@ export class Execution {
   }
 
   /** @internal Emits the STARTED record. */
-  started(input: unknown, status: string): boolean {
+  started(input: unknown, status: string, retryOfExecutionId?: string): boolean {
     return this.#execution(ExecutionLifecycle.Started, status, {
       input_summary: summarize(input, this.#host.summaryMaxChars),
+      ...(retryOfExecutionId === undefined ? {} : { retry_of_execution_id: retryOfExecutionId }),
     });
   }
 
@@ -243,22 +269,33 @@ export class Execution {
   }
 
   /** Records TOOL_CALL_START now and times the `tool_execution` phase until `end()`. */
-  startToolCall(name: string, attributes?: Readonly<Record<string, string>>): ToolCall {
+  startToolCall(
+    name: string,
+    attributes?: Readonly<Record<string, string>>,
+    options: ToolCallOptions = {},
+  ): ToolCall {
     this.recordEvent(AgentEventKind.ToolCallStart, name, attributes === undefined ? {} : { attributes });
+    const span = this.span?.startToolCall({ name, ...options });
     const timer = this.timing.startPhase(TimingPhase.ToolExecution);
     let ended = false;
     return {
-      end: (details = {}) => {
+      end: ({ result, error, ...details } = {}) => {
         if (ended) return false;
         ended = true;
+        span?.end({ result, error });
         return this.recordEvent(AgentEventKind.ToolCallEnd, name, { ...details, durationMs: timer.end() });
       },
     };
   }
 
   /** Records LLM_CALL_START now and times the `llm_processing` phase until `end()`. */
-  startLlmCall(model: string, attributes?: Readonly<Record<string, string>>): LlmCall {
+  startLlmCall(
+    model: string,
+    attributes?: Readonly<Record<string, string>>,
+    options: LlmCallOptions = {},
+  ): LlmCall {
     this.recordEvent(AgentEventKind.LlmCallStart, model, attributes === undefined ? {} : { attributes });
+    const span = this.span?.startLlmCall({ model, ...options });
     const timer = this.timing.startPhase(TimingPhase.LlmProcessing);
     let sawFirstToken = false;
     let ended = false;
@@ -266,6 +303,7 @@ export class Execution {
       firstToken: () => {
         if (sawFirstToken || ended) return false;
         sawFirstToken = true;
+        span?.firstChunk();
         this.timing.markFirstToken();
         return this.recordEvent(AgentEventKind.LlmFirstToken, model, {
           durationMs: this.timing.getBreakdown().timeToFirstTokenMs ?? undefined,
@@ -274,7 +312,8 @@ export class Execution {
       end: (details = {}) => {
         if (ended) return false;
         ended = true;
-        const { usage, ...rest } = details;
+        const { usage, responseModel, responseId, finishReasons, outputMessages, error, ...rest } = details;
+        span?.end({ usage, responseModel, responseId, finishReasons, outputMessages, error });
         if (usage !== undefined) this.addUsage(usage);
         return this.recordEvent(AgentEventKind.LlmCallEnd, model, { ...rest, durationMs: timer.end() });
       },
@@ -386,7 +425,11 @@ export class Execution {
       duration_ms: this.timing.getBreakdown().totalMs,
     });
     const metrics = this.#finalMetrics();
-    this.span?.setStatus(SpanStatusCode.Ok).end();
+    this.span?.finish({
+      timing: this.timing.getBreakdown(),
+      usage: this.#tokenTotals(),
+      status: options.status,
+    });
     this.#host.finished(this);
     return accepted && metrics;
   }
@@ -403,8 +446,7 @@ export class Execution {
     });
     const logged = this.#errorRecord(error, options.phase, options.severity ?? ErrorSeverity.Error);
     const metrics = this.#finalMetrics();
-    if (this.span !== null)
-      this.span.recordException(error).setStatus(SpanStatusCode.Error, described.message).end();
+    this.span?.finish({ timing: this.timing.getBreakdown(), usage: this.#tokenTotals(), error });
     this.#host.finished(this);
     return accepted && logged && metrics;
   }

@@ -7,7 +7,8 @@ import {
 } from "@tracehouse/schemas";
 import type { Logger, RecordType as RecordTypeT } from "@tracehouse/schemas";
 import { TraceContext } from "@tracehouse/context";
-import type { AgentTracer } from "./AgentTracer.js";
+import type { AgentSpan } from "./AgentSpan.js";
+import type { AgentSpanLink, AgentTracer } from "./AgentTracer.js";
 import { EmitResult } from "./emit-result.js";
 import { Execution, usageMetricsFields } from "./Execution.js";
 import type {
@@ -42,6 +43,10 @@ export interface ExecutionStartData {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Default: `"running"`. */
   readonly status?: string;
+  /** The execution this one retries. Default: none. */
+  readonly retryOfExecutionId?: string;
+  /** Traces that caused this execution: span links. Default: none. */
+  readonly links?: readonly AgentSpanLink[];
 }
 
 export interface ExecutionUpdateData {
@@ -149,15 +154,24 @@ export class ExecutionTracker {
     options: StartExecutionOptions,
     newSpan: boolean,
     onCreated?: (e: Execution) => void,
+    parentSpan?: AgentSpan | null,
   ): Execution {
     if (typeof options.agentName !== "string" || options.agentName.length === 0) {
       throw new ConfigError("agentName must be a non-empty string");
     }
     const executionId = options.executionId ?? newEventId();
+    // a context whose span this tracer started already has its span (e.g. an AgentSpan's)
+    const tracer = newSpan || this.#tracer?.owns(base) !== true ? this.#tracer : null;
     const span =
-      newSpan && this.#tracer !== null
-        ? this.#tracer.startAgentSpan(options.agentName, base, { executionId })
-        : null;
+      tracer?.startAgentSpan(options.agentName, base, {
+        executionId,
+        parentExecutionId: options.parentExecutionId,
+        retryOfExecutionId: options.retryOfExecutionId,
+        links: options.links,
+        remoteAgent: options.remoteAgent,
+        parentSpan: parentSpan ?? null,
+        ...(newSpan ? {} : { ownContext: base }),
+      }) ?? null;
     const context = span?.context ?? (newSpan ? base.child() : base);
     const execution = new Execution(this.#host, {
       executionId,
@@ -169,7 +183,7 @@ export class ExecutionTracker {
     });
     this.#remember(execution);
     onCreated?.(execution);
-    execution.started(options.input, options.status ?? "running");
+    execution.started(options.input, options.status ?? "running", options.retryOfExecutionId);
     return execution;
   }
 
@@ -180,6 +194,7 @@ export class ExecutionTracker {
       { ...rest, agentName, parentExecutionId: parent.executionId },
       true,
       (child) => parent.correlate(child, relationship),
+      parent.span,
     );
   }
 
@@ -246,6 +261,18 @@ export class ExecutionTracker {
         : open.complete(data.result, { status: data.status ?? "completed" });
     }
     const context = this.#contextOf(data);
+    if (this.#tracer?.owns(context) === false)
+      this.#tracer
+        .startAgentSpan(data.agentName ?? "unknown", context, {
+          executionId: data.executionId,
+          ownContext: context,
+          startTime: new Date(Date.now() - (data.durationMs ?? 0)),
+        })
+        .finish({
+          usage: data.usage,
+          status: data.status,
+          error: failed ? (data.error ?? data.status) : undefined,
+        });
     const accepted = this.#emit(
       RecordType.Execution,
       {

@@ -1,10 +1,15 @@
 import { SpanKind as OtelSpanKind, SpanStatusCode as OtelStatusCode } from "@opentelemetry/api";
 import type { AttributeValue, Attributes, HrTime } from "@opentelemetry/api";
+import {
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_CONVERSATION_ID,
+} from "@opentelemetry/semantic-conventions/incubating";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { fromSpanContext, TraceContext } from "@tracehouse/context";
 import { SpanKind, SpanStatusCode } from "@tracehouse/schemas";
 import type { StringMap, RecordType } from "@tracehouse/schemas";
 import { EmitResult } from "./emit-result.js";
+import { TracehouseAttribute } from "./genai.js";
 import type { EmitFields, Producer } from "./Producer.js";
 
 type ExportResult = Parameters<Parameters<SpanExporter["export"]>[1]>[0];
@@ -13,11 +18,11 @@ const FAILED = 1 as ExportResult["code"];
 
 /** Span attributes that carry tracehouse envelope fields (set by AgentTracer). */
 export const SpanAttribute = {
-  AgentName: "tracehouse.agent_name",
-  ExecutionId: "tracehouse.execution_id",
-  CorrelationId: "tracehouse.correlation_id",
-  UserId: "tracehouse.user_id",
-  ThreadId: "tracehouse.thread_id",
+  AgentName: TracehouseAttribute.AgentName,
+  ExecutionId: TracehouseAttribute.ExecutionId,
+  CorrelationId: TracehouseAttribute.CorrelationId,
+  UserId: TracehouseAttribute.UserId,
+  ThreadId: TracehouseAttribute.ThreadId,
 } as const;
 export type SpanAttribute = (typeof SpanAttribute)[keyof typeof SpanAttribute];
 
@@ -73,9 +78,13 @@ export function spanRecordFields(span: ReadableSpan): EmitFields<typeof RecordTy
     parent_span_id: span.parentSpanContext?.spanId ?? null,
     correlation_id: stringAttribute(attributes, SpanAttribute.CorrelationId),
     user_id: stringAttribute(attributes, SpanAttribute.UserId),
-    thread_id: stringAttribute(attributes, SpanAttribute.ThreadId),
+    thread_id:
+      stringAttribute(attributes, SpanAttribute.ThreadId) ??
+      stringAttribute(attributes, ATTR_GEN_AI_CONVERSATION_ID),
     execution_id: stringAttribute(attributes, SpanAttribute.ExecutionId),
-    agent_name: stringAttribute(attributes, SpanAttribute.AgentName),
+    agent_name:
+      stringAttribute(attributes, SpanAttribute.AgentName) ??
+      stringAttribute(attributes, ATTR_GEN_AI_AGENT_NAME),
     metadata,
     name: span.name,
     kind: KINDS[span.kind] ?? SpanKind.Internal,

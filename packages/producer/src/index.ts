@@ -34,10 +34,28 @@ export type {
   FailOptions,
   RecordErrorOptions,
   ToolCall,
+  ToolCallOptions,
   LlmCall,
+  LlmCallOptions,
+  LlmCallEnd,
 } from "./Execution.js";
 export { ExecutionTimingCollector, TimingPhase } from "./ExecutionTimingCollector.js";
 export type { PhaseTimer, TimingBreakdown, TimingCollectorOptions } from "./ExecutionTimingCollector.js";
-export { AgentTracer, AgentSpan, createAgentTracer } from "./AgentTracer.js";
-export type { AgentTracerOptions, AgentSpanOptions } from "./AgentTracer.js";
+export { AgentTracer, createAgentTracer } from "./AgentTracer.js";
+export type { AgentTracerOptions, AgentSpanOptions, AgentSpanLink } from "./AgentTracer.js";
+export { AgentSpan, LlmSpan, ToolSpan } from "./AgentSpan.js";
+export type { AgentSpanEnd, LlmSpanEnd, ToolSpanEnd } from "./AgentSpan.js";
+export type { OtlpOptions } from "./otlp.js";
+export {
+  GENAI_SEMCONV_VERSION,
+  GenAiOperation,
+  TracehouseAttribute,
+  agentSpanAttributes,
+  llmRequestAttributes,
+  llmResponseAttributes,
+  toolCallAttributes,
+  usageAttributes,
+  errorType,
+} from "./genai.js";
+export type { LlmRequestFields, LlmResponseFields, ToolCallFields } from "./genai.js";
 export { TracehouseSpanExporter, SpanAttribute, spanRecordFields } from "./TracehouseSpanExporter.js";

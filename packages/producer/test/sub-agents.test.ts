@@ -88,7 +88,7 @@ describe("nested sub-agents", function () {
     const researcher = started.get("researcher")!;
     const summarizer = started.get("summarizer")!;
     expect(planner.execution_id).to.equal(root.executionId);
-    expect(planner.parent_span_id).to.equal(request.spanId);
+    expect(planner.parent_span_id, "a new trace's root has no parent").to.equal(null);
     expect(planner.parent_execution_id).to.equal(null);
     expect(planner.input_summary).to.equal('{"task":"plan a trip"}');
     expect(researcher.parent_execution_id).to.equal(root.executionId);
@@ -149,12 +149,25 @@ describe("nested sub-agents", function () {
     expect(researcherMetrics.websocket_notification_ms).to.equal(2);
     expect(researcherMetrics.tool_execution_ms).to.be.greaterThan(0);
 
-    // the OpenTelemetry spans have the executions' ids
-    const spans = ofType(received, RecordType.Span);
-    expect(spans).to.have.length(3);
+    // the OpenTelemetry spans have the executions' ids; LLM and tool calls are spans under them
+    const allSpans = ofType(received, RecordType.Span);
+    expect(allSpans.map((s) => s.name).sort()).to.deep.equal(
+      [
+        "chat small-model",
+        "execute_tool flight_search",
+        "invoke_agent planner",
+        "invoke_agent researcher",
+        "invoke_agent summarizer",
+      ].sort(),
+    );
+    const spans = allSpans.filter((s) => s.name.startsWith("invoke_agent "));
     const spanOf = (agent: string) => spans.find((s) => s.agent_name === agent)!;
+    const named = (name: string) => allSpans.find((s) => s.name === name)!;
+    expect(named("chat small-model").parent_span_id).to.equal(summarizer.span_id);
+    expect(named("chat small-model").execution_id).to.equal(grandchild.executionId);
+    expect(named("execute_tool flight_search").parent_span_id).to.equal(researcher.span_id);
     expect(spanOf("planner").span_id).to.equal(planner.span_id);
-    expect(spanOf("planner").parent_span_id).to.equal(request.spanId);
+    expect(spanOf("planner").parent_span_id).to.equal(null);
     expect(spanOf("researcher").span_id).to.equal(researcher.span_id);
     expect(spanOf("researcher").parent_span_id).to.equal(planner.span_id);
     expect(spanOf("summarizer").parent_span_id).to.equal(researcher.span_id);
@@ -190,7 +203,7 @@ describe("nested sub-agents", function () {
 
     const span = tracer.startAgentSpan("standalone", context, { executionId });
     expect(span.context.spanId).to.equal(span.span.spanContext().spanId);
-    expect(span.context.parentSpanId).to.equal(context.spanId);
+    expect(span.context.parentSpanId, "a new trace's root has no parent").to.equal(undefined);
     span.addEvent("step", { n: 1 }).setStatus("OK");
     span.end();
 
@@ -222,7 +235,7 @@ describe("nested sub-agents", function () {
     expect(late.agent_name).to.equal(null);
     const [spanRecord] = ofType(received, RecordType.Span);
     expect(spanRecord!.span_id).to.equal(span.context.spanId);
-    expect(spanRecord!.parent_span_id).to.equal(context.spanId);
+    expect(spanRecord!.parent_span_id).to.equal(null);
     expect(spanRecord!.correlation_id).to.equal("corr-1");
     expect(spanRecord!.events.map((e) => [e.name, e.attributes])).to.deep.equal([["step", { n: "1" }]]);
     expect(spanRecord!.status_code).to.equal("OK");

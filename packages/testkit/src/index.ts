@@ -7,3 +7,5 @@ export { startKafkaCluster, CLUSTER_NODES } from "./kafka-cluster.js";
 export type { KafkaCluster, ClusterNode } from "./kafka-cluster.js";
 export { useSecureKafka } from "./secure-kafka.js";
 export type { SecureKafka } from "./secure-kafka.js";
+export { useJaeger, fetchJaegerTrace } from "./jaeger.js";
+export type { JaegerService, JaegerSource, JaegerSpan, JaegerTrace } from "./jaeger.js";
