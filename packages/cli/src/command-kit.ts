@@ -1,5 +1,5 @@
 import type { SchemaOptions, Sink, SinkOptions } from "@tracehouse/clickhouse";
-import { createSink } from "@tracehouse/clickhouse";
+import { createSink, throughDistributed } from "@tracehouse/clickhouse";
 import { Option } from "commander";
 import type { Command } from "commander";
 import { createCliLogger } from "./logger.js";
@@ -33,15 +33,18 @@ export function valueSources(command: Command): Record<string, string | undefine
   return sources;
 }
 
+/** `--cluster`: ON CLUSTER DDL and Replicated engines, and the Distributed `_all` tables for rows. */
+export function clusterOption(): Option {
+  return new Option(
+    "--cluster <name>",
+    "ClickHouse cluster: ON CLUSTER DDL, Replicated engines, rows through the Distributed _all tables (default: none)",
+  ).env("TRACEHOUSE_CLUSTER");
+}
+
 export function addSchemaOptions(command: Command): Command {
   return command
     .optionsGroup("Migrations:")
-    .addOption(
-      new Option(
-        "--cluster <name>",
-        "ClickHouse cluster: ON CLUSTER DDL and Replicated engines (default: none)",
-      ).env("TRACEHOUSE_CLUSTER"),
-    )
+    .addOption(clusterOption())
     .addOption(
       new Option("--ttl-days <days>", 'days rows are kept, or "none" (default: 90)').env(
         "TRACEHOUSE_TTL_DAYS",
@@ -78,7 +81,8 @@ export async function withSink<T>(
   const logger = createCliLogger(String(raw.logLevel ?? "info"));
   const sink = createSink({ ...sinkOptionsFrom(raw, valueSources(command), logger), ...overrides });
   try {
-    return await use(sink, logger);
+    // On a cluster, rows are read through the Distributed tables (DDL is unchanged).
+    return await use(throughDistributed(sink, typeof raw.cluster === "string" ? raw.cluster : null), logger);
   } finally {
     await sink.close();
   }

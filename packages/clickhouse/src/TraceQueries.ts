@@ -24,10 +24,13 @@ import { findTraces, listTraces } from "./queries/trace-list.js";
 import type { FindTracesOptions, TraceListOptions, TracePage } from "./queries/trace-list.js";
 import type { GetTraceOptions, TraceSummary, TraceTree } from "./queries/trace-tree.js";
 import { getTrace } from "./queries/traces.js";
+import { throughDistributed } from "./distributed.js";
 
 export interface TraceQueriesOptions {
   /** Model prices for cost, applied at query time. Default: DEFAULT_PRICES. */
   readonly prices?: PriceTable;
+  /** Cluster name: read through the Distributed `_all` tables (migration 0007). Default: none. */
+  readonly cluster?: string | null;
 }
 
 /**
@@ -37,11 +40,10 @@ export interface TraceQueriesOptions {
  */
 export class TraceQueries {
   readonly prices: PriceTable;
+  private readonly sink: Sink;
 
-  constructor(
-    private readonly sink: Sink,
-    options: TraceQueriesOptions = {},
-  ) {
+  constructor(sink: Sink, options: TraceQueriesOptions = {}) {
+    this.sink = throughDistributed(sink, options.cluster);
     this.prices = options.prices ?? DEFAULT_PRICES;
   }
 

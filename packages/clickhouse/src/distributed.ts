@@ -1,7 +1,21 @@
-import type { InsertOptions, InsertResult, Row, Sink } from "./sink.js";
+import type { InsertOptions, InsertResult, QueryParams, Row, Sink } from "./sink.js";
 
 /** Suffix of the Distributed table that cluster mode (migration 0007) puts over each replicated table. */
 export const DISTRIBUTED_SUFFIX = "_all";
+
+/** The tables that have a Distributed table in cluster mode (migration 0007). */
+export const DISTRIBUTED_TABLES: readonly string[] = [
+  "agent_executions",
+  "agent_events",
+  "performance_metrics",
+  "trace_correlations",
+  "error_logs",
+  "spans",
+  "executions_state",
+  "agent_hourly_facts",
+  "errors_hourly",
+  "trace_index",
+];
 
 /**
  * The table to insert into or read from: the table itself on a single server, its Distributed table
@@ -13,16 +27,26 @@ export function tableFor(table: string, cluster: string | null | undefined): str
 
 /**
  * The sink itself on a single server; on a cluster, a sink whose inserts go to the Distributed tables
- * (queries and DDL pass through unchanged: their SQL names its tables).
+ * and whose queries read them: `<database>.<table>` of every table in DISTRIBUTED_TABLES becomes
+ * `<database>.<table>_all` in the SQL of `query` (the trace queries name their tables that way).
+ * DDL (`command`) passes through unchanged.
  */
-export function insertThroughDistributed(sink: Sink, cluster: string | null | undefined): Sink {
+export function throughDistributed(sink: Sink, cluster: string | null | undefined): Sink {
   if (cluster === null || cluster === undefined) return sink;
+  const qualified = new RegExp(
+    `\\b${sink.database}\\.(${DISTRIBUTED_TABLES.join("|")})\\b(?!${DISTRIBUTED_SUFFIX})`,
+    "g",
+  );
   return {
     kind: sink.kind,
     database: sink.database,
     insert: (table: string, rows: readonly Row[], options?: InsertOptions): Promise<InsertResult> =>
       sink.insert(tableFor(table, cluster), rows, options),
-    query: (sql, params) => sink.query(sql, params),
+    query: <T>(sql: string, params?: QueryParams): Promise<T[]> =>
+      sink.query<T>(
+        sql.replace(qualified, (name) => `${name}${DISTRIBUTED_SUFFIX}`),
+        params,
+      ),
     command: (sql) => sink.command(sql),
     close: () => sink.close(),
   };

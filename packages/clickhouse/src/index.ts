@@ -20,7 +20,7 @@ export { noopLogger } from "@tracehouse/schemas";
 export type { Logger } from "@tracehouse/schemas";
 export { SinkKind } from "./sink.js";
 export { createSink } from "./create-sink.js";
-export { DISTRIBUTED_SUFFIX, insertThroughDistributed, tableFor } from "./distributed.js";
+export { DISTRIBUTED_SUFFIX, throughDistributed, tableFor } from "./distributed.js";
 export { TraceQueries } from "./TraceQueries.js";
 export type { TraceQueriesOptions } from "./TraceQueries.js";
 export type { TimeRange, Quantiles } from "./queries/sql.js";

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
-import { RecordTable, insertThroughDistributed, renderMigrations, tableFor } from "../src/index.js";
+import { RecordTable, throughDistributed, renderMigrations, tableFor } from "../src/index.js";
 import type { MigrationSettings } from "../src/index.js";
 import { embeddedTarget, uniqueDatabase } from "./support/engine.js";
 
@@ -60,6 +60,30 @@ describe("cluster mode: Distributed tables over the replicated ones", () => {
     expect(tableFor("agent_events", undefined)).to.equal("agent_events");
   });
 
+  it("reads the Distributed tables on a cluster: the trace queries' table names get _all", async () => {
+    const reads: string[] = [];
+    const recording = {
+      kind: "embedded",
+      database: "tracehouse",
+      insert: async () => ({ rows: 0 }),
+      query: async <T>(sql: string): Promise<T[]> => {
+        reads.push(sql);
+        return [];
+      },
+      command: async () => undefined,
+      close: async () => undefined,
+    } as const;
+    const sink = throughDistributed(recording, "c");
+    await sink.query(
+      "SELECT * FROM tracehouse.agent_events FINAL JOIN tracehouse.trace_index USING trace_id",
+    );
+    await sink.query("SELECT * FROM tracehouse.agent_events_all, tracehouse.schema_migrations, other.spans");
+    expect(reads).to.deep.equal([
+      "SELECT * FROM tracehouse.agent_events_all FINAL JOIN tracehouse.trace_index_all USING trace_id",
+      "SELECT * FROM tracehouse.agent_events_all, tracehouse.schema_migrations, other.spans",
+    ]);
+  });
+
   it("sends a cluster sink's inserts to the Distributed table, on the real engine", async () => {
     const database = uniqueDatabase("dist");
     const sink = embeddedTarget.makeSink(database);
@@ -68,8 +92,8 @@ describe("cluster mode: Distributed tables over the replicated ones", () => {
       // A stand-in with the Distributed table's name: the embedded engine has no cluster to shard to.
       for (const name of ["t", "t_all"])
         await sink.command(`CREATE TABLE ${database}.${name} (id UInt32) ENGINE = MergeTree ORDER BY id`);
-      expect(insertThroughDistributed(sink, null)).to.equal(sink);
-      await insertThroughDistributed(sink, "c").insert("t", [{ id: 1 }, { id: 2 }]);
+      expect(throughDistributed(sink, null)).to.equal(sink);
+      await throughDistributed(sink, "c").insert("t", [{ id: 1 }, { id: 2 }]);
       const counts = await sink.query<{ plain: number; all: number }>(
         `SELECT (SELECT count() FROM ${database}.t) AS plain, (SELECT count() FROM ${database}.t_all) AS all`,
       );

@@ -1,7 +1,7 @@
 import { ClickHouseTraceSchema, TraceQueries } from "@tracehouse/clickhouse";
 import { RECORD_TABLES } from "@tracehouse/worker";
 import type { Command } from "commander";
-import { withSink } from "../command-kit.js";
+import { clusterOption, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
 import { addClickHouseOptions, numberOption } from "../options.js";
 import { addPricesOption, formatUsd, pricesFrom } from "../prices.js";
@@ -17,7 +17,7 @@ export function registerStats(program: Command, io: Io): void {
     .option("--json", "print the statistics as JSON")
     .option("--hours <n>", "window of the per-agent figures, ending now (default: 24)");
   addPricesOption(stats);
-  addClickHouseOptions(stats).action((raw: RawOptions, command: Command) =>
+  addClickHouseOptions(stats.addOption(clusterOption())).action((raw: RawOptions, command: Command) =>
     withSink(raw, command, async (sink) => {
       const tables = await new ClickHouseTraceSchema(sink).getTableStats();
       const records: Record<string, number> = {};

@@ -1,6 +1,6 @@
 import { TraceQueries } from "@tracehouse/clickhouse";
 import type { Command } from "commander";
-import { ExitCode, ExitWith, withSink } from "../command-kit.js";
+import { ExitCode, ExitWith, clusterOption, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
 import { addClickHouseOptions } from "../options.js";
 import type { RawOptions } from "../options.js";
@@ -17,16 +17,17 @@ export function registerTrace(program: Command, io: Io): void {
     )
     .option("--json", "print the tree as JSON");
   addPricesOption(trace);
-  addClickHouseOptions(trace).action((traceId: string, raw: RawOptions, command: Command) =>
-    withSink(raw, command, async (sink) => {
-      const tree = await new TraceQueries(sink, { prices: pricesFrom(raw) }).getTrace(
-        traceId.trim().toLowerCase(),
-      );
-      if (tree === null) {
-        io.err(`trace ${escapeControl(traceId)} not found in ${sink.database}\n`);
-        throw new ExitWith(ExitCode.Failed);
-      }
-      io.out(raw.json === true ? safeJson(tree, 2) + "\n" : renderTraceTree(tree));
-    }),
+  addClickHouseOptions(trace.addOption(clusterOption())).action(
+    (traceId: string, raw: RawOptions, command: Command) =>
+      withSink(raw, command, async (sink) => {
+        const tree = await new TraceQueries(sink, { prices: pricesFrom(raw) }).getTrace(
+          traceId.trim().toLowerCase(),
+        );
+        if (tree === null) {
+          io.err(`trace ${escapeControl(traceId)} not found in ${sink.database}\n`);
+          throw new ExitWith(ExitCode.Failed);
+        }
+        io.out(raw.json === true ? safeJson(tree, 2) + "\n" : renderTraceTree(tree));
+      }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { Option } from "commander";
-import { withSink } from "../command-kit.js";
+import { clusterOption, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
 import { addClickHouseOptions } from "../options.js";
 import type { RawOptions } from "../options.js";
@@ -32,7 +32,7 @@ export function registerUi(program: Command, io: Io): void {
     );
   addUiServerOptions(ui);
   addPricesOption(ui);
-  addClickHouseOptions(ui).action((raw: RawOptions, command: Command) =>
+  addClickHouseOptions(ui.addOption(clusterOption())).action((raw: RawOptions, command: Command) =>
     withSink(raw, command, async (sink, logger) => {
       const server = await startUiFrom(raw, sink, pricesFrom(raw), logger, uiPortFrom(raw) ?? 7788);
       io.out(`trace explorer on ${server.url}/traces (database ${sink.database}); Ctrl-C stops it\n`);

@@ -1,4 +1,4 @@
-import { ClickHouseTraceSchema, createSink, insertThroughDistributed } from "@tracehouse/clickhouse";
+import { ClickHouseTraceSchema, createSink, throughDistributed } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
 import type { WorkerConfig } from "../config.js";
 
@@ -37,5 +37,5 @@ export async function openSink(config: WorkerConfig): Promise<OpenedSink> {
     }
   }
   // In cluster mode rows go to the Distributed tables, which shard them by trace id.
-  return { sink: insertThroughDistributed(sink, config.schema.cluster), release };
+  return { sink: throughDistributed(sink, config.schema.cluster), release };
 }
