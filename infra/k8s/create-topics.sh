@@ -15,10 +15,10 @@ KAFKA_TOPICS="${KAFKA_TOPICS_BIN:-/opt/kafka/bin/kafka-topics.sh}"
 create() {
   "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists \
     --topic "$PREFIX$1" --partitions "$2" --replication-factor "$REPLICATION" \
-    --config cleanup.policy=delete --config retention.ms="$3" --config min.insync.replicas="$MIN_ISR"
+    --config cleanup.policy="${4:-delete}" --config retention.ms="$3" --config min.insync.replicas="$MIN_ISR"
 }
 
-# suffix        partitions  retention.ms
+# suffix        partitions  retention.ms  cleanup.policy
 create executions   12  2592000000
 create events       24  604800000
 create metrics      12  2592000000
@@ -26,5 +26,6 @@ create correlations 12  2592000000
 create errors        6  2592000000
 create spans        24  604800000
 create dlq           6  2592000000
+create schemas       1  -1          compact
 
 echo "tracehouse topics with prefix $PREFIX are in place"
