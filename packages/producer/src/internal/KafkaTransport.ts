@@ -6,6 +6,7 @@ import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
 import { ensureLz4Codec } from "./lz4-codec.js";
 import type { Outbound } from "./outbound.js";
+import { SchemaPublisher } from "./SchemaPublisher.js";
 
 const { CompressionCodecs, CompressionTypes, logLevel } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
@@ -55,6 +56,7 @@ export class KafkaTransport {
   #producer: KafkaProducer | null = null;
   #connected = false;
   readonly #compression: CompressionTypes;
+  readonly #schemas: SchemaPublisher;
 
   constructor(config: ProducerConfig) {
     this.#config = config;
@@ -83,6 +85,7 @@ export class KafkaTransport {
         logLevel: logLevel.WARN,
         logCreator: logCreator(config.logger),
       });
+    this.#schemas = new SchemaPublisher(this.#kafka, config.topics.schemas, config.logger);
   }
 
   #producerInstance(): KafkaProducer {
@@ -104,6 +107,7 @@ export class KafkaTransport {
         await producer.connect();
         this.#connected = true;
       }
+      await this.#schemas.publishFor(producer, records);
       await producer.sendBatch({
         topicMessages: groupByTopic(records),
         acks: -1,

@@ -26,7 +26,8 @@ export interface TopicFixture {
   cleanup(): Promise<void>;
 }
 
-export async function topicFixture(partitions = 3): Promise<TopicFixture> {
+/** Record topics (and, unless `schemasTopic` is false, the schemas topic) with a unique prefix. */
+export async function topicFixture(partitions = 3, { schemasTopic = true } = {}): Promise<TopicFixture> {
   const { brokers } = await useKafka();
   const kafka = await testKafka();
   const topics = createTopicCatalogue({ prefix: `${uniqueName("producer")}.` });
@@ -35,7 +36,19 @@ export async function topicFixture(partitions = 3): Promise<TopicFixture> {
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    topics: [
+      ...names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      ...(schemasTopic
+        ? [
+            {
+              topic: topics.schemas,
+              numPartitions: 1,
+              replicationFactor: 1,
+              configEntries: [{ name: "cleanup.policy", value: "compact" }],
+            },
+          ]
+        : []),
+    ],
   });
   return {
     brokers,
@@ -78,7 +91,7 @@ export async function topicFixture(partitions = 3): Promise<TopicFixture> {
     },
     async cleanup() {
       try {
-        await admin.deleteTopics({ topics: names });
+        await admin.deleteTopics({ topics: schemasTopic ? [...names, topics.schemas] : names });
       } finally {
         await admin.disconnect();
       }
