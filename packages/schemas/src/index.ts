@@ -48,6 +48,7 @@ export {
   MAX_RUNTIME_WRITER_SCHEMAS,
   MAX_WRITER_SCHEMA_CHARS,
   fingerprintOfRecord,
+  fingerprintOfSchema,
   registerWriterSchema,
   writerSchemaOf,
 } from "./writer-schemas.js";

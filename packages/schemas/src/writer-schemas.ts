@@ -80,6 +80,28 @@ function readerFor(type: AvroType): RecordType | null {
   return RECORD_TYPES.find((recordType) => registry.current[recordType].avroType.name === name) ?? null;
 }
 
+function parseType(schema: string | object): { json: string; type: AvroType } {
+  const { json, value } = parse(schema);
+  if (json.length > MAX_WRITER_SCHEMA_CHARS) {
+    throw invalid(`the writer schema has ${json.length} characters, over ${MAX_WRITER_SCHEMA_CHARS}`);
+  }
+  try {
+    return { json, type: createAvroType(value) };
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw invalid(`not a valid Avro schema: ${detail}`, cause);
+  }
+}
+
+/**
+ * The CRC-64-AVRO fingerprint (hex) of a schema's Parsing Canonical Form: the bytes its records
+ * carry in their header and the key it is published under in the schemas topic. Throws
+ * SchemaResolutionError (`invalid`) for text that is not an Avro schema.
+ */
+export function fingerprintOfSchema(schema: string | object): string {
+  return fingerprintOf(parseType(schema).type).toString("hex");
+}
+
 /**
  * Makes records written with `schema` (JSON text or parsed) decodable by {@link decodeRecord}, in
  * this process, into the current schema of its record type. The schema must be a record named as
@@ -92,17 +114,7 @@ export function registerWriterSchema(
   schema: string | object,
   options: { readonly expectedFingerprint?: string } = {},
 ): WriterSchema {
-  const { json, value } = parse(schema);
-  if (json.length > MAX_WRITER_SCHEMA_CHARS) {
-    throw invalid(`the writer schema has ${json.length} characters, over ${MAX_WRITER_SCHEMA_CHARS}`);
-  }
-  let writerType: AvroType;
-  try {
-    writerType = createAvroType(value);
-  } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    throw invalid(`not a valid Avro schema: ${detail}`, cause);
-  }
+  const { json, type: writerType } = parseType(schema);
   const fingerprint = fingerprintOf(writerType).toString("hex");
   const expected = options.expectedFingerprint;
   if (expected !== undefined && expected !== fingerprint) {

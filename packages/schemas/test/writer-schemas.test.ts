@@ -10,6 +10,7 @@ import {
   decodeRecord,
   encodeRecord,
   fingerprintOfRecord,
+  fingerprintOfSchema,
   registerWriterSchema,
   schemaFingerprintOf,
   writerSchemaOf,
@@ -75,6 +76,9 @@ describe("writer schemas registered at run time", () => {
     expect((before as DecodeError).reason).to.equal(DecodeErrorReason.UnknownFingerprint);
 
     const fingerprint = fingerprintOfRecord(bytes)!;
+    expect(fingerprintOfSchema(v3)).to.equal(fingerprint);
+    expect(fingerprintOfSchema(JSON.stringify(v3))).to.equal(fingerprint);
+    expect(fingerprintOfSchema(avroSchemaOf("event") as object)).to.equal(schemaFingerprintOf("event"));
     const registered = registerWriterSchema(JSON.stringify(v3), { expectedFingerprint: fingerprint });
     expect(registered).to.deep.include({ fingerprint, recordType: "execution", version: 0 });
     expect(writerSchemaOf(fingerprint)).to.deep.equal(registered);

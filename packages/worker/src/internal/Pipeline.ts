@@ -3,18 +3,20 @@ import { TABLE_COLUMNS, isSinkError } from "@tracehouse/clickhouse";
 import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
-import type { Logger } from "@tracehouse/schemas";
+import type { DecodedRecord, Logger } from "@tracehouse/schemas";
 import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterReason } from "../dead-letter.js";
 import { DeadLetterLimitError } from "../errors.js";
 import { RowMappingError, lacksIdentity, recordToRow } from "../rows.js";
+import type { MappedRow } from "../rows.js";
 import { withRetries } from "./backoff.js";
 import type { DeadLetter, DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionOffsets } from "./PartitionOffsets.js";
 import { groupByTopic, partitionKey } from "./source.js";
 import type { SourceMessage, SourceRef, TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
+import type { WriterSchemaResolver } from "./WriterSchemaResolver.js";
 
 export type PipelineConfig = PipelineMode &
   Pick<
@@ -158,7 +160,14 @@ export function dedupToken(table: RecordTable, sources: readonly SourceRef[]): s
   return `${table}-${hash.digest("hex").slice(0, 40)}`;
 }
 
+/** Where the pipeline hands its dead letters: the dead-letter topic, or (redrive) a count of those still dead. */
+export type DeadLetterSink = Pick<DeadLetterSender, "topic" | "send">;
+
 const EMPTY = Buffer.alloc(0);
+
+function projectRecord(decoded: DecodedRecord, message: KafkaMessage): MappedRow {
+  return recordToRow(decoded, lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined);
+}
 
 /**
  * The consumption engine between kafkajs and ClickHouse: decodes, maps and batches records per
@@ -169,10 +178,11 @@ const EMPTY = Buffer.alloc(0);
 export class Pipeline {
   readonly #config: PipelineConfig;
   readonly #sink: Sink;
-  readonly #deadLetters: DeadLetterSender;
+  readonly #deadLetters: DeadLetterSink;
   readonly #metrics: WorkerMetrics;
   readonly #logger: Logger;
   readonly #hooks: PipelineHooks;
+  readonly #writerSchemas: WriterSchemaResolver | null;
   readonly #tables = new Map<string, TableState>();
   readonly #selected: ReadonlySet<string>;
   readonly #partitions = new Map<string, PartitionOffsets>();
@@ -200,12 +210,14 @@ export class Pipeline {
   constructor(
     config: PipelineConfig,
     sink: Sink,
-    deadLetters: DeadLetterSender,
+    deadLetters: DeadLetterSink,
     metrics: WorkerMetrics,
     logger: Logger,
     hooks: PipelineHooks,
+    writerSchemas: WriterSchemaResolver | null = null,
   ) {
     this.#config = config;
+    this.#writerSchemas = writerSchemas;
     this.#sink = sink;
     this.#deadLetters = deadLetters;
     this.#metrics = metrics;
@@ -297,14 +309,15 @@ export class Pipeline {
       const source: SourceRef = { offsets, offset };
       let mapped;
       try {
-        const decoded = decodeRecord(value);
-        mapped = recordToRow(
-          decoded,
-          lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined,
-        );
+        mapped = projectRecord(decodeRecord(value), message);
       } catch (error) {
-        letters.push(this.#letterFor(source, message, error));
-        continue;
+        try {
+          if (this.#writerSchemas === null) throw error;
+          mapped = projectRecord(await this.#writerSchemas.decodeAgain(value, error), message);
+        } catch (final) {
+          letters.push(this.#letterFor(source, message, final));
+          continue;
+        }
       }
       if (!this.#selected.has(mapped.table)) {
         offsets.markDone(offset);
