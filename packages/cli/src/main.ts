@@ -6,6 +6,7 @@ import type { Io } from "./command-kit.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerQuery } from "./commands/query.js";
 import { registerRebuild } from "./commands/rebuild.js";
+import { registerRedrive } from "./commands/redrive.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerStats } from "./commands/stats.js";
 import { registerTrace } from "./commands/trace.js";
@@ -38,6 +39,7 @@ function buildProgram(io: Io): Command {
     registerWorker,
     registerReplay,
     registerRebuild,
+    registerRedrive,
     registerMigrate,
     registerVerify,
     registerStats,
