@@ -85,11 +85,9 @@ describe("writer schema publication", function () {
         await producer.flush();
       }
       await producer.close();
-      expect((await fixture.consume(3)).map((r) => r.decoded.record.name)).to.deep.equal([
-        "step 0",
-        "step 1",
-        "step 2",
-      ]);
+      expect(
+        (await fixture.consume(3)).map((r) => (r.decoded.record as { name?: string }).name),
+      ).to.deep.equal(["step 0", "step 1", "step 2"]);
       expect(logger.warnings.filter((text) => /schemas topic does not exist/.test(text))).to.have.length(1);
     } finally {
       await fixture.cleanup();
