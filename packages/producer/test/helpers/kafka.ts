@@ -4,7 +4,7 @@ import path from "node:path";
 import { decodeRecord, createTopicCatalogue, recordTypeFromContentType } from "@tracehouse/schemas";
 import type { DecodedRecord, TopicCatalogue } from "@tracehouse/schemas";
 import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
-import type { Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 
 /** One consumed Kafka message, decoded. */
 export interface Received {
@@ -26,6 +26,26 @@ export interface TopicFixture {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Polls metadata until every partition of `topics` has a leader: kafkajs's own wait gives up when
+ * the broker still says "unknown topic" right after creating (or just after deleting) topics.
+ */
+async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const partitions = metadata.topics.flatMap((topic) => topic.partitions);
+      if (metadata.topics.length === topics.length && partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Record topics (and, unless `schemasTopic` is false, the schemas topic) with a unique prefix. */
 export async function topicFixture(partitions = 3, { schemasTopic = true } = {}): Promise<TopicFixture> {
   const { brokers } = await useKafka();
@@ -35,7 +55,7 @@ export async function topicFixture(partitions = 3, { schemasTopic = true } = {})
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: [
       ...names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
       ...(schemasTopic
@@ -50,6 +70,7 @@ export async function topicFixture(partitions = 3, { schemasTopic = true } = {})
         : []),
     ],
   });
+  await waitForLeaders(admin, schemasTopic ? [...names, topics.schemas] : names);
   return {
     brokers,
     kafka,

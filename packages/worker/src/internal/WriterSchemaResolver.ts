@@ -19,6 +19,11 @@ export interface WriterSchemaResolverOptions {
   readonly timeoutMs?: number;
   /** How long a fingerprint the topic did not have is not looked up again. Default: 30000. */
   readonly retryAfterMs?: number;
+  /**
+   * The least time between two reads of the topic, so records with ever new fingerprints cannot
+   * keep a partition waiting on reads; an unknown fingerprint met sooner is not looked up. Default: 5000.
+   */
+  readonly minReadIntervalMs?: number;
 }
 
 /** Fingerprints remembered as missing; past this the memory is cleared rather than grown. */
@@ -26,7 +31,8 @@ const MAX_MISSING = 10_000;
 
 /**
  * Resolves writer schemas this worker does not ship from the schemas topic: on an unknown
- * fingerprint it reads the topic (one read at a time, bounded by a timeout), registers every
+ * fingerprint it reads the topic (one read at a time, bounded by a timeout, at most one per
+ * `minReadIntervalMs`), registers every
  * schema the reader schemas can read, and decodes again. Fingerprints still unknown are
  * remembered for a while, so a stream of records from an unpublished schema costs one read, not
  * one per record; those records are dead-lettered and can be redriven later.
@@ -37,6 +43,8 @@ export class WriterSchemaResolver {
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #retryAfterMs: number;
+  readonly #minReadIntervalMs: number;
+  #nextReadAt = 0;
   readonly #missing = new Map<string, number>();
   readonly #rejected = new Set<string>();
   #reading: Promise<void> | null = null;
@@ -47,6 +55,7 @@ export class WriterSchemaResolver {
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#retryAfterMs = options.retryAfterMs ?? 30_000;
+    this.#minReadIntervalMs = options.minReadIntervalMs ?? 5000;
   }
 
   /**
@@ -65,9 +74,16 @@ export class WriterSchemaResolver {
     if (writerSchemaOf(fingerprint) !== null) return true;
     const retryAt = this.#missing.get(fingerprint);
     if (retryAt !== undefined && Date.now() < retryAt) return false;
-    this.#reading ??= this.#read().finally(() => (this.#reading = null));
+    if (this.#reading === null && Date.now() < this.#nextReadAt) return this.#markMissing(fingerprint);
+    this.#reading ??= this.#read().finally(() => {
+      this.#reading = null;
+      this.#nextReadAt = Date.now() + this.#minReadIntervalMs;
+    });
     await this.#reading;
-    if (writerSchemaOf(fingerprint) !== null) return true;
+    return writerSchemaOf(fingerprint) !== null || this.#markMissing(fingerprint);
+  }
+
+  #markMissing(fingerprint: string): false {
     if (this.#missing.size >= MAX_MISSING) this.#missing.clear();
     this.#missing.set(fingerprint, Date.now() + this.#retryAfterMs);
     return false;
