@@ -1,11 +1,5 @@
-import {
-  DecodeError,
-  RecordType,
-  avroSchemaOf,
-  decodeRecord,
-  fingerprintOfSchema,
-} from "@tracehouse/schemas";
-import type { Logger } from "@tracehouse/schemas";
+import { RecordType, avroSchemaOf, decodeRecord, fingerprintOfSchema } from "@tracehouse/schemas";
+import type { Logger, DecodeError } from "@tracehouse/schemas";
 import { testTopics } from "@tracehouse/testkit";
 import type { TestTopics } from "@tracehouse/testkit";
 import { expect } from "chai";
