@@ -45,10 +45,10 @@ create() {
   # shellcheck disable=SC2086  # the --command-config pair is split on purpose
   "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" ${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --create --if-not-exists \
     --topic "$PREFIX$1" --partitions "$2" --replication-factor "$REPLICATION" \
-    --config cleanup.policy=delete --config retention.ms="$3" --config min.insync.replicas="$MIN_ISR"
+    --config cleanup.policy="${4:-delete}" --config retention.ms="$3" --config min.insync.replicas="$MIN_ISR"
 }
 
-# suffix        partitions  retention.ms
+# suffix        partitions  retention.ms  cleanup.policy
 create executions   12  2592000000
 create events       24  604800000
 create metrics      12  2592000000
@@ -56,5 +56,6 @@ create correlations 12  2592000000
 create errors        6  2592000000
 create spans        24  604800000
 create dlq           6  2592000000
+create schemas       1  -1          compact
 
 echo "tracehouse topics with prefix $PREFIX are in place"

@@ -7,6 +7,7 @@ import { registerMigrate } from "./commands/migrate.js";
 import { registerQuery } from "./commands/query.js";
 import { registerRebuild } from "./commands/rebuild.js";
 import { registerReceive } from "./commands/receive.js";
+import { registerRedrive } from "./commands/redrive.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerStats } from "./commands/stats.js";
 import { registerTrace } from "./commands/trace.js";
@@ -42,6 +43,7 @@ function buildProgram(io: Io): Command {
     registerReceive,
     registerReplay,
     registerRebuild,
+    registerRedrive,
     registerMigrate,
     registerVerify,
     registerStats,

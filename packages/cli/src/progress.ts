@@ -15,11 +15,12 @@ function eta(progress: ReplayProgress): string {
   return progress.etaSeconds === null ? "?" : formatDuration(progress.etaSeconds * 1000);
 }
 
-/** Replay progress: a bar on a terminal, a log line every `logEveryMs` otherwise. */
+/** Replay (or redrive) progress: a bar on a terminal, a log line every `logEveryMs` otherwise. */
 export function createProgressReporter(
   mode: ProgressMode,
   logger: Logger,
   logEveryMs = 5000,
+  label = "replay",
 ): ProgressReporter {
   if (mode === ProgressMode.None) return { update: () => undefined, stop: () => undefined };
   if (mode === ProgressMode.Log) {
@@ -29,7 +30,7 @@ export function createProgressReporter(
         const now = Date.now();
         if (now - lastAt < logEveryMs && progress.records < progress.total) return;
         lastAt = now;
-        logger.info("replay progress", {
+        logger.info(`${label} progress`, {
           records: progress.records,
           total: progress.total,
           percent: progress.total === 0 ? 100 : Math.floor((progress.records * 100) / progress.total),
@@ -44,8 +45,7 @@ export function createProgressReporter(
   }
   const bar = new cliProgress.SingleBar(
     {
-      format:
-        "replay |{bar}| {percentage}% · {value}/{total} records · {rate}/s · ETA {etaText} · {done}/{partitions} partitions",
+      format: `${label} |{bar}| {percentage}% · {value}/{total} records · {rate}/s · ETA {etaText} · {done}/{partitions} partitions`,
       stream: process.stderr,
       hideCursor: true,
       etaBuffer: 1,

@@ -8,9 +8,10 @@ import type { AvroType } from "./internal/avro.js";
 import { HEADER_BYTES, MARKER_0, MARKER_1 } from "./internal/registry.js";
 import type { SchemaVersion, VersionReader } from "./internal/registry.js";
 import { registry } from "./internal/default-registry.js";
+import { runtimeReaderCount, runtimeReaderOf } from "./internal/runtime-readers.js";
 import { writeSingleObject } from "./internal/single-object.js";
 
-/** A decoded record with its type and the schema version it was written with. */
+/** A decoded record with its type and the schema version it was written with (0: a writer schema registered at run time). */
 export type DecodedRecord = TracehouseRecord & { readonly version: number };
 
 function envelopeIssues(record: Record<string, unknown>): ValidationIssue[] {
@@ -94,7 +95,9 @@ function findReader(bytes: Buffer): VersionReader | undefined {
   for (const reader of registry.readers) {
     if (reader.fingerprintLo === lo && reader.fingerprintHi === hi) return reader;
   }
-  return undefined;
+  return runtimeReaderCount() === 0
+    ? undefined
+    : runtimeReaderOf(bytes.toString("hex", 2, HEADER_BYTES))?.reader;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -102,8 +105,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Decodes one single-object encoded record, written with any known schema version,
- * into the current schema of its type. Throws DecodeError (non-retriable) with a
+ * Decodes one single-object encoded record, written with any shipped schema version or a
+ * writer schema registered with `registerWriterSchema`, into the current schema of its type. Throws DecodeError (non-retriable) with a
  * `reason`, never a partial record.
  */
 export function decodeRecord(bytes: Uint8Array | null | undefined): DecodedRecord {

@@ -9,6 +9,7 @@ export const ErrorCode = {
   Decode: "DECODE",
   Encode: "ENCODE",
   Validation: "VALIDATION",
+  Schema: "SCHEMA",
   Kafka: "KAFKA",
   Sink: "SINK",
   Query: "QUERY",
@@ -169,5 +170,38 @@ export class ValidationError extends NonRetriableError {
     this.recordType = recordType;
     this.path = first.path;
     this.issues = issues;
+  }
+}
+
+/** Why a writer schema met at run time cannot be used to read records. */
+export const SchemaResolutionReason = {
+  /** Not JSON, not a valid Avro schema, or larger than a writer schema may be. */
+  Invalid: "invalid",
+  /** Its record name is not the name of any record type. */
+  UnknownRecord: "unknown_record",
+  /** The reader schema of its record type cannot read it (Avro schema resolution fails). */
+  Incompatible: "incompatible",
+  /** Its fingerprint is not the one it was published under. */
+  FingerprintMismatch: "fingerprint_mismatch",
+  /** The bound on writer schemas registered at run time is reached. */
+  TooMany: "too_many",
+} as const;
+export type SchemaResolutionReason = (typeof SchemaResolutionReason)[keyof typeof SchemaResolutionReason];
+
+/** A writer schema that was rejected: records written with it stay unreadable. */
+export class SchemaResolutionError extends NonRetriableError {
+  override readonly name: string = "SchemaResolutionError";
+  readonly reason: SchemaResolutionReason;
+  /** Record type the schema claimed by its name, when one matched. */
+  readonly recordType: RecordType | null;
+
+  constructor(
+    reason: SchemaResolutionReason,
+    message: string,
+    options: { readonly cause?: unknown; readonly recordType?: RecordType } = {},
+  ) {
+    super(message, { code: ErrorCode.Schema, cause: options.cause });
+    this.reason = reason;
+    this.recordType = options.recordType ?? null;
   }
 }

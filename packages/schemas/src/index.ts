@@ -5,6 +5,8 @@ export {
   ConfigError,
   DecodeError,
   DecodeErrorReason,
+  SchemaResolutionError,
+  SchemaResolutionReason,
   ValidationError,
   SecurityError,
   SecurityErrorReason,
@@ -44,6 +46,15 @@ export type {
 
 export { encodeRecord, decodeRecord } from "./codec.js";
 export type { DecodedRecord } from "./codec.js";
+export {
+  MAX_RUNTIME_WRITER_SCHEMAS,
+  MAX_WRITER_SCHEMA_CHARS,
+  fingerprintOfRecord,
+  fingerprintOfSchema,
+  registerWriterSchema,
+  writerSchemaOf,
+} from "./writer-schemas.js";
+export type { WriterSchema } from "./writer-schemas.js";
 
 export { CONTENT_TYPE_HEADER, contentTypeOf, recordTypeFromContentType } from "./content-type.js";
 

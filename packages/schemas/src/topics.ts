@@ -8,18 +8,18 @@ export type CleanupPolicy = (typeof CleanupPolicy)[keyof typeof CleanupPolicy];
 /** Everything needed to create a topic. Messages are keyed by trace id. */
 export interface TopicSpec {
   readonly name: string;
-  /** Record family carried by the topic; null for the dead-letter topic, which carries any. */
+  /** Record family carried by the topic; null for the dead-letter and schemas topics. */
   readonly recordType: RecordType | null;
   readonly partitions: number;
-  /** -1 keeps messages forever. */
+  /** -1 keeps messages forever (a compacted topic keeps the last message of every key whatever its age). */
   readonly retentionMs: number;
   readonly cleanupPolicy: CleanupPolicy;
   /** The same settings as topic configuration entries, ready for an admin client. */
   readonly configEntries: readonly { readonly name: string; readonly value: string }[];
 }
 
-/** `dlq` or a record type: the topics of the catalogue. */
-export type TopicFamily = RecordType | "dlq";
+/** `dlq`, `schemas` or a record type: the topics of the catalogue. */
+export type TopicFamily = RecordType | "dlq" | "schemas";
 
 export interface TopicOverrides {
   readonly partitions?: number;
@@ -37,7 +37,13 @@ export interface TopicCatalogue {
   readonly prefix: string;
   topicFor(type: RecordType): string;
   readonly dlq: string;
-  /** One spec per record type, then the dead-letter topic. */
+  /**
+   * The compacted topic of writer schemas: key the fingerprint (hex), value the schema JSON.
+   * Producers publish each schema they write with before its first record; readers resolve
+   * fingerprints they do not know from it.
+   */
+  readonly schemas: string;
+  /** One spec per record type, then the dead-letter topic, then the schemas topic. */
   readonly all: readonly TopicSpec[];
   /** The record type carried by a topic of this catalogue; null for the DLQ and unknown names. */
   recordTypeOfTopic(name: string): RecordType | null;
@@ -56,7 +62,11 @@ export const DEFAULT_TOPICS: {
   [RecordType.Error]: { suffix: "errors", partitions: 6, retentionMs: 30 * DAY_MS },
   [RecordType.Span]: { suffix: "spans", partitions: 24, retentionMs: 7 * DAY_MS },
   dlq: { suffix: "dlq", partitions: 6, retentionMs: 30 * DAY_MS },
+  schemas: { suffix: "schemas", partitions: 1, retentionMs: -1 },
 };
+
+/** The families whose topics are compacted rather than deleted by age. */
+const COMPACTED: ReadonlySet<TopicFamily> = new Set(["schemas"]);
 
 const DEFAULT_PREFIX = "tracehouse.";
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
@@ -80,7 +90,7 @@ function resolveCatalogueConfig(options: TopicCatalogueOptions): ResolvedCatalog
   for (const key of Object.keys(overrides)) {
     if (!Object.hasOwn(DEFAULT_TOPICS, key)) throw new ConfigError(`overrides.${key}: not a topic family`);
   }
-  const names: TopicFamily[] = [...RECORD_TYPES, "dlq"];
+  const names: TopicFamily[] = [...RECORD_TYPES, "dlq", "schemas"];
   const families = names.map((family) => {
     const name = `${prefix}${DEFAULT_TOPICS[family].suffix}`;
     if (!TOPIC_NAME.test(name) || name.length > MAX_TOPIC_NAME) {
@@ -106,19 +116,20 @@ function resolveCatalogueConfig(options: TopicCatalogueOptions): ResolvedCatalog
 /** The topic names and settings of one deployment; the one place topic names are made. */
 export function createTopicCatalogue(options: TopicCatalogueOptions = {}): TopicCatalogue {
   const { prefix, families } = resolveCatalogueConfig(options);
-  const all: TopicSpec[] = families.map(({ family, name, partitions, retentionMs }) =>
-    Object.freeze({
+  const all: TopicSpec[] = families.map(({ family, name, partitions, retentionMs }) => {
+    const cleanupPolicy = COMPACTED.has(family) ? CleanupPolicy.Compact : CleanupPolicy.Delete;
+    return Object.freeze({
       name,
-      recordType: family === "dlq" ? null : family,
+      recordType: family === "dlq" || family === "schemas" ? null : family,
       partitions,
       retentionMs,
-      cleanupPolicy: CleanupPolicy.Delete,
+      cleanupPolicy,
       configEntries: Object.freeze([
-        { name: "cleanup.policy", value: CleanupPolicy.Delete },
+        { name: "cleanup.policy", value: cleanupPolicy },
         { name: "retention.ms", value: String(retentionMs) },
       ]),
-    }),
-  );
+    });
+  });
   const byType = new Map<RecordType, string>();
   const byName = new Map<string, RecordType>();
   for (const spec of all) {
@@ -126,10 +137,11 @@ export function createTopicCatalogue(options: TopicCatalogueOptions = {}): Topic
     byType.set(spec.recordType, spec.name);
     byName.set(spec.name, spec.recordType);
   }
-  const dlq = all.find((spec) => spec.recordType === null)!.name;
+  const nameOf = (family: TopicFamily): string => families.find((f) => f.family === family)!.name;
   return Object.freeze({
     prefix,
-    dlq,
+    dlq: nameOf("dlq"),
+    schemas: nameOf("schemas"),
     all: Object.freeze(all),
     topicFor(type: RecordType): string {
       const name = byType.get(type);

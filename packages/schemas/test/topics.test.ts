@@ -10,7 +10,7 @@ import type { RecordType } from "../src/index.js";
 import { SAMPLES } from "./helpers/samples.js";
 
 describe("topic catalogue", () => {
-  it("names one topic per record family plus the dead-letter topic", () => {
+  it("names one topic per record family plus the dead-letter and schemas topics", () => {
     const catalogue = createTopicCatalogue();
     expect(catalogue.prefix).to.equal("tracehouse.");
     expect(RECORD_TYPES.map((type) => catalogue.topicFor(type))).to.deep.equal([
@@ -25,8 +25,10 @@ describe("topic catalogue", () => {
     expect(catalogue.all.map((spec) => spec.name)).to.deep.equal([
       ...RECORD_TYPES.map((type) => catalogue.topicFor(type)),
       "tracehouse.dlq",
+      "tracehouse.schemas",
     ]);
-    expect(catalogue.all.map((spec) => spec.recordType)).to.deep.equal([...RECORD_TYPES, null]);
+    expect(catalogue.schemas).to.equal("tracehouse.schemas");
+    expect(catalogue.all.map((spec) => spec.recordType)).to.deep.equal([...RECORD_TYPES, null, null]);
   });
 
   it("recommends partitions and retention and spells them as topic config", () => {
@@ -40,8 +42,20 @@ describe("topic catalogue", () => {
     ]);
     for (const spec of createTopicCatalogue().all) {
       expect(spec.partitions).to.be.greaterThan(0);
-      expect(spec.retentionMs).to.be.greaterThan(0);
+      if (spec.cleanupPolicy === "delete") expect(spec.retentionMs).to.be.greaterThan(0);
     }
+  });
+
+  it("keeps writer schemas in a compacted topic, forever", () => {
+    const catalogue = createTopicCatalogue({ prefix: "x." });
+    const schemas = catalogue.all.find((spec) => spec.name === catalogue.schemas)!;
+    expect(schemas.name).to.equal("x.schemas");
+    expect(schemas.cleanupPolicy).to.equal("compact");
+    expect(schemas.configEntries).to.deep.equal([
+      { name: "cleanup.policy", value: "compact" },
+      { name: "retention.ms", value: "-1" },
+    ]);
+    expect(catalogue.recordTypeOfTopic(catalogue.schemas)).to.equal(null);
   });
 
   it("applies a prefix to every name, including the DLQ", () => {

@@ -32,6 +32,8 @@ export interface WorkerOptions extends KafkaSecurityOptions {
   readonly topics?: readonly string[];
   /** Where poison records go. Default: the catalogue's dead-letter topic (`tracehouse.dlq`). */
   readonly deadLetterTopic?: string;
+  /** Compacted topic read to resolve unknown writer schemas (newer producers); null: never. Default: `tracehouse.schemas`. */
+  readonly schemasTopic?: string | null;
   /** Where a group without committed offsets starts: the earliest record (true) or the end. Default: true. */
   readonly fromBeginning?: boolean;
   /** A sink to write through; the worker does not close it. Contradicts `clickhouse`. */
@@ -116,6 +118,7 @@ export interface WorkerConfig {
   readonly tables: readonly RecordTable[];
   readonly topics: readonly string[];
   readonly deadLetterTopic: string;
+  readonly schemasTopic: string | null;
   readonly fromBeginning: boolean;
   readonly sink: Sink | null;
   readonly clickhouse: SinkOptions;
@@ -323,6 +326,10 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     tables,
     topics: Object.freeze([...new Set(topics)]),
     deadLetterTopic,
+    schemasTopic:
+      options.schemasTopic === null
+        ? null
+        : nonEmpty(options.schemasTopic, catalogue.schemas, "schemasTopic"),
     fromBeginning: options.fromBeginning ?? WORKER_DEFAULTS.fromBeginning,
     sink: options.sink ?? null,
     clickhouse: options.clickhouse ?? {},

@@ -29,3 +29,5 @@ export type {
   ReplayResult,
   RebuildOptions,
 } from "./replay.js";
+export { redrive } from "./redrive.js";
+export type { RedriveOptions, RedriveResult } from "./redrive.js";

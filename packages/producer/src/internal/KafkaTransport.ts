@@ -14,6 +14,7 @@ import { Compression } from "../config.js";
 import { ensureTopics } from "../topics.js";
 import { ensureLz4Codec } from "./lz4-codec.js";
 import type { Outbound } from "./outbound.js";
+import { SchemaPublisher } from "./SchemaPublisher.js";
 
 const { CompressionCodecs, CompressionTypes, logLevel } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
@@ -66,6 +67,7 @@ export class KafkaTransport {
   readonly #compression: CompressionTypes;
   /** The partition kafkajs's partitioner chose for each record, to check every one was answered. */
   readonly #partitionOf = new WeakMap<Outbound, number>();
+  readonly #schemas: SchemaPublisher;
 
   constructor(config: ProducerConfig) {
     this.#config = config;
@@ -95,6 +97,7 @@ export class KafkaTransport {
         logLevel: logLevel.WARN,
         logCreator: logCreator(config.logger),
       });
+    this.#schemas = new SchemaPublisher(this.#kafka, config.topics.schemas, config.logger);
   }
 
   #producerInstance(): KafkaProducer {
@@ -143,6 +146,7 @@ export class KafkaTransport {
         await producer.connect();
         this.#connected = true;
       }
+      await this.#schemas.publishFor(producer, records);
       let unanswered = records;
       for (let attempt = 0; unanswered.length > 0; attempt++) {
         if (attempt > this.#config.sendRetries) {

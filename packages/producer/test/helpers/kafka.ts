@@ -4,7 +4,7 @@ import path from "node:path";
 import { decodeRecord, createTopicCatalogue, recordTypeFromContentType } from "@tracehouse/schemas";
 import type { DecodedRecord, TopicCatalogue } from "@tracehouse/schemas";
 import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
-import type { Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 
 /** One consumed Kafka message, decoded. */
 export interface Received {
@@ -26,7 +26,28 @@ export interface TopicFixture {
   cleanup(): Promise<void>;
 }
 
-export async function topicFixture(partitions = 3): Promise<TopicFixture> {
+/**
+ * Polls metadata until every partition of `topics` has a leader: kafkajs's own wait gives up when
+ * the broker still says "unknown topic" right after creating (or just after deleting) topics.
+ */
+async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const partitions = metadata.topics.flatMap((topic) => topic.partitions);
+      if (metadata.topics.length === topics.length && partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Record topics (and, unless `schemasTopic` is false, the schemas topic) with a unique prefix. */
+export async function topicFixture(partitions = 3, { schemasTopic = true } = {}): Promise<TopicFixture> {
   const { brokers } = await useKafka();
   const kafka = await testKafka();
   const topics = createTopicCatalogue({ prefix: `${uniqueName("producer")}.` });
@@ -34,9 +55,22 @@ export async function topicFixture(partitions = 3): Promise<TopicFixture> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    waitForLeaders: true,
-    topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    waitForLeaders: false,
+    topics: [
+      ...names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      ...(schemasTopic
+        ? [
+            {
+              topic: topics.schemas,
+              numPartitions: 1,
+              replicationFactor: 1,
+              configEntries: [{ name: "cleanup.policy", value: "compact" }],
+            },
+          ]
+        : []),
+    ],
   });
+  await waitForLeaders(admin, schemasTopic ? [...names, topics.schemas] : names);
   return {
     brokers,
     kafka,
@@ -78,7 +112,7 @@ export async function topicFixture(partitions = 3): Promise<TopicFixture> {
     },
     async cleanup() {
       try {
-        await admin.deleteTopics({ topics: names });
+        await admin.deleteTopics({ topics: schemasTopic ? [...names, topics.schemas] : names });
       } finally {
         await admin.disconnect();
       }

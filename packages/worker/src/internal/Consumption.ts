@@ -10,6 +10,7 @@ import type { PartitionOffsets } from "./PartitionOffsets.js";
 import { groupByTopic, parsePartitionKey, partitionKey } from "./source.js";
 import type { TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
+import { WriterSchemaResolver } from "./WriterSchemaResolver.js";
 
 export const ConsumptionState = {
   Idle: "idle",
@@ -125,6 +126,9 @@ export class Consumption {
         commit: (offsets) => this.#commit(offsets),
         fail: (error) => this.#fail(error),
       },
+      config.schemasTopic === null
+        ? null
+        : new WriterSchemaResolver({ kafka, topic: config.schemasTopic, logger: config.logger }),
     );
   }
 

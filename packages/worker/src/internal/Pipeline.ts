@@ -1,6 +1,6 @@
 import { InsertFailure, classifyInsertFailure } from "@tracehouse/clickhouse";
 import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
-import { backoffDelayMs, retry } from "@tracehouse/schemas";
+import { DecodeErrorReason, backoffDelayMs, retry } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { KafkaMessage } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
@@ -15,6 +15,7 @@ import { Projector } from "./steps/project.js";
 import { groupByTopic, partitionKey } from "./source.js";
 import type { SourceRef, TopicPartitions } from "./source.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
+import type { WriterSchemaResolver } from "./WriterSchemaResolver.js";
 
 export type PipelineConfig = PipelineMode &
   Pick<
@@ -99,6 +100,12 @@ function messageOf(error: unknown): string {
 }
 
 /**
+/** Where the pipeline hands its dead letters: the dead-letter topic, or (redrive) a count of those still dead. */
+export type DeadLetterSink = Pick<DeadLetterSender, "topic" | "send">;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
  * The consumption engine between kafkajs and ClickHouse: decodes, maps and batches records per
  * table, inserts batches (retrying transient failures, splitting batches ClickHouse rejects),
  * dead-letters poison records, tracks which offsets are written, commits them, and pauses
@@ -107,10 +114,11 @@ function messageOf(error: unknown): string {
 export class Pipeline {
   readonly #config: PipelineConfig;
   readonly #sink: Sink;
-  readonly #deadLetters: DeadLetterSender;
+  readonly #deadLetters: DeadLetterSink;
   readonly #metrics: WorkerMetrics;
   readonly #logger: Logger;
   readonly #hooks: PipelineHooks;
+  readonly #writerSchemas: WriterSchemaResolver | null;
   readonly #tables = new Map<string, TableState>();
   readonly #selected: ReadonlySet<string>;
   readonly #partitions = new Map<string, PartitionOffsets>();
@@ -139,12 +147,14 @@ export class Pipeline {
   constructor(
     config: PipelineConfig,
     sink: Sink,
-    deadLetters: DeadLetterSender,
+    deadLetters: DeadLetterSink,
     metrics: WorkerMetrics,
     logger: Logger,
     hooks: PipelineHooks,
+    writerSchemas: WriterSchemaResolver | null = null,
   ) {
     this.#config = config;
+    this.#writerSchemas = writerSchemas;
     this.#sink = sink;
     this.#deadLetters = deadLetters;
     this.#metrics = metrics;
@@ -240,7 +250,16 @@ export class Pipeline {
       const offset = Number(message.offset);
       if (!offsets.add(offset)) continue;
       const source: SourceRef = { offsets, offset };
-      const projection = this.#projector.project(message, now);
+      let projection = this.#projector.project(message, now);
+      if (
+        !projection.ok &&
+        projection.reason === DecodeErrorReason.UnknownFingerprint &&
+        this.#writerSchemas !== null
+      ) {
+        // A newer writer: its schema may be in the schemas topic.
+        const decoded = await this.#writerSchemas.resolveRecord(message.value ?? EMPTY);
+        if (decoded !== null) projection = this.#projector.project(message, now, decoded);
+      }
       if (!projection.ok) {
         const { reason, error, field } = projection;
         letters.push({ source, message, reason, error, ...(field === undefined ? {} : { field }) });

@@ -1,7 +1,7 @@
 import type { RecordTable, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
-import type { Logger } from "@tracehouse/schemas";
+import type { DecodedRecord, Logger } from "@tracehouse/schemas";
 import { DeadLetterReason } from "../../dead-letter.js";
 import {
   RowMappingError,
@@ -43,9 +43,10 @@ export class Projector {
     this.#bounds.clear();
   }
 
-  project(message: SourceMessage, now: number = Date.now()): Projection {
+  /** `decoded`: the record already decoded (e.g. once its writer schema was resolved). */
+  project(message: SourceMessage, now: number = Date.now(), known?: DecodedRecord): Projection {
     try {
-      const decoded = decodeRecord(message.value ?? EMPTY);
+      const decoded = known ?? decodeRecord(message.value ?? EMPTY);
       const context = lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined;
       const bounds = this.boundsOf(TABLE_OF_RECORD_TYPE[decoded.type], now);
       return { ok: true, mapped: recordToRow(decoded, context, bounds) };
