@@ -10,6 +10,7 @@ import { registerReceive } from "./commands/receive.js";
 import { registerRedrive } from "./commands/redrive.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerStats } from "./commands/stats.js";
+import { registerTopics } from "./commands/topics.js";
 import { registerTrace } from "./commands/trace.js";
 import { registerUi } from "./commands/ui.js";
 import { registerVerify } from "./commands/verify.js";
@@ -45,6 +46,7 @@ function buildProgram(io: Io): Command {
     registerRebuild,
     registerRedrive,
     registerMigrate,
+    registerTopics,
     registerVerify,
     registerStats,
     registerTrace,

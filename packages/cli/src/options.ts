@@ -89,9 +89,9 @@ export function addClickHouseOptions(command: Command): Command {
     );
 }
 
-/** Kafka: where records come from and where poison records go. */
-export function addKafkaOptions(command: Command, groupDescription: string): Command {
-  command
+/** Kafka: the brokers, the client id and the catalogue's topic prefix. */
+export function addKafkaConnectionOptions(command: Command): Command {
+  return command
     .optionsGroup("Kafka:")
     .addOption(
       option(
@@ -104,14 +104,19 @@ export function addKafkaOptions(command: Command, groupDescription: string): Com
     .addOption(
       option("--client-id <id>", `Kafka client id (default: "${WORKER_DEFAULTS.clientId}")`, "client-id"),
     )
-    .addOption(option("--group-id <id>", groupDescription, "group-id"))
     .addOption(
       option(
         "--topic-prefix <prefix>",
         `prefix of the catalogue's topic names (default: "${WORKER_DEFAULTS.topicPrefix}")`,
         "topic-prefix",
       ),
-    )
+    );
+}
+
+/** Kafka: where records come from and where poison records go. */
+export function addKafkaOptions(command: Command, groupDescription: string): Command {
+  addKafkaConnectionOptions(command)
+    .addOption(option("--group-id <id>", groupDescription, "group-id"))
     .addOption(
       option(
         "--tables <list>",

@@ -121,7 +121,9 @@ function missingIdentity(decoded: DecodedRecord): readonly (typeof IDENTITY_FROM
   const key = `${decoded.type}/${decoded.version}`;
   let missing = missingIdentityCache.get(key);
   if (missing === undefined) {
-    const names = new Set(recordFields(decoded.type, decoded.version).map((field) => field.name));
+    // Version 0: a newer writer's schema resolved at run time, taken to keep the current identity fields.
+    const version = decoded.version === 0 ? undefined : decoded.version;
+    const names = new Set(recordFields(decoded.type, version).map((field) => field.name));
     missing = IDENTITY_FROM_CONTEXT.filter(([column]) => !names.has(column));
     missingIdentityCache.set(key, missing);
   }
