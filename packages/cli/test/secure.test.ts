@@ -73,6 +73,9 @@ describe("tracehouse over SASL_SSL (the secure test broker)", function () {
     "none",
     "--data-dir",
     join(dir, name),
+    // the sample records are older than the default TTL, which the worker would dead-letter
+    "--ttl-days",
+    "none",
   ];
 
   it("replay reads every record over SASL_SSL with the password from a file; no output holds it", async () => {
@@ -97,6 +100,8 @@ describe("tracehouse over SASL_SSL (the secure test broker)", function () {
         ...secured(),
         "--data-dir",
         join(dir, "worker"),
+        "--ttl-days",
+        "none",
         "--health-port",
         "0",
         "--health-host",
