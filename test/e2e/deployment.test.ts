@@ -361,7 +361,7 @@ describe("deployment artifacts (infra/)", function () {
         expect(() => readJson(file)).to.not.throw();
     });
 
-    it("the Dockerfile builds every package the worker needs and runs the worker CLI", function () {
+    it("the Dockerfile builds every package the CLI needs and runs the worker through it", function () {
       const dockerfile = readText(join(INFRA, "Dockerfile"));
       const entrypoint = /^ENTRYPOINT\s+(\[.*\])$/m.exec(dockerfile)?.[1];
       const cmd = /^CMD\s+(\[.*\])$/m.exec(dockerfile)?.[1];
@@ -372,7 +372,7 @@ describe("deployment artifacts (infra/)", function () {
       );
       expect(dockerfile).to.match(/^FROM node:20\S* AS build$/m);
 
-      // Runtime packages: @tracehouse/worker and its @tracehouse dependencies, each with its "files".
+      // Runtime packages: @tracehouse/cli and its @tracehouse dependencies, each with its "files".
       const copied = /for pkg in ([a-z ]+); do/.exec(dockerfile)?.[1]?.split(" ") ?? [];
       const needed = new Set<string>();
       const visit = (dir: string): void => {
@@ -385,7 +385,7 @@ describe("deployment artifacts (infra/)", function () {
           if (dep.startsWith("@tracehouse/")) visit(dep.slice("@tracehouse/".length));
         }
       };
-      visit("worker");
+      visit("cli");
       expect(copied).to.have.members([...needed]);
       for (const dir of needed) {
         const { files } = readJson(join(REPO_ROOT, "packages", dir, "package.json")) as { files: string[] };
