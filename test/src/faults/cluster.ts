@@ -155,7 +155,7 @@ async function failover(node: ClusterNode, how: "kill" | "stop", label: string):
   );
   const stall = await meter.end(mark, left());
   record(
-    `${label}: node ${node} ${how === "kill" ? "killed (SIGKILL)" : "stopped (SIGTERM)"}; node ${elected} leads; deliveries stalled ${stall.stallMs.toFixed(0)} ms, emit p99 ${stall.emitP99Us?.toFixed(1) ?? "-"} µs meanwhile`,
+    `${label}: node ${node} ${how === "kill" ? "killed (SIGKILL)" : "stopped (SIGTERM)"}; node ${elected} leads; deliveries stalled ${stall.stallMs.toFixed(0)} ms, emit p99 ${stall.emitP99Us?.toFixed(1) ?? "-"} µs over its ${stall.emits} emits`,
   );
 }
 
@@ -223,6 +223,7 @@ try {
   const delivery = await checkDelivery(sink, workerOptions.database, idsFile).finally(() => sink.close());
   const stalls = meter.results.map((r) => r.stallMs);
   const emitDuring = meter.results.flatMap((r) => (r.emitP99Us === null ? [] : [r.emitP99Us]));
+  const electionEmits = meter.results.reduce((n, r) => n + r.emits, 0);
   console.log(
     `accepted ${delivery.accepted}, in ClickHouse ${delivery.inClickHouse}, lost ${delivery.lost}, ` +
       `duplicates ${delivery.duplicates}, unexpected ${delivery.unexpected}`,
@@ -239,7 +240,9 @@ try {
       failover_stall_p50_ms: round(quantile(stalls, 0.5)),
       failover_stall_p99_ms: round(quantile(stalls, 0.99)),
       failover_stall_ms: stalls.map((s) => Math.round(s)),
+      // the worst failover's p99, over every emit from the fault to the end of its stall
       emit_p99_us_during_elections: round(emitDuring.length === 0 ? null : Math.max(...emitDuring)),
+      emits_during_elections: electionEmits,
       emit_p99_us: round(report.emitUs.p99),
       spooled: report.producer.spooled,
       duration_s: Number(((performance.now() - startedAt) / 1000).toFixed(1)),

@@ -1,10 +1,10 @@
-import { pollUntil } from "../harness/index.js";
+import { pollUntil, quantile } from "../harness/index.js";
 import type { AgentProgress } from "../load/protocol.js";
 
 interface Sample {
   readonly at: number;
   readonly sent: number;
-  readonly emitP99Us: number | null;
+  readonly emitUs: readonly number[];
 }
 
 export interface FailoverMark {
@@ -16,13 +16,15 @@ export interface FailoverResult {
   readonly label: string;
   /** The longest time without a single record acknowledged by Kafka, from the fault on. */
   readonly stallMs: number;
-  /** The highest per-report p99 of emit's caller-side cost while it lasted, microseconds. */
+  /** p99 of emit's caller-side cost from the fault to the end of the stall, microseconds. */
   readonly emitP99Us: number | null;
+  /** How many emits that p99 is over. */
+  readonly emits: number;
 }
 
 /**
  * Measures what a broker failover costs the agents, from their progress reports (records Kafka
- * acknowledged so far, and emit's p99 since the previous report): the delivery stall is the longest
+ * acknowledged so far, and the cost of each emit since the previous report): the delivery stall is the longest
  * gap between two reports that saw acknowledgements grow, from the fault until deliveries have
  * flowed steadily for `settleMs` again.
  */
@@ -33,7 +35,7 @@ export class FailoverMeter {
   constructor(private readonly settleMs = 2000) {}
 
   observe(progress: AgentProgress): void {
-    this.#samples.push({ at: performance.now(), sent: progress.sent, emitP99Us: progress.windowEmitP99Us });
+    this.#samples.push({ at: performance.now(), sent: progress.sent, emitUs: progress.emitUsSinceLast });
     if (this.#samples.length > 20_000) this.#samples = this.#samples.slice(-10_000);
   }
 
@@ -73,11 +75,7 @@ export class FailoverMeter {
     if (lastGrowth === mark.at || now - stallEnd < this.settleMs || now - lastGrowth > this.settleMs / 4) {
       return undefined;
     }
-    const during = window.filter((s) => s.at <= stallEnd && s.emitP99Us !== null).map((s) => s.emitP99Us!);
-    return {
-      label: mark.label,
-      stallMs,
-      emitP99Us: during.length === 0 ? null : Math.max(...during),
-    };
+    const during = window.filter((s) => s.at <= stallEnd).flatMap((s) => s.emitUs);
+    return { label: mark.label, stallMs, emitP99Us: quantile(during, 0.99), emits: during.length };
   }
 }

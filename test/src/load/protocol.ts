@@ -45,8 +45,11 @@ export interface AgentProgress {
   readonly state: string;
   /** Records Kafka has acknowledged so far. */
   readonly sent: number;
-  /** p99 of `emit`'s caller-side cost since the previous progress report, microseconds (null: no emit). */
-  readonly windowEmitP99Us: number | null;
+  /**
+   * Caller-side cost of each `emit` since the previous progress report, microseconds; only when
+   * `progressEveryMs` is set (the cluster fault run), else empty.
+   */
+  readonly emitUsSinceLast: readonly number[];
 }
 
 export interface AgentReport {
