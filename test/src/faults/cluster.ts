@@ -21,6 +21,7 @@ import {
 import { checkDelivery } from "../load/clickhouse-checks.js";
 import type { AgentProgress } from "../load/protocol.js";
 import { spawnAgents } from "../load/spawn-agents.js";
+import { steadyAgents } from "./steady-agents.js";
 import type { AgentsHandle } from "../load/spawn-agents.js";
 import { FailoverMeter } from "./failover.js";
 import { WorkerPod } from "./WorkerPod.js";
@@ -161,22 +162,15 @@ async function failover(node: ClusterNode, how: "kill" | "stop", label: string):
 
 try {
   agents = spawnAgents(
-    {
+    steadyAgents({
       brokers: cluster.brokers,
       topicPrefix: catalogue.prefix,
-      clientId: `${runId}_agents`,
-      spoolDir: path.join(scratch, "spool"),
-      idsFile,
-      traces: null,
-      durationMs: null,
-      eventsPerTrace: 8,
-      agents: 8,
       rate,
-      sentinelEvery: 0,
-      compression: "gzip",
-      closeTimeoutMs: 60_000,
+      idsFile,
+      runId,
+      scratch,
       progressEveryMs: 50,
-    },
+    }),
     { onProgress: (progress: AgentProgress) => meter.observe(progress) },
   );
   pod = new WorkerPod(workerOptions);

@@ -17,6 +17,7 @@ import { LagSampler } from "../load/lag.js";
 import { isLocalBroker } from "../load/processes.js";
 import type { AgentProgress, AgentReport } from "../load/protocol.js";
 import { spawnAgents } from "../load/spawn-agents.js";
+import { steadyAgents } from "./steady-agents.js";
 import type { AgentsHandle } from "../load/spawn-agents.js";
 import type { WorkerRunOptions } from "./protocol.js";
 import { WorkerPod } from "./WorkerPod.js";
@@ -280,21 +281,14 @@ async function workerCrashDuringBrokerOutage(): Promise<void> {
 
 try {
   agents = spawnAgents(
-    {
-      brokers,
+    steadyAgents({
+      brokers: brokers,
       topicPrefix: catalogue.prefix,
-      clientId: `${runId}_agents`,
-      spoolDir: path.join(scratch, "spool"),
-      idsFile,
-      traces: null,
-      durationMs: null,
-      eventsPerTrace: 8,
-      agents: 8,
       rate,
-      sentinelEvery: 0,
-      compression: "gzip",
-      closeTimeoutMs: 60_000,
-    },
+      idsFile,
+      runId,
+      scratch,
+    }),
     { onProgress: (progress: AgentProgress) => (producerState = progress.state) },
   );
   pod = startPod();
