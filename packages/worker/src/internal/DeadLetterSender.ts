@@ -22,7 +22,7 @@ export interface DeadLetter {
 }
 
 /**
- * Whether a failed send may succeed later. The producer makes no retries of its own (the pipeline
+ * Whether a failed send may succeed later. The producer makes no retries of its own (the dead-letter step
  * owns them), so kafkajs reports a transient failure as "number of retries exceeded" (retriable:
  * false): that one is transient; a refusal (message too large, authorization) is not.
  */
