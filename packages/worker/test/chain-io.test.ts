@@ -1,19 +1,30 @@
 import type { Row } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
-import { PartitionAcks, RecordType } from "@tracehouse/schemas";
+import { PartitionAcks, RecordType, noopLogger } from "@tracehouse/schemas";
 import { expect } from "chai";
 import { Partitioners } from "kafkajs";
+import type { KafkaMessage } from "kafkajs";
+import { Registry } from "prom-client";
+import { Chain } from "../src/internal/Chain.js";
 import { DeadLetterSender } from "../src/internal/DeadLetterSender.js";
 import type { DeadLetter } from "../src/internal/DeadLetterSender.js";
 import { PartitionLedger } from "../src/internal/PartitionLedger.js";
 import type { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
+import { BoundedRange } from "../src/internal/steps/bounded-range.js";
+import type { CommitOffset } from "../src/internal/steps/step.js";
+import { WorkerMetrics } from "../src/internal/WorkerMetrics.js";
 import { DeadLetterRatioPolicy } from "../src/internal/steps/dead-letter-policy.js";
 import { DeadLetterStep } from "../src/internal/steps/dead-letter.js";
 import { Decoder } from "../src/internal/steps/decode.js";
 import { InsertStep } from "../src/internal/steps/insert.js";
 import { Projector } from "../src/internal/steps/project.js";
 import { Occupancy } from "../src/internal/steps/step.js";
-import { DeadLetterLimitError, RetriesExhaustedError, parseDeadLetterHeaders } from "../src/index.js";
+import {
+  DeadLetterLimitError,
+  RetriesExhaustedError,
+  parseDeadLetterHeaders,
+  resolveWorkerConfig,
+} from "../src/index.js";
 import { setupEnv, readTopic } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { FaultInjectingSink } from "./helpers/faults.js";
@@ -204,5 +215,69 @@ describe("chain steps against the real engine and broker", function () {
     } finally {
       await producer.disconnect();
     }
+  });
+
+  it("chain: a bounded range through every step ends complete: rows written, poison dead-lettered, the end committed", async () => {
+    const events = [1, 2, 3].map((i) => {
+      const context = TraceContext.create().child();
+      return messageOf({
+        type: RecordType.Event,
+        record: sampleRecord(RecordType.Event, context, i),
+        context,
+      });
+    });
+    const values = [
+      events[0]!.value,
+      events[1]!.value,
+      Buffer.from("poison"),
+      events[2]!.value,
+      events[0]!.value,
+    ];
+    const messages = values.map(
+      (value, offset) =>
+        ({
+          offset: String(offset),
+          key: null,
+          value,
+          headers: {},
+          timestamp: "0",
+          attributes: 0,
+        }) as KafkaMessage,
+    );
+    const range = new BoundedRange([{ topic: "src", partition: 0, from: 0, to: 4 }]);
+    const kept = new KeptLetters();
+    const commits: CommitOffset[] = [];
+    const actions: string[] = [];
+    const chain = new Chain(
+      {
+        config: resolveWorkerConfig({ maxDeadLetterRatio: 1, flushIntervalMs: 20 }),
+        sink: env.sink,
+        deadLetters: kept,
+        metrics: new WorkerMetrics(new Registry()),
+        logger: noopLogger,
+        range,
+      },
+      {
+        pause: () => actions.push("pause"),
+        resume: () => actions.push("resume"),
+        commit: async (offsets) => void commits.push(...offsets),
+        fail: (error) => actions.push(`fail ${error.message}`),
+        hold: (topic, partition) => actions.push(`hold ${topic}/${partition}`),
+      },
+    );
+    try {
+      await chain.start();
+      await chain.submit({ topic: "src", partition: 0, messages, endOffset: 5, highWatermark: 5 });
+      await range.done;
+      await chain.drain();
+    } finally {
+      chain.close();
+    }
+    expect(actions).to.deep.equal(["hold src/0"]);
+    expect(kept.letters.map((letter) => [letter.source.offset, letter.reason])).to.deep.equal([
+      [2, "bad_marker"],
+    ]);
+    expect(commits.at(-1)).to.deep.equal({ topic: "src", partition: 0, offset: "4" });
+    expect(chain.stats()).to.deep.include({ written: 3, deadLettered: 1, skipped: 0, bufferedRows: 0 });
   });
 });
