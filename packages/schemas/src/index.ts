@@ -92,3 +92,5 @@ export type {
 export { securityErrorOf, checkKafkaTls } from "./security-errors.js";
 export { retry, backoffDelayMs, isTransientError, sleep } from "./retry.js";
 export type { RetryPolicy, RetryAttempt, RetryOptions } from "./retry.js";
+export { PartitionAcks } from "./partition-acks.js";
+export type { PartitionAnswer } from "./partition-acks.js";

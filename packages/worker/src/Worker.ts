@@ -2,6 +2,7 @@ import { resolveSinkConfig } from "@tracehouse/clickhouse";
 import type { Registry } from "prom-client";
 import { resolveWorkerConfig } from "./config.js";
 import type { WorkerConfig, WorkerOptions } from "./config.js";
+import { recordChain } from "./internal/Chain.js";
 import { Consumption, ConsumptionState } from "./internal/Consumption.js";
 import { startHealthServer } from "./internal/health-server.js";
 import type { HealthServer, Probe } from "./internal/health-server.js";
@@ -121,12 +122,13 @@ export class Worker {
       this.#sink = await openSink(config);
       await checkKafka(config);
       const { sink } = this.#sink;
+      const kafka = kafkaClientFor(config);
       const consumption = new Consumption({
         config,
-        kafka: kafkaClientFor(config),
-        sink,
+        kafka,
         metrics: this.#metrics,
         groupId: config.groupId,
+        chain: recordChain(config, kafka, sink, this.#metrics),
       });
       this.#consumption = consumption;
       consumption.done.then(

@@ -1,19 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { Sink } from "@tracehouse/clickhouse";
 import { ConfigError } from "@tracehouse/schemas";
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import { resolveWorkerConfig } from "./config.js";
 import type { WorkerConfig, WorkerOptions } from "./config.js";
-import { DeadLetterValue, parseDeadLetterHeaders } from "./dead-letter.js";
-import type { DeadLetterInfo } from "./dead-letter.js";
+import { Chain, writerSchemasFor } from "./internal/Chain.js";
+import { Consumption } from "./internal/Consumption.js";
 import { kafkaClientFor } from "./internal/kafka-client.js";
 import { openSink } from "./internal/open-sink.js";
-import { Pipeline } from "./internal/Pipeline.js";
-import type { DeadLetterSink } from "./internal/Pipeline.js";
-import { addressKey, readOriginals } from "./internal/read-originals.js";
-import type { RecordAddress } from "./internal/read-originals.js";
+import { BoundedRange } from "./internal/steps/bounded-range.js";
+import type { RangeProgress } from "./internal/steps/bounded-range.js";
+import { SelectLetters } from "./internal/steps/select-letters.js";
 import { WorkerMetrics } from "./internal/WorkerMetrics.js";
-import { WriterSchemaResolver } from "./internal/WriterSchemaResolver.js";
 import type { ReplayProgress, ReplayRange } from "./replay.js";
 
 export interface RedriveOptions extends Omit<
@@ -46,10 +43,6 @@ export interface RedriveResult {
   readonly durationMs: number;
 }
 
-/** Headers of the dead letter that are not the original record's. */
-const DEAD_LETTER_HEADER_PREFIX = "tracehouse-dlq-";
-const READ_ORIGINALS_TIMEOUT_MS = 30_000;
-
 async function planRanges(admin: Admin, topic: string, sinceMs?: number, untilMs?: number) {
   const bounds = await admin.fetchTopicOffsets(topic);
   const at = async (timeMs: number | undefined, fallback: "low" | "high") => {
@@ -72,88 +65,8 @@ async function planRanges(admin: Admin, topic: string, sinceMs?: number, untilMs
     .sort((a, b) => a.partition - b.partition);
 }
 
-function originalHeaders(headers: IHeaders | undefined): IHeaders {
-  const kept: IHeaders = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!name.startsWith(DEAD_LETTER_HEADER_PREFIX)) kept[name] = value;
-  }
-  return kept;
-}
-
-function sourceAddress(info: DeadLetterInfo): RecordAddress | null {
-  const offset = Number(info.offset);
-  return Number.isSafeInteger(offset) ? { topic: info.topic, partition: info.partition, offset } : null;
-}
-
-/** Selects the dead letters to redrive and turns each back into its original record (read from its topic when the letter holds none). */
-class LetterSelector {
-  skipped = 0;
-
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly reasons: ReadonlySet<string> | null,
-    private readonly sinceMs: number | undefined,
-    private readonly untilMs: number | undefined,
-  ) {}
-
-  async originals(letters: readonly KafkaMessage[]): Promise<KafkaMessage[]> {
-    const selected: { letter: KafkaMessage; info: DeadLetterInfo }[] = [];
-    for (const letter of letters) {
-      const info = parseDeadLetterHeaders(letter.headers);
-      const time = Number(letter.timestamp);
-      if (
-        info === null ||
-        (this.reasons !== null && !this.reasons.has(info.reason)) ||
-        (this.sinceMs !== undefined && time < this.sinceMs) ||
-        (this.untilMs !== undefined && time >= this.untilMs)
-      ) {
-        this.skipped++;
-        continue;
-      }
-      selected.push({ letter, info });
-    }
-    const pointers = selected
-      .filter(({ info }) => info.value !== DeadLetterValue.Original)
-      .map(({ info }) => sourceAddress(info))
-      .filter((address): address is RecordAddress => address !== null);
-    const fetched =
-      pointers.length === 0
-        ? new Map()
-        : await readOriginals(this.kafka, pointers, READ_ORIGINALS_TIMEOUT_MS);
-    const originals: KafkaMessage[] = [];
-    for (const { letter, info } of selected) {
-      let original: KafkaMessage | undefined = letter;
-      if (info.value !== DeadLetterValue.Original) {
-        const address = sourceAddress(info);
-        original = address === null ? undefined : fetched.get(addressKey(address));
-      }
-      if (original === undefined) {
-        this.skipped++;
-        continue;
-      }
-      originals.push({
-        ...original,
-        offset: letter.offset,
-        headers: originalHeaders(original.headers),
-      } as KafkaMessage);
-    }
-    return originals;
-  }
-}
-
-function progressOf(
-  ranges: readonly ReplayRange[],
-  done: ReadonlyMap<number, number>,
-  started: number,
-): ReplayProgress {
-  const total = ranges.reduce((sum, range) => sum + (range.to - range.from), 0);
-  let records = 0;
-  let partitionsDone = 0;
-  for (const range of ranges) {
-    const reached = Math.min(done.get(range.partition) ?? range.from, range.to);
-    records += Math.max(0, reached - range.from);
-    if (reached >= range.to) partitionsDone++;
-  }
+function progressOf(range: RangeProgress, started: number): ReplayProgress {
+  const { records, total } = range;
   const elapsedMs = Date.now() - started;
   const recordsPerSecond = elapsedMs > 0 ? (records * 1000) / elapsedMs : 0;
   return {
@@ -161,10 +74,19 @@ function progressOf(
     total,
     recordsPerSecond,
     etaSeconds: recordsPerSecond > 0 ? (total - records) / recordsPerSecond : records === total ? 0 : null,
-    partitionsDone,
-    partitions: ranges.length,
+    partitionsDone: range.partitionsDone,
+    partitions: range.partitions,
     elapsedMs,
   };
+}
+
+async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin
+    .connect()
+    .then(() => admin.deleteGroups([groupId]))
+    .catch(() => undefined)
+    .finally(() => admin.disconnect());
 }
 
 /**
@@ -208,125 +130,54 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const read = ranges.reduce((sum, range) => sum + (range.to - range.from), 0);
   config.logger.info("redrive planned", { topic, deadLetters: read, reasons: options.reasons ?? "all" });
 
-  const done = new Map<number, number>();
-  const report = (): void => options.onProgress?.(progressOf(ranges, done, started));
-  const selector = new LetterSelector(kafka, reasons, sinceMs, untilMs);
+  const range = new BoundedRange(ranges);
   const opened = await openSink(config);
+  const metrics = new WorkerMetrics(config.registry);
+  let selector = null as SelectLetters | null;
+  const consumption = new Consumption({
+    config: { ...config, topics: [topic], fromBeginning: true },
+    kafka,
+    metrics,
+    groupId: config.groupId,
+    chain: (controls) =>
+      new Chain(
+        {
+          config,
+          sink: opened.sink,
+          metrics,
+          logger: config.logger,
+          range,
+          // Records that fail again are counted as still dead, not dead-lettered a second time.
+          deadLetters: { topic, send: async () => undefined },
+          writerSchemas: writerSchemasFor(config, kafka),
+          front: (next) => (selector = new SelectLetters(kafka, { reasons, sinceMs, untilMs }, next)),
+        },
+        controls,
+      ),
+  });
+  const report = (): void =>
+    options.onProgress?.(progressOf(range.progress(consumption.partitions()), started));
   const timer = setInterval(report, progressIntervalMs);
-  let stats;
   try {
-    stats = await run(config, kafka, opened.sink, ranges, selector, done);
+    if (!range.complete) {
+      await consumption.start();
+      await Promise.race([range.done, consumption.done]);
+    }
+    await consumption.stop();
+    await consumption.done;
   } finally {
     clearInterval(timer);
     await opened.release();
+    await deleteGroup(kafka, config.groupId);
   }
   report();
+  const stats = consumption.stats();
   return {
     ranges,
     read,
     written: stats.written,
     stillDead: stats.deadLettered,
-    skipped: selector.skipped + stats.skipped,
+    skipped: (selector?.skipped ?? 0) + stats.skipped,
     durationMs: Date.now() - started,
   };
-}
-
-async function run(
-  config: WorkerConfig,
-  kafka: Kafka,
-  sink: Sink,
-  ranges: readonly ReplayRange[],
-  selector: LetterSelector,
-  done: Map<number, number>,
-) {
-  const topic = config.deadLetterTopic;
-  const pending = new Set(ranges.filter((r) => r.to > r.from).map((r) => r.partition));
-  const ends = new Map(ranges.map((r) => [r.partition, r.to]));
-  let finish!: () => void;
-  let fail!: (error: Error) => void;
-  const complete = new Promise<void>((resolve, reject) => ((finish = resolve), (fail = reject)));
-  if (pending.size === 0) finish();
-  const consumer: Consumer = kafka.consumer({
-    groupId: config.groupId,
-    maxBytesPerPartition: config.maxBytesPerPartition,
-    maxBytes: config.maxBytesPerFetch,
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false,
-  });
-  const stillDead: DeadLetterSink = { topic, send: async () => undefined };
-  const pipeline = new Pipeline(
-    { ...config, batchPerPartition: true },
-    sink,
-    stillDead,
-    new WorkerMetrics(config.registry),
-    config.logger,
-    {
-      pause: (partitions) => consumer.pause([...partitions]),
-      resume: (partitions) =>
-        consumer.resume(
-          partitions.map((p) => ({ topic: p.topic, partitions: p.partitions.filter((n) => pending.has(n)) })),
-        ),
-      commit: async (offsets) => {
-        for (const { partition, offset } of offsets) {
-          done.set(partition, Number(offset));
-          if (Number(offset) >= (ends.get(partition) ?? 0) && pending.delete(partition) && pending.size === 0)
-            finish();
-        }
-      },
-      fail,
-    },
-    config.schemasTopic === null
-      ? null
-      : new WriterSchemaResolver({ kafka, topic: config.schemasTopic, logger: config.logger }),
-  );
-  try {
-    if (pending.size > 0) {
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        const partitions = payload.memberAssignment[topic] ?? [];
-        for (const partition of partitions) {
-          const range = ranges.find((r) => r.partition === partition);
-          if (range !== undefined && pending.has(partition))
-            consumer.seek({ topic, partition, offset: String(range.from) });
-        }
-        const idle = partitions.filter((partition) => !pending.has(partition));
-        if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) fail(payload.error);
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const end = ends.get(batch.partition) ?? 0;
-          const inRange = batch.messages.filter((m) => Number(m.offset) < end);
-          const endOffset = Math.min(Number(batch.lastOffset()) + 1, end);
-          await pipeline.accept({
-            topic,
-            partition: batch.partition,
-            messages: await selector.originals(inRange),
-            endOffset,
-            highWatermark: Number(batch.highWatermark),
-          });
-          if (endOffset >= end) {
-            consumer.pause([{ topic, partitions: [batch.partition] }]);
-            pipeline.sealPartition(topic, batch.partition);
-          }
-        },
-      });
-    }
-    await complete;
-    await pipeline.drain();
-    return pipeline.stats();
-  } finally {
-    pipeline.close();
-    await consumer.disconnect().catch(() => undefined);
-    const admin = kafka.admin();
-    await admin
-      .connect()
-      .then(() => admin.deleteGroups([config.groupId]))
-      .catch(() => undefined)
-      .finally(() => admin.disconnect());
-  }
 }

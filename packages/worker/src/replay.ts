@@ -2,10 +2,11 @@ import { ConfigError } from "@tracehouse/schemas";
 import type { Admin, Kafka } from "kafkajs";
 import { resolveWorkerConfig } from "./config.js";
 import type { WorkerOptions } from "./config.js";
+import { recordChain } from "./internal/Chain.js";
 import { Consumption } from "./internal/Consumption.js";
 import { checkKafka, kafkaClientFor, kafkaError } from "./internal/kafka-client.js";
 import { openSink } from "./internal/open-sink.js";
-import { partitionKey } from "./internal/source.js";
+import { BoundedRange } from "./internal/steps/bounded-range.js";
 import { RECORD_TABLES, isRecordTable } from "./rows.js";
 import { WorkerMetrics } from "./internal/WorkerMetrics.js";
 
@@ -171,41 +172,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   const opened = await openSink(config);
   const metrics = new WorkerMetrics(config.registry);
-  const pending = new Set(
-    ranges.filter((range) => range.to > range.from).map((r) => partitionKey(r.topic, r.partition)),
-  );
-  let allDone!: () => void;
-  const complete = new Promise<void>((resolve) => (allDone = resolve));
-  if (pending.size === 0) allDone();
+  const range = new BoundedRange(ranges);
   const consumption = new Consumption({
     config,
     kafka,
-    sink: opened.sink,
     metrics,
     groupId: config.groupId,
-    batchPerPartition: true,
-    startOffsets: new Map(ranges.map((range) => [partitionKey(range.topic, range.partition), range.from])),
-    endOffsets: new Map(ranges.map((range) => [partitionKey(range.topic, range.partition), range.to])),
-    onPartitionComplete: (topic, partition) => {
-      pending.delete(partitionKey(topic, partition));
-      if (pending.size === 0) allDone();
-    },
+    chain: recordChain(config, kafka, opened.sink, metrics, range),
   });
-  consumption.completeEmpty(
-    ranges
-      .filter((range) => range.to <= range.from)
-      .map((range) => partitionKey(range.topic, range.partition)),
-  );
 
   let last = { at: started, records: 0 };
   const progress = (): ReplayProgress => {
-    const offsets = new Map(consumption.partitions().map((p) => [partitionKey(p.topic, p.partition), p]));
-    let records = 0;
-    for (const range of ranges) {
-      const committed = offsets.get(partitionKey(range.topic, range.partition))?.committed ?? -1;
-      records += Math.max(0, Math.min(committed, range.to) - range.from);
-    }
-    if (pending.size === 0) records = total;
+    const { records, partitionsDone, partitions } = range.progress(consumption.partitions());
     const now = Date.now();
     const rate = now > last.at ? ((records - last.records) * 1000) / (now - last.at) : 0;
     const overall = now > started ? (records * 1000) / (now - started) : 0;
@@ -216,16 +194,16 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       total,
       recordsPerSecond,
       etaSeconds: recordsPerSecond > 0 ? (total - records) / recordsPerSecond : records === total ? 0 : null,
-      partitionsDone: ranges.length - pending.size,
-      partitions: ranges.length,
+      partitionsDone,
+      partitions,
       elapsedMs: now - started,
     };
   };
   const timer = setInterval(() => options.onProgress?.(progress()), progressIntervalMs);
   try {
-    if (pending.size > 0) {
+    if (!range.complete) {
       await consumption.start();
-      await Promise.race([complete, consumption.done]);
+      await Promise.race([range.done, consumption.done]);
     }
     await consumption.stop();
     await consumption.done;

@@ -5,6 +5,10 @@ import type { SourceMessage } from "../src/internal/source.js";
 import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
 import { batchKey, monthOf } from "../src/internal/steps/batch-key.js";
 import { DeadLetterRatioPolicy } from "../src/internal/steps/dead-letter-policy.js";
+import { BatchStep } from "../src/internal/steps/batch.js";
+import type { TableBatch } from "../src/internal/steps/batch.js";
+import { Decoder } from "../src/internal/steps/decode.js";
+import { Occupancy } from "../src/internal/steps/step.js";
 import { Projector } from "../src/internal/steps/project.js";
 import { DeadLetterLimitError } from "../src/index.js";
 import { messageOf, sampleRecord } from "./helpers/records.js";
@@ -18,26 +22,53 @@ function eventMessage(
   return { key: null, value: message.value as Buffer, headers: message.headers ?? {}, timestamp: "0" };
 }
 
-describe("step: decode → project", () => {
-  const projector = new Projector();
+describe("step: decode", () => {
+  const decoder = new Decoder();
 
-  it("turns a message into its table's row", () => {
-    const projection = projector.project(eventMessage({ name: "tool-x" }));
+  it("decodes a record", () => {
+    const decoding = decoder.decode(eventMessage({ name: "tool-x" }));
+    expect(decoding.ok && decoding.record.type).to.equal(RecordType.Event);
+  });
+
+  it("says why bytes are not a record, without throwing", () => {
+    expect(decoder.decode({ key: null, value: Buffer.from("nope"), timestamp: "0" })).to.deep.include({
+      ok: false,
+      reason: "bad_marker",
+    });
+    expect(decoder.decode({ key: null, value: null, timestamp: "0" })).to.deep.include({
+      ok: false,
+      reason: "empty",
+    });
+  });
+
+  it("looks an unknown fingerprint up only when it has a schemas topic", async () => {
+    const message = eventMessage();
+    const value = Buffer.from(message.value!);
+    value[2] = value[2]! ^ 0xff; // another fingerprint
+    const decoding = decoder.decode({ ...message, value });
+    expect(decoding).to.deep.include({ ok: false, reason: "unknown_fingerprint" });
+    expect(decoder.canResolve(decoding)).to.equal(false);
+    expect(await decoder.resolve({ ...message, value }, decoding)).to.equal(decoding);
+  });
+});
+
+describe("step: project", () => {
+  const projector = new Projector();
+  const project = (message: SourceMessage) => {
+    const decoding = new Decoder().decode(message);
+    if (!decoding.ok) throw new Error(decoding.error);
+    return projector.project(decoding.record, message.headers);
+  };
+
+  it("turns a record into its table's row", () => {
+    const projection = project(eventMessage({ name: "tool-x" }));
     expect(projection.ok).to.equal(true);
     if (projection.ok) expect(projection.mapped).to.deep.include({ table: "agent_events" });
     if (projection.ok) expect(projection.mapped.row.name).to.equal("tool-x");
   });
 
-  it("says why a message cannot become a row, without throwing", () => {
-    expect(projector.project({ key: null, value: Buffer.from("nope"), timestamp: "0" })).to.deep.include({
-      ok: false,
-      reason: "bad_marker",
-    });
-    expect(projector.project({ key: null, value: null, timestamp: "0" })).to.deep.include({
-      ok: false,
-      reason: "empty",
-    });
-    expect(projector.project(eventMessage({ event_time: -1 }))).to.deep.include({
+  it("says which field the table cannot store, without throwing", () => {
+    expect(project(eventMessage({ event_time: -1 }))).to.deep.include({
       ok: false,
       reason: "invalid_row",
       field: "event_time",
@@ -46,7 +77,7 @@ describe("step: decode → project", () => {
 
   it("keeps an explicit null identity although the headers' baggage carries one", () => {
     const context = TraceContext.create({ userId: "from-baggage" }).child();
-    const projection = projector.project(eventMessage({ user_id: null }, context));
+    const projection = project(eventMessage({ user_id: null }, context));
     expect(projection.ok && projection.mapped.row.user_id).to.equal("");
   });
 
@@ -55,6 +86,38 @@ describe("step: decode → project", () => {
     const bounds = projector.boundsOf("agent_events", now);
     expect(bounds.minMicros).to.equal(0);
     expect(bounds.maxMicros).to.equal(4_294_967_295 * 1_000_000);
+  });
+
+  it("hands rows of selected tables on and marks the others done (skipped)", () => {
+    const added: TableBatch[] = [];
+    const batch = new BatchStep(
+      { maxBatchRows: 1, maxBatchBytes: 100, flushIntervalMs: 10 },
+      false,
+      new Occupancy(),
+      {
+        submit: (sealed) => void added.push(sealed),
+      },
+    );
+    const selective = new Projector(new Set(["spans"]), batch);
+    const offsets = new PartitionOffsets("t", 0);
+    offsets.add(0);
+    const message = eventMessage();
+    const decoding = new Decoder().decode(message);
+    if (!decoding.ok) throw new Error(decoding.error);
+    expect(
+      selective.submit(decoding.record, message.headers, { offsets, offset: 0 }, 10, Date.now()),
+    ).to.equal(null);
+    expect([added, selective.skipped, offsets.committable()]).to.deep.equal([[], 1, 1]);
+    const span = messageOf({
+      type: RecordType.Span,
+      record: sampleRecord(RecordType.Span, TraceContext.create(), 1) as never,
+      context: TraceContext.create(),
+    });
+    const spanDecoding = new Decoder().decode({ key: null, value: span.value as Buffer, timestamp: "0" });
+    if (!spanDecoding.ok) throw new Error(spanDecoding.error);
+    offsets.add(1);
+    selective.submit(spanDecoding.record, {}, { offsets, offset: 1 }, 10, Date.now());
+    expect(added.map((sealed) => sealed.table)).to.deep.equal(["spans"]);
   });
 });
 

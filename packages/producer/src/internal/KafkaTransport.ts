@@ -5,6 +5,7 @@ import {
   ConfigError,
   createTraceIdPartitioner,
   ErrorCode,
+  PartitionAcks,
   securityErrorOf,
   TracehouseError,
 } from "@tracehouse/schemas";
@@ -66,7 +67,7 @@ export class KafkaTransport {
   #topicsEnsured = false;
   readonly #compression: CompressionTypes;
   /** The partition kafkajs's partitioner chose for each record, to check every one was answered. */
-  readonly #partitionOf = new WeakMap<Outbound, number>();
+  readonly #acks = new PartitionAcks();
   readonly #schemas: SchemaPublisher;
 
   constructor(config: ProducerConfig) {
@@ -105,14 +106,7 @@ export class KafkaTransport {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: () => {
-        const partitioner = createTraceIdPartitioner();
-        return (args) => {
-          const partition = partitioner(args);
-          this.#partitionOf.set(args.message as unknown as Outbound, partition);
-          return partition;
-        };
-      },
+      createPartitioner: () => this.#acks.wrap(createTraceIdPartitioner()),
       retry: { retries: this.#config.sendRetries, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     return this.#producer;
@@ -190,11 +184,7 @@ export class KafkaTransport {
   }
 
   #unanswered(records: readonly Outbound[], answers: readonly RecordMetadata[]): Outbound[] {
-    const answered = new Set(answers.map((answer) => `${answer.topicName}\u0000${answer.partition}`));
-    return records.filter((record) => {
-      const partition = this.#partitionOf.get(record);
-      return partition === undefined || !answered.has(`${record.topic}\u0000${partition}`);
-    });
+    return this.#acks.unanswered(records, (record) => record.topic, answers);
   }
 
   async #reset(): Promise<void> {

@@ -1,16 +1,12 @@
-import type { Sink } from "@tracehouse/clickhouse";
 import type { Logger } from "@tracehouse/schemas";
-import { Partitioners } from "kafkajs";
-import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
-import { DeadLetterSender } from "./DeadLetterSender.js";
-import { Pipeline } from "./Pipeline.js";
-import type { CommitOffset, PipelineStats } from "./Pipeline.js";
+import type { Chain, ChainStats, ConsumerControls } from "./Chain.js";
 import type { PartitionOffsets } from "./PartitionOffsets.js";
-import { groupByTopic, parsePartitionKey, partitionKey } from "./source.js";
+import { groupByTopic, partitionKey } from "./source.js";
 import type { TopicPartitions } from "./source.js";
+import type { CommitOffset } from "./steps/step.js";
 import type { WorkerMetrics } from "./WorkerMetrics.js";
-import { WriterSchemaResolver } from "./WriterSchemaResolver.js";
 
 export const ConsumptionState = {
   Idle: "idle",
@@ -23,19 +19,13 @@ export const ConsumptionState = {
 export type ConsumptionState = (typeof ConsumptionState)[keyof typeof ConsumptionState];
 
 export interface ConsumptionOptions {
+  /** Topics to subscribe to, where to start without a committed offset, and the consumer's settings. */
   readonly config: WorkerConfig;
   readonly kafka: Kafka;
-  readonly sink: Sink;
   readonly metrics: WorkerMetrics;
   readonly groupId: string;
-  /** Where each partition (`partitionKey`) starts when first assigned, instead of the group's committed offset. */
-  readonly startOffsets?: ReadonlyMap<string, number>;
-  /** Exclusive end offset per partition (`partitionKey`): records at or past it are not handled. */
-  readonly endOffsets?: ReadonlyMap<string, number>;
-  /** Batch per table and partition, cut by size and range end only (deterministic dedup tokens). Default: false. */
-  readonly batchPerPartition?: boolean;
-  /** Called when a bounded partition has everything below its end offset written and committed. */
-  readonly onPartitionComplete?: (topic: string, partition: number) => void;
+  /** Builds the chain the consumer feeds, around the consumer's controls. */
+  readonly chain: (controls: ConsumerControls) => Chain;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -47,24 +37,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 }
 
 /**
- * One consumer-group member feeding the pipeline: subscribes, hands fetched batches over,
- * commits written offsets, follows rebalances, and stops gracefully (stop fetching, flush,
- * commit, leave) or on a fatal pipeline error.
+ * The kafkajs adapter, and nothing more: one consumer-group member that subscribes, hands fetched
+ * batches to the chain, commits and pauses for it, follows rebalances, and stops gracefully (stop
+ * fetching, drain the chain, leave) or when the chain fails.
  */
 export class Consumption {
   readonly #config: WorkerConfig;
   readonly #logger: Logger;
   readonly #metrics: WorkerMetrics;
   readonly #consumer: Consumer;
-  readonly #producer: Producer;
-  readonly #pipeline: Pipeline;
+  readonly #chain: Chain;
   readonly #groupId: string;
-  readonly #startOffsets: ReadonlyMap<string, number> | undefined;
-  readonly #endOffsets: ReadonlyMap<string, number> | undefined;
-  readonly #onPartitionComplete: ((topic: string, partition: number) => void) | undefined;
-  /** Partitions held paused whatever the backpressure says: bounded partitions that are complete. */
-  readonly #held = new Set<string>();
-  readonly #completed = new Set<string>();
   #assigned: ReadonlyMap<string, ReadonlySet<number>> = new Map();
   #state: ConsumptionState = ConsumptionState.Idle;
   #joined = false;
@@ -82,9 +65,6 @@ export class Consumption {
     this.#logger = config.logger;
     this.#metrics = options.metrics;
     this.#groupId = options.groupId;
-    this.#startOffsets = options.startOffsets;
-    this.#endOffsets = options.endOffsets;
-    this.#onPartitionComplete = options.onPartitionComplete;
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolveDone = resolve;
       this.#rejectDone = reject;
@@ -100,36 +80,13 @@ export class Consumption {
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
-    // Not idempotent: an idempotent kafkajs producer retries for ever inside send(). The pipeline
-    // owns the retries of dead-letter sends; a dead letter sent twice is harmless.
-    this.#producer = kafka.producer({
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 0 },
+    this.#chain = options.chain({
+      pause: (partitions) => this.#consumer.pause([...partitions]),
+      resume: (partitions) => this.#resume(partitions),
+      commit: (offsets) => this.#commit(offsets),
+      fail: (error) => this.#fail(error),
+      hold: (topic, partition) => this.#consumer.pause([{ topic, partitions: [partition] }]),
     });
-    this.#pipeline = new Pipeline(
-      { ...config, batchPerPartition: options.batchPerPartition ?? false },
-      options.sink,
-      new DeadLetterSender(
-        this.#producer,
-        kafka,
-        config.deadLetterTopic,
-        options.groupId,
-        config.maxDeadLetterBytes,
-      ),
-      options.metrics,
-      config.logger,
-      {
-        pause: (partitions) => this.#consumer.pause([...partitions]),
-        resume: (partitions) => this.#resume(partitions),
-        commit: (offsets) => this.#commit(offsets),
-        fail: (error) => this.#fail(error),
-      },
-      config.schemasTopic === null
-        ? null
-        : new WriterSchemaResolver({ kafka, topic: config.schemasTopic, logger: config.logger }),
-    );
   }
 
   get state(): ConsumptionState {
@@ -155,12 +112,12 @@ export class Consumption {
     }));
   }
 
-  stats(): PipelineStats {
-    return this.#pipeline.stats();
+  stats(): ChainStats {
+    return this.#chain.stats();
   }
 
   partitions(): readonly PartitionOffsets[] {
-    return this.#pipeline.partitions();
+    return this.#chain.partitions();
   }
 
   /** Connects, joins the group and starts consuming; resolves once the first assignment arrived. */
@@ -182,8 +139,7 @@ export class Consumption {
       });
     });
     try {
-      await this.#pipeline.prepare();
-      await this.#producer.connect();
+      await this.#chain.start();
       await this.#consumer.connect();
       await this.#consumer.subscribe({
         topics: [...this.#config.topics],
@@ -197,7 +153,7 @@ export class Consumption {
       });
       await joined;
     } catch (error) {
-      this.#pipeline.close();
+      this.#chain.close();
       await this.#disconnect();
       this.#state = ConsumptionState.Failed;
       this.#error = error instanceof Error ? error : new Error(String(error));
@@ -219,25 +175,25 @@ export class Consumption {
       return this.done.catch(() => undefined);
     }
     this.#state = ConsumptionState.Stopping;
-    this.#pipeline.stopFetching();
+    this.#chain.stopFetching();
     this.#pauseAll();
     try {
       await withTimeout(
         (async () => {
           await this.#batchesSettled();
-          await this.#pipeline.drain();
+          await this.#chain.drain();
         })(),
         this.#config.shutdownTimeoutMs,
         `shutdown took longer than ${this.#config.shutdownTimeoutMs} ms`,
       );
       this.#logger.info("flushed and committed; leaving the group", { groupId: this.#groupId });
     } catch (error) {
-      this.#pipeline.abandon();
+      this.#chain.abandon();
       this.#logger.error("stopping without writing everything fetched; it will be read again", {
         error: error instanceof Error ? error.message : String(error),
       });
     }
-    this.#pipeline.close();
+    this.#chain.close();
     await this.#disconnect();
     if (this.#error !== null) {
       this.#state = ConsumptionState.Failed;
@@ -254,17 +210,17 @@ export class Consumption {
     if (this.#state === ConsumptionState.Starting) return;
     this.#state = ConsumptionState.Failed;
     this.#logger.error("stopping the consumer", { error: error.message, name: error.name });
-    this.#pipeline.stopFetching();
+    this.#chain.stopFetching();
     this.#pauseAll();
     void (async () => {
-      this.#pipeline.abandon();
+      this.#chain.abandon();
       await this.#disconnect();
       this.#rejectDone(error);
     })();
   }
 
   async #disconnect(): Promise<void> {
-    const results = await Promise.allSettled([this.#consumer.disconnect(), this.#producer.disconnect()]);
+    const results = await Promise.allSettled([this.#consumer.disconnect(), this.#chain.release()]);
     for (const result of results) {
       if (result.status === "rejected") {
         this.#logger.warn("disconnect failed", { error: String(result.reason) });
@@ -282,10 +238,11 @@ export class Consumption {
 
   #resume(partitions: readonly TopicPartitions[]): void {
     if (this.#state !== ConsumptionState.Running && this.#state !== ConsumptionState.Starting) return;
+    const range = this.#chain.range;
     const allowed = partitions
       .map(({ topic, partitions: list }) => ({
         topic,
-        partitions: list.filter((partition) => !this.#held.has(partitionKey(topic, partition))),
+        partitions: list.filter((partition) => range === null || !range.isHeld(topic, partition)),
       }))
       .filter(({ partitions: list }) => list.length > 0);
     if (allowed.length > 0) this.#consumer.resume(allowed);
@@ -293,14 +250,6 @@ export class Consumption {
 
   async #commit(offsets: readonly CommitOffset[]): Promise<void> {
     await this.#consumer.commitOffsets([...offsets]);
-    if (this.#endOffsets === undefined) return;
-    for (const { topic, partition, offset } of offsets) {
-      const key = partitionKey(topic, partition);
-      const end = this.#endOffsets.get(key);
-      if (end === undefined || this.#completed.has(key) || Number(offset) < end) continue;
-      this.#completed.add(key);
-      this.#onPartitionComplete?.(topic, partition);
-    }
   }
 
   #onJoin(memberAssignment: Record<string, number[]>): void {
@@ -310,22 +259,24 @@ export class Consumption {
     for (const [topic, partitions] of Object.entries(memberAssignment))
       assigned.set(topic, new Set(partitions));
     this.#assigned = assigned;
-    const seeks = this.#pipeline.reassign(assigned);
-    const continuing = new Set(seeks.map(({ topic, partition }) => partitionKey(topic, partition)));
-    for (const [topic, partitions] of assigned) {
-      for (const partition of partitions) {
-        const key = partitionKey(topic, partition);
-        const start = this.#startOffsets?.get(key);
-        if (start !== undefined && !continuing.has(key) && !this.#completed.has(key)) {
-          seeks.push({ topic, partition, offset: String(start) });
+    const seeks = this.#chain.reassign(assigned);
+    const range = this.#chain.range;
+    if (range !== null) {
+      // A bounded range starts each partition it has not begun at the range's start.
+      const continuing = new Set(seeks.map(({ topic, partition }) => partitionKey(topic, partition)));
+      for (const [topic, partitions] of assigned) {
+        for (const partition of partitions) {
+          const start = range.startOf(topic, partition);
+          if (start !== undefined && !continuing.has(partitionKey(topic, partition)))
+            seeks.push({ topic, partition, offset: String(start) });
         }
       }
     }
     for (const seek of seeks) this.#consumer.seek(seek);
-    this.#pipeline.reapplyPauses();
-    const held = [...this.#held]
-      .map(parsePartitionKey)
-      .filter(({ topic, partition }) => assigned.get(topic)?.has(partition) === true);
+    this.#chain.reapplyPauses();
+    const held = (range?.held() ?? []).filter(
+      ({ topic, partition }) => assigned.get(topic)?.has(partition) === true,
+    );
     if (held.length > 0) this.#consumer.pause(groupByTopic(held));
     if (this.#state === ConsumptionState.Stopping || this.#state === ConsumptionState.Failed)
       this.#pauseAll();
@@ -337,31 +288,17 @@ export class Consumption {
 
   async #eachBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (this.#state !== ConsumptionState.Running && this.#state !== ConsumptionState.Starting) return;
-    if (!isRunning() || isStale() || this.#pipeline.failed !== null) return;
+    if (!isRunning() || isStale() || this.#chain.failed !== null) return;
     this.#batchesInFlight++;
     try {
-      const { topic, partition } = batch;
-      const key = partitionKey(topic, partition);
-      let messages = batch.messages;
-      let endOffset = Number(batch.lastOffset()) + 1;
-      const bound = this.#endOffsets?.get(key);
-      if (bound !== undefined) {
-        if (endOffset > bound) messages = messages.filter((message) => Number(message.offset) < bound);
-        endOffset = Math.min(endOffset, bound);
-      }
-      await this.#pipeline.accept({
-        topic,
-        partition,
-        messages,
-        endOffset,
+      await this.#chain.submit({
+        topic: batch.topic,
+        partition: batch.partition,
+        messages: batch.messages,
+        endOffset: Number(batch.lastOffset()) + 1,
         highWatermark: Number(batch.highWatermark),
       });
       resolveOffset(batch.lastOffset());
-      if (bound !== undefined && endOffset >= bound && !this.#held.has(key)) {
-        this.#held.add(key);
-        this.#consumer.pause([{ topic, partitions: [partition] }]);
-        this.#pipeline.sealPartition(topic, partition);
-      }
     } finally {
       this.#batchesInFlight--;
       if (this.#batchesInFlight === 0) for (const resolve of this.#batchWaiters.splice(0)) resolve();
@@ -370,16 +307,5 @@ export class Consumption {
 
   async #batchesSettled(): Promise<void> {
     while (this.#batchesInFlight > 0) await new Promise<void>((resolve) => this.#batchWaiters.push(resolve));
-  }
-
-  /** Marks bounded partitions without any records in range as complete: they are never fetched. */
-  completeEmpty(keys: Iterable<string>): void {
-    for (const key of keys) {
-      if (this.#completed.has(key)) continue;
-      this.#completed.add(key);
-      this.#held.add(key);
-      const { topic, partition } = parsePartitionKey(key);
-      this.#onPartitionComplete?.(topic, partition);
-    }
   }
 }

@@ -1,5 +1,6 @@
 import type { Row } from "@tracehouse/clickhouse";
-import { isTransientError } from "@tracehouse/schemas";
+import { ErrorCode, PartitionAcks, TracehouseError, isTransientError } from "@tracehouse/schemas";
+import { Partitioners } from "kafkajs";
 import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
 import { DeadLetterHeader, DeadLetterValue } from "../dead-letter.js";
 import type { DeadLetterReason } from "../dead-letter.js";
@@ -21,7 +22,7 @@ export interface DeadLetter {
 }
 
 /**
- * Whether a failed send may succeed later. The producer makes no retries of its own (the pipeline
+ * Whether a failed send may succeed later. The producer makes no retries of its own (the dead-letter step
  * owns them), so kafkajs reports a transient failure as "number of retries exceeded" (retriable:
  * false): that one is transient; a refusal (message too large, authorization) is not.
  */
@@ -60,19 +61,41 @@ function copiedHeaders(original: IHeaders | undefined): IHeaders | null {
   return headers;
 }
 
-/** Sends poison records to the dead-letter topic: original key, value and headers, plus why and where from. */
+/**
+ * Sends poison records to the dead-letter topic: original key, value and headers, plus why and where
+ * from. It owns its producer, which makes no retries of its own (the dead-letter step owns them).
+ */
 export class DeadLetterSender {
+  readonly #producer: Producer;
+  readonly #acks = new PartitionAcks();
+
   /**
    * @param maxBytes the largest dead letter copied in full (value, key and headers); larger ones,
    * and any the broker refuses, are sent as pointers. Sends are grouped up to this size too.
    */
   constructor(
-    private readonly producer: Producer,
     private readonly kafka: Kafka,
     readonly topic: string,
     private readonly group: string,
     private readonly maxBytes: number,
-  ) {}
+  ) {
+    // Not idempotent: an idempotent kafkajs producer retries for ever inside send(). A dead letter
+    // sent twice is harmless.
+    this.#producer = kafka.producer({
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: () => this.#acks.wrap(Partitioners.DefaultPartitioner()),
+      retry: { retries: 0 },
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.#producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.#producer.disconnect();
+  }
 
   /**
    * Sends every letter; a send the broker refuses for good (too large) is retried one letter at a
@@ -101,8 +124,16 @@ export class DeadLetterSender {
     }
   }
 
+  /** Sends to the dead-letter topic; a send kafkajs resolved without writing every partition is a transient failure. */
   async #produce(messages: Message[]): Promise<void> {
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    const answers = await this.#producer.send({ topic: this.topic, acks: -1, messages });
+    const unanswered = this.#acks.unanswered(messages, () => this.topic, answers);
+    if (unanswered.length > 0) {
+      throw new TracehouseError(
+        `${unanswered.length} of ${messages.length} dead letters were not acknowledged by their partition leaders`,
+        { code: ErrorCode.Kafka, retriable: true },
+      );
+    }
   }
 
   async #messages(letters: readonly DeadLetter[]): Promise<{ letter: DeadLetter; message: Message }[]> {

@@ -1,7 +1,7 @@
 import type { RecordTable, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
-import { DecodeError, DecodeErrorReason, decodeRecord } from "@tracehouse/schemas";
 import type { DecodedRecord, Logger } from "@tracehouse/schemas";
+import type { IHeaders } from "kafkajs";
 import { DeadLetterReason } from "../../dead-letter.js";
 import {
   RowMappingError,
@@ -11,8 +11,10 @@ import {
   recordToRow,
 } from "../../rows.js";
 import type { EventTimeBounds, MappedRow } from "../../rows.js";
-import type { SourceMessage } from "../source.js";
+import type { SourceRef } from "../source.js";
 import { readTableTtls } from "../table-ttl.js";
+import type { BatchStep } from "./batch.js";
+import { messageOf } from "./step.js";
 
 /** Why a message cannot become a row: the dead letter's reason, error and (for invalid rows) field. */
 export interface Unprojectable {
@@ -24,18 +26,25 @@ export interface Unprojectable {
 export type Projection =
   { readonly ok: true; readonly mapped: MappedRow } | ({ readonly ok: false } & Unprojectable);
 
-const EMPTY = Buffer.alloc(0);
 /** The TTL window moves: bounds are recomputed this often. */
 const BOUNDS_TTL_MS = 1000;
 
 /**
- * The decode → project step: a consumed message becomes its table's row, or the reason it cannot
- * (a decode failure, or a value the table would not store and keep). Never throws.
+ * The project step: a decoded record becomes its table's row, or the reason it cannot (a value the
+ * table would not store and keep); rows of the selected tables go on to the batch step, the others
+ * are done (skipped). Never throws.
  */
 export class Projector {
   #tableTtls = new Map<RecordTable, number | null>();
   readonly #bounds = new Map<RecordTable, EventTimeBounds>();
   #boundsAt = 0;
+  /** Records of tables not selected, since the start. */
+  skipped = 0;
+
+  constructor(
+    private readonly selected: ReadonlySet<string> = new Set(Object.values(TABLE_OF_RECORD_TYPE)),
+    private readonly batch: BatchStep | null = null,
+  ) {}
 
   /** Reads what the tables keep (their TTL), so rows ClickHouse would drop are refused instead. */
   async prepare(sink: Sink, logger: Logger): Promise<void> {
@@ -43,15 +52,39 @@ export class Projector {
     this.#bounds.clear();
   }
 
-  /** `decoded`: the record already decoded (e.g. once its writer schema was resolved). */
-  project(message: SourceMessage, now: number = Date.now(), known?: DecodedRecord): Projection {
+  /**
+   * Projects a record and hands its row to the batch step (`bytes`: what its message weighs); returns
+   * why it cannot become a row (to be dead-lettered), else null.
+   */
+  submit(
+    record: DecodedRecord,
+    headers: IHeaders | undefined,
+    source: SourceRef,
+    bytes: number,
+    now: number,
+  ): Unprojectable | null {
+    const projection = this.project(record, headers, now);
+    if (!projection.ok) return projection;
+    const { table, row } = projection.mapped;
+    if (!this.selected.has(table)) {
+      source.offsets.markDone(source.offset);
+      this.skipped++;
+      return null;
+    }
+    this.batch?.add(table, row, source, bytes);
+    return null;
+  }
+
+  /** The row of a record; identity the record lacks comes from the headers' baggage. */
+  project(record: DecodedRecord, headers: IHeaders | undefined, now: number = Date.now()): Projection {
     try {
-      const decoded = known ?? decodeRecord(message.value ?? EMPTY);
-      const context = lacksIdentity(decoded) ? TraceContext.fromHeaders(message.headers) : undefined;
-      const bounds = this.boundsOf(TABLE_OF_RECORD_TYPE[decoded.type], now);
-      return { ok: true, mapped: recordToRow(decoded, context, bounds) };
+      const context = lacksIdentity(record) ? TraceContext.fromHeaders(headers) : undefined;
+      const bounds = this.boundsOf(TABLE_OF_RECORD_TYPE[record.type], now);
+      return { ok: true, mapped: recordToRow(record, context, bounds) };
     } catch (error) {
-      return { ok: false, ...unprojectable(error) };
+      if (error instanceof RowMappingError)
+        return { ok: false, reason: DeadLetterReason.InvalidRow, error: error.message, field: error.column };
+      return { ok: false, reason: DeadLetterReason.Corrupt, error: messageOf(error) };
     }
   }
 
@@ -68,11 +101,4 @@ export class Projector {
     }
     return bounds;
   }
-}
-
-function unprojectable(error: unknown): Unprojectable {
-  if (error instanceof DecodeError) return { reason: error.reason, error: error.message };
-  if (error instanceof RowMappingError)
-    return { reason: DeadLetterReason.InvalidRow, error: error.message, field: error.column };
-  return { reason: DecodeErrorReason.Corrupt, error: error instanceof Error ? error.message : String(error) };
 }

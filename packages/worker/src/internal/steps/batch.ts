@@ -1,0 +1,106 @@
+import type { RecordTable, Row } from "@tracehouse/clickhouse";
+import type { SourceRef } from "../source.js";
+import { partitionKey } from "../source.js";
+import { batchKey } from "./batch-key.js";
+import type { Occupancy, Step } from "./step.js";
+
+/** Rows of one table and partition month (and, for bounded ranges, one Kafka partition). */
+export interface TableBatch {
+  /** The batch key ({@link batchKey}): one insert at a time per key. */
+  readonly key: string;
+  readonly table: RecordTable;
+  readonly rows: Row[];
+  readonly sources: SourceRef[];
+  bytes: number;
+  readonly openedAt: number;
+  /** Topics whose records are in it: the partitions to pause when its key backs up. */
+  readonly topics: Set<string>;
+}
+
+export interface BatchLimits {
+  readonly maxBatchRows: number;
+  readonly maxBatchBytes: number;
+  readonly flushIntervalMs: number;
+}
+
+/** Where sealed batches go: the insert step. */
+export interface BatchConsumer {
+  submit(batch: TableBatch): void;
+}
+
+/**
+ * The batch step: rows are gathered per table and partition month (an INSERT never touches more
+ * partitions than ClickHouse allows) and sealed when full or after `flushIntervalMs`. With
+ * `perPartition` (bounded ranges), batches are also per Kafka partition and cut only by size and
+ * at the end of the range, never by time: the same range makes the same batches, with the same
+ * dedup tokens.
+ */
+export class BatchStep implements Step {
+  readonly #open = new Map<string, TableBatch>();
+
+  constructor(
+    private readonly limits: BatchLimits,
+    private readonly perPartition: boolean,
+    private readonly occupancy: Occupancy,
+    private readonly next: BatchConsumer,
+  ) {}
+
+  /** No batch is open. */
+  get empty(): boolean {
+    return this.#open.size === 0;
+  }
+
+  /** Adds a row (`bytes`: what its record weighs); seals its batch when full. */
+  add(table: RecordTable, row: Row, source: SourceRef, bytes: number): void {
+    const { topic, partition } = source.offsets;
+    const key = batchKey(table, row.event_time, this.perPartition ? partitionKey(topic, partition) : null);
+    let open = this.#open.get(key);
+    if (open === undefined) {
+      open = { key, table, rows: [], sources: [], bytes: 0, openedAt: Date.now(), topics: new Set() };
+      this.#open.set(key, open);
+    }
+    open.topics.add(topic);
+    open.rows.push(row);
+    open.sources.push(source);
+    open.bytes += bytes;
+    this.occupancy.rows++;
+    this.occupancy.bytes += bytes;
+    if (open.rows.length >= this.limits.maxBatchRows || open.bytes >= this.limits.maxBatchBytes) {
+      this.#seal(open);
+    }
+  }
+
+  /** Seals the batches that have been open for `flushIntervalMs` (never those of bounded ranges). */
+  poll(now: number): void {
+    if (this.perPartition) return;
+    for (const open of this.#open.values())
+      if (now - open.openedAt >= this.limits.flushIntervalMs) this.#seal(open);
+  }
+
+  /** Seals every open batch. */
+  join(): Promise<void> {
+    for (const open of this.#open.values()) this.#seal(open);
+    return Promise.resolve();
+  }
+
+  /** Seals the batches of one Kafka partition: its bounded range is complete. */
+  sealPartition(topic: string, partition: number): void {
+    const suffix = `\u0000${partitionKey(topic, partition)}`;
+    for (const open of this.#open.values()) if (open.key.endsWith(suffix)) this.#seal(open);
+  }
+
+  /** Seals the largest open batch (the bytes held are all in open batches); false when none is open. */
+  sealLargest(): boolean {
+    let largest: TableBatch | undefined;
+    for (const open of this.#open.values())
+      if (largest === undefined || open.bytes > largest.bytes) largest = open;
+    if (largest === undefined) return false;
+    this.#seal(largest);
+    return true;
+  }
+
+  #seal(open: TableBatch): void {
+    this.#open.delete(open.key);
+    this.next.submit(open);
+  }
+}
