@@ -5,6 +5,7 @@ import type { ReceiverConfig } from "../config.js";
 import { mapSpans } from "./map-spans.js";
 import type { OtlpExport } from "./model.js";
 import { SpanDirectory } from "./SpanDirectory.js";
+import { cpuMicros, StageClock } from "./StageClock.js";
 
 /** Why an export was refused as a whole, to be retried by the client (429/503 with Retry-After). */
 export const Refusal = {
@@ -54,6 +55,8 @@ export class Ingest {
   readonly #lanes: readonly Producer[];
   readonly #config: ReceiverConfig;
   readonly #directory: SpanDirectory;
+  /** What each stage has cost so far. */
+  readonly clock = new StageClock();
   #inFlight = 0;
 
   /** `lanes`: the producers to emit through; a trace always goes to the same one. */
@@ -112,13 +115,17 @@ export class Ingest {
   async #export(request: OtlpExport): Promise<IngestResult> {
     const lanes = this.#lanes;
     const before = lanes.map((lane) => lane.stats());
+    const mapStarted = cpuMicros();
     const mapped = mapSpans(request.groups, this.#directory);
+    const emitStarted = this.clock.mapped(mapStarted);
+    let emitted = 0;
     const used = new Set<Producer>();
     let rejected = request.rejected;
     let rejectReason = request.rejectReason;
     let dropped = 0;
     for (const records of mapped) {
       let spanRejected = false;
+      emitted += records.length;
       for (const record of records) {
         const lane = this.#laneOf(record.fields.trace_id as string);
         used.add(lane);
@@ -135,6 +142,7 @@ export class Ingest {
       }
       if (spanRejected) rejected += 1;
     }
+    this.clock.emitted(emitStarted, emitted);
     if (dropped > 0) {
       const oversize = lanes.reduce(
         (sum, lane, i) => sum + lane.stats().dropped.oversize - (before[i] as ProducerStats).dropped.oversize,
@@ -144,8 +152,10 @@ export class Ingest {
         throw new RefusedError(Refusal.Busy, "the producer refused records (queue or spool full)");
       rejectReason ??= `records larger than the producer's maxRecordBytes (${(lanes[0] as Producer).config.maxRecordBytes})`;
     }
+    const waitStarted = performance.now();
     try {
       await Promise.all([...used].map((lane) => lane.flush({ timeoutMs: this.#config.ackTimeoutMs })));
+      this.clock.acknowledged(waitStarted);
     } catch (error) {
       throw new RefusedError(
         Refusal.Unavailable,
