@@ -2,8 +2,14 @@
 // the load generator's CPU is not counted as the receiver's (and `--cpu-prof` profiles the
 // receiver alone). Started by receiver.bench.ts, which talks to it over IPC.
 import { createTopicCatalogue } from "@tracehouse/schemas";
-import { createReceiver } from "../src/index.js";
+import type { createReceiver as createReceiverType } from "../src/index.js";
 import { cpuMicros } from "../src/internal/StageClock.js";
+
+// BENCH_RECEIVER_MODULE: another build of the receiver's entry point (say, a checkout of an
+// earlier commit), to compare two versions in the same minutes of a busy machine
+const { createReceiver } = (await import(
+  process.env["BENCH_RECEIVER_MODULE"] || "../src/index.js"
+)) as { createReceiver: typeof createReceiverType };
 
 export interface ReceiverSetup {
   readonly brokers: readonly string[];
