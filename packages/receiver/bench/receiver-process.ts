@@ -7,9 +7,9 @@ import { cpuMicros } from "../src/internal/StageClock.js";
 
 // BENCH_RECEIVER_MODULE: another build of the receiver's entry point (say, a checkout of an
 // earlier commit), to compare two versions in the same minutes of a busy machine
-const { createReceiver } = (await import(
-  process.env["BENCH_RECEIVER_MODULE"] || "../src/index.js"
-)) as { createReceiver: typeof createReceiverType };
+const { createReceiver } = (await import(process.env["BENCH_RECEIVER_MODULE"] || "../src/index.js")) as {
+  createReceiver: typeof createReceiverType;
+};
 
 export interface ReceiverSetup {
   readonly brokers: readonly string[];
