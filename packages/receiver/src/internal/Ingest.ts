@@ -33,6 +33,15 @@ export interface IngestResult {
   readonly rejectReason: string | null;
 }
 
+/** What emitting a request left to wait for. */
+interface Emitted {
+  /** The producers records went to. */
+  readonly used: readonly Producer[];
+  /** Their stats before, to tell records lost after acceptance. */
+  readonly before: readonly ProducerStats[];
+  readonly result: IngestResult;
+}
+
 /** Drops that can happen after a record was accepted (the record never reached Kafka). */
 const LOST_AFTER_ACCEPT: readonly DropReason[] = [
   DropReason.SpoolFull,
@@ -99,9 +108,17 @@ export class Ingest {
     };
   }
 
-  /** Maps, emits and waits for Kafka's acknowledgement; call between `admit()` and its release. */
+  /**
+   * Maps, emits and waits for Kafka's acknowledgement; call between `admit()` and its release.
+   * The wait holds only the outcome, not the request's spans and records, so that those are
+   * garbage while it lasts (an async function would keep its arguments alive).
+   */
   export(request: OtlpExport): Promise<IngestResult> {
-    return this.#export(request);
+    try {
+      return this.#acknowledged(this.#emit(request));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** The producer of a trace: always the same one, so a trace's records stay in order. */
@@ -112,7 +129,8 @@ export class Ingest {
       : (lanes[Number.parseInt(traceId.slice(24), 16) % lanes.length] as Producer);
   }
 
-  async #export(request: OtlpExport): Promise<IngestResult> {
+  /** Maps and emits a request's spans (synchronously). */
+  #emit(request: OtlpExport): Emitted {
     const lanes = this.#lanes;
     const before = lanes.map((lane) => lane.stats());
     const mapStarted = cpuMicros();
@@ -130,8 +148,7 @@ export class Ingest {
         const lane = this.#laneOf(record.fields.trace_id as string);
         used.add(lane);
         try {
-          const result = lane.emit(record.type, record.fields as never);
-          if (result === EmitResult.Dropped) {
+          if (lane.emit(record.type, record.fields as never) === EmitResult.Dropped) {
             dropped += 1;
             spanRejected = true;
           }
@@ -152,9 +169,19 @@ export class Ingest {
         throw new RefusedError(Refusal.Busy, "the producer refused records (queue or spool full)");
       rejectReason ??= `records larger than the producer's maxRecordBytes (${(lanes[0] as Producer).config.maxRecordBytes})`;
     }
+    return {
+      used: [...used],
+      before,
+      result: { accepted: request.spanCount - rejected, rejected, rejectReason },
+    };
+  }
+
+  /** Waits until Kafka has acknowledged what `#emit` emitted. */
+  async #acknowledged({ used, before, result }: Emitted): Promise<IngestResult> {
+    const lanes = this.#lanes;
     const waitStarted = performance.now();
     try {
-      await Promise.all([...used].map((lane) => lane.flush({ timeoutMs: this.#config.ackTimeoutMs })));
+      await Promise.all(used.map((lane) => lane.flush({ timeoutMs: this.#config.ackTimeoutMs })));
       this.clock.acknowledged(waitStarted);
     } catch (error) {
       throw new RefusedError(
@@ -168,6 +195,6 @@ export class Ingest {
         "records were lost after acceptance (spool full or closing)",
       );
     }
-    return { accepted: request.spanCount - rejected, rejected, rejectReason };
+    return result;
   }
 }
