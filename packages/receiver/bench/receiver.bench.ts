@@ -1,102 +1,101 @@
 // Spans per second accepted and acknowledged by Kafka over OTLP/HTTP protobuf, batches of 512
-// spans, several exporters at once; p99 of one export request. The last line is JSON.
-import { randomBytes } from "node:crypto";
+// spans, several exporters at once; p99 of one export request; what each stage of the receiver
+// costs per span. The receiver runs in its own process (bench/receiver-process.ts), as
+// `tracehouse receive` does; BENCH_CPU_PROF=<dir> writes its V8 CPU profile there. The last line is JSON.
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import http from "node:http";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { createTopicCatalogue } from "@tracehouse/schemas";
 import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
-import { createReceiver, encodeExportRequest } from "../src/index.js";
+import { exportBody } from "./otlp-bodies.js";
+import type { ReceiverMessage, ReceiverSetup } from "./receiver-process.js";
 
 const SPANS_PER_REQUEST = 512;
 const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 600);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 8);
+const CPU_PROFILE_DIR = process.env["BENCH_CPU_PROF"];
 const DISTINCT_BODIES = 64;
 
+const loadAtStart = loadavg()[0] ?? 0;
 const { brokers } = await useKafka();
 const kafka = await testKafka("receiver-bench");
 const admin = kafka.admin();
 await admin.connect();
-const topics = createTopicCatalogue({ prefix: `${uniqueName("rbench")}.` });
-const names = topics.all.map((t) => t.name);
+const topicPrefix = `${uniqueName("rbench")}.`;
+const names = createTopicCatalogue({ prefix: topicPrefix }).all.map((t) => t.name);
 await admin.createTopics({
   waitForLeaders: true,
   topics: names.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })),
 });
 
-/** A request of 512 spans: 16 traces of 32 spans (an HTTP server span, DB and HTTP client spans), typical attributes. */
-function body(): Buffer {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const spans: Record<string, unknown>[] = [];
-  for (let t = 0; t < SPANS_PER_REQUEST / 32; t++) {
-    const traceId = randomBytes(16);
-    const rootId = randomBytes(8);
-    for (let s = 0; s < 32; s++) {
-      const spanId = s === 0 ? rootId : randomBytes(8);
-      spans.push({
-        traceId,
-        spanId,
-        parentSpanId: s === 0 ? undefined : rootId,
-        name: s === 0 ? "GET /api/orders/{id}" : s % 2 === 0 ? "SELECT orders" : "GET",
-        kind: s === 0 ? 2 : 3,
-        startTimeUnixNano: String(now - BigInt(40_000_000 - s * 1_000_000)),
-        endTimeUnixNano: String(now - BigInt(39_000_000 - s * 1_000_000)),
-        attributes: [
-          { key: "http.request.method", value: { stringValue: "GET" } },
-          { key: "http.response.status_code", value: { intValue: 200 } },
-          { key: "server.address", value: { stringValue: "orders.internal" } },
-          { key: "db.system.name", value: { stringValue: "postgresql" } },
-          { key: "db.query.text", value: { stringValue: "SELECT * FROM orders WHERE id = $1" } },
-        ],
-        status: { code: 0 },
-      });
-    }
-  }
-  return encodeExportRequest({
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [
-            { key: "service.name", value: { stringValue: "orders" } },
-            { key: "telemetry.sdk.language", value: { stringValue: "go" } },
-          ],
-        },
-        scopeSpans: [{ scope: { name: "otelhttp", version: "0.60.0" }, spans }],
-      },
-    ],
-  });
+const bodies = Array.from({ length: DISTINCT_BODIES }, () => exportBody(SPANS_PER_REQUEST));
+
+const setup: ReceiverSetup = {
+  brokers,
+  topicPrefix,
+  producers: Number(process.env["BENCH_PRODUCERS"] ?? 1),
+  maxConcurrentRequests: CONCURRENCY * 2,
+  compression: process.env["BENCH_COMPRESSION"] || null,
+  maxBatchBytes: process.env["BENCH_BATCH_BYTES"] ? Number(process.env["BENCH_BATCH_BYTES"]) : null,
+};
+const child: ChildProcess = fork(fileURLToPath(new URL("receiver-process.ts", import.meta.url)), {
+  execArgv: [
+    "--import",
+    "tsx",
+    ...(CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []),
+  ],
+  env: { ...process.env, BENCH_RECEIVER: JSON.stringify(setup) },
+});
+const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+const replies: ((message: ReceiverMessage) => void)[] = [];
+child.on("message", (message: ReceiverMessage) => replies.shift()?.(message));
+const reply = (): Promise<ReceiverMessage> =>
+  Promise.race([
+    new Promise<ReceiverMessage>((resolve) => replies.push(resolve)),
+    exited.then((code) => Promise.reject(new Error(`the receiver process exited (${code})`))),
+  ]);
+const ready = await reply();
+if (ready.kind !== "ready") throw new Error("the receiver process did not start");
+const url = new URL(ready.url);
+async function receiverStats(): Promise<Extract<ReceiverMessage, { kind: "stats" }>> {
+  const answer = reply();
+  child.send("stats");
+  const message = await answer;
+  if (message.kind !== "stats") throw new Error("unexpected answer from the receiver process");
+  return message;
 }
 
-const bodies = Array.from({ length: DISTINCT_BODIES }, body);
-const receiver = createReceiver({
-  brokers,
-  httpPort: 0,
-  grpcPort: null,
-  maxConcurrentRequests: CONCURRENCY * 2,
-  producers: Number(process.env["BENCH_PRODUCERS"] ?? 1),
-  // the receiver's producer defaults unless BENCH_COMPRESSION / BENCH_BATCH_BYTES say otherwise
-  producerOptions: {
-    topics,
-    spool: false,
-    clientId: "receiver-bench",
-    ...(process.env["BENCH_COMPRESSION"] ? { compression: process.env["BENCH_COMPRESSION"] as "gzip" } : {}),
-    ...(process.env["BENCH_BATCH_BYTES"] ? { maxBatchBytes: Number(process.env["BENCH_BATCH_BYTES"]) } : {}),
-  },
-});
-await receiver.start();
-const url = `${receiver.addresses().http}/v1/traces`;
-
-async function exportOnce(index: number): Promise<{ ms: number; status: number }> {
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+function exportOnce(index: number): Promise<{ ms: number; status: number }> {
+  const payload = bodies[index % DISTINCT_BODIES] as Buffer;
   const started = performance.now();
-  const response = await fetch(url, {
-    method: "POST",
-    body: bodies[index % DISTINCT_BODIES],
-    headers: { "content-type": "application/x-protobuf" },
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/x-protobuf", "content-length": payload.length },
+      },
+      (response) => {
+        response.resume();
+        response.on("end", () =>
+          resolve({ ms: performance.now() - started, status: response.statusCode ?? 0 }),
+        );
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(payload);
   });
-  await response.arrayBuffer();
-  return { ms: performance.now() - started, status: response.status };
 }
 
 // warm-up: connections, JIT, topic metadata
 await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => exportOnce(i)));
 
+const before = await receiverStats();
 const latencies: number[] = [];
 let accepted = 0;
 let refused = 0;
@@ -117,12 +116,24 @@ const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const quantile = (q: number): number =>
   latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-const stats = receiver.producers[0]!.stats();
-const batches = receiver.producers.reduce((sum, producer) => sum + producer.stats().batchesSent, 0);
-await receiver.stop();
+const after = await receiverStats();
+const stopped = exited;
+child.send("stop");
+const killer = setTimeout(() => child.kill(), 30_000);
+await stopped;
+clearTimeout(killer);
+agent.destroy();
 await admin.deleteTopics({ topics: names });
 await admin.disconnect();
 
+const spans = after.stats.spans - before.stats.spans;
+const perSpan = (us: number): number => Number((us / Math.max(1, spans)).toFixed(1));
+const stages = {
+  decode: perSpan(after.stats.decodeCpuUs - before.stats.decodeCpuUs),
+  map: perSpan(after.stats.mapCpuUs - before.stats.mapCpuUs),
+  emit: perSpan(after.stats.emitCpuUs - before.stats.emitCpuUs),
+  total: perSpan(after.cpuUs - before.cpuUs),
+};
 const result = {
   spans_per_s: Math.round(accepted / seconds),
   p99_ms: Number(quantile(0.99).toFixed(1)),
@@ -131,14 +142,28 @@ const result = {
   spans_per_request: SPANS_PER_REQUEST,
   concurrency: CONCURRENCY,
   refused_requests: refused,
-  kafka_batches: batches,
-  producers: receiver.producers.length,
-  kafka_send_p50_ms: Number(stats.sendLatency.p50Ms.toFixed(1)),
-  kafka_send_p99_ms: Number(stats.sendLatency.p99Ms.toFixed(1)),
+  kafka_batches: after.stats.batchesSent - before.stats.batchesSent,
+  producers: setup.producers,
+  kafka_send_p50_ms: Number(after.stats.sendP50Ms.toFixed(1)),
+  kafka_send_p99_ms: Number(after.stats.sendP99Ms.toFixed(1)),
+  records_per_span: Number(((after.stats.records - before.stats.records) / Math.max(1, spans)).toFixed(2)),
+  decode_cpu_us_per_span: stages.decode,
+  map_cpu_us_per_span: stages.map,
+  emit_cpu_us_per_span: stages.emit,
+  other_cpu_us_per_span: Number((stages.total - stages.decode - stages.map - stages.emit).toFixed(1)),
+  receiver_cpu_us_per_span: stages.total,
+  kafka_wait_us_per_span: perSpan(after.stats.ackWaitUs - before.stats.ackWaitUs),
   seconds: Number(seconds.toFixed(2)),
+  load_avg_1m_start: Number(loadAtStart.toFixed(2)),
+  load_avg_1m_end: Number((loadavg()[0] ?? 0).toFixed(2)),
 };
 console.log(`OTLP/HTTP protobuf, ${REQUESTS} requests of ${SPANS_PER_REQUEST} spans, ${CONCURRENCY} at once`);
 console.log(
   `  ${result.spans_per_s} spans/s acknowledged by Kafka; export p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms; ${refused} refused`,
+);
+console.log(
+  `  receiver CPU per span: decode ${stages.decode} µs, map ${stages.map} µs, emit/encode ${stages.emit} µs, ` +
+    `other (HTTP, sending to Kafka, GC) ${result.other_cpu_us_per_span} µs; ${stages.total} µs in all ` +
+    `(${Math.round(1e6 / Math.max(1, stages.total))} spans/s per core); waiting for Kafka ${result.kafka_wait_us_per_span} µs/span (wall)`,
 );
 console.log(JSON.stringify(result));

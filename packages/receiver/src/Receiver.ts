@@ -9,6 +9,7 @@ import type { ReceiverConfig, ReceiverOptions } from "./config.js";
 import { createGrpcServer } from "./internal/grpc-server.js";
 import { createHttpServer } from "./internal/http-server.js";
 import { Ingest } from "./internal/Ingest.js";
+import type { ReceiverStats } from "./internal/StageClock.js";
 
 export interface ReceiverAddresses {
   /** `http://host:port` of OTLP/HTTP (POST /v1/traces), or null when disabled. */
@@ -75,6 +76,11 @@ export class Receiver {
   /** Export requests being processed now. */
   get inFlight(): number {
     return this.#ingest.inFlight;
+  }
+
+  /** Requests, spans and records so far, and what each stage of the receiver has cost. */
+  stats(): ReceiverStats {
+    return this.#ingest.clock.stats();
   }
 
   async start(): Promise<void> {

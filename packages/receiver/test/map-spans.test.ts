@@ -2,6 +2,7 @@ import { ConfigError } from "@tracehouse/schemas";
 import { expect } from "chai";
 import { resolveReceiverConfig } from "../src/config.js";
 import { executionIdOf } from "../src/index.js";
+import { RecordSlot, spanEventId } from "../src/internal/ids.js";
 import { mapSpans } from "../src/internal/map-spans.js";
 import type { MappedRecord } from "../src/internal/map-spans.js";
 import type { OtlpSpan, OtlpSpanGroup } from "../src/internal/model.js";
@@ -135,6 +136,24 @@ describe("mapping spans that arrive over many requests, children first", functio
     const b = flat(mapSpans(group(chat("3333333333333333", "1111111111111111")), new SpanDirectory(10)));
     expect(a.map((r) => r.fields.event_id)).to.deep.equal(b.map((r) => r.fields.event_id));
     expect(new Set(a.map((r) => r.fields.event_id)).size).to.equal(a.length);
+  });
+
+  it("keeps the event ids that earlier versions gave (a retry across an upgrade still deduplicates)", function () {
+    const spanId = "b7ad6b7169203331";
+    expect(spanEventId(TRACE, spanId, RecordSlot.Span, 1_760_000_000_123_456)).to.equal(
+      "0199c82c-c07b-7000-b3e5-805075a002ad",
+    );
+    expect(spanEventId(TRACE, spanId, RecordSlot.CallEnd, 1_760_000_000_999_999)).to.equal(
+      "0199c82c-c3e7-7007-b3e5-805075a002ad",
+    );
+    expect(spanEventId(TRACE, spanId, RecordSlot.ExceptionBase + 3, 0)).to.equal(
+      "00000000-0000-7013-b3e5-805075a002ad",
+    );
+    // times and slots beyond their fields are clamped
+    expect(spanEventId(TRACE, spanId, 5000, 2 ** 60)).to.equal("ffffffff-ffff-7fff-b3e5-805075a002ad");
+    expect(spanEventId("f".repeat(32), "f".repeat(16), 4095, 281_474_976_710_655_000)).to.equal(
+      "ffffffff-ffff-7fff-8000-000000000000",
+    );
   });
 
   it("keeps the directory within its bound", function () {

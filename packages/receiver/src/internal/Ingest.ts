@@ -5,6 +5,7 @@ import type { ReceiverConfig } from "../config.js";
 import { mapSpans } from "./map-spans.js";
 import type { OtlpExport } from "./model.js";
 import { SpanDirectory } from "./SpanDirectory.js";
+import { cpuMicros, StageClock } from "./StageClock.js";
 
 /** Why an export was refused as a whole, to be retried by the client (429/503 with Retry-After). */
 export const Refusal = {
@@ -32,6 +33,15 @@ export interface IngestResult {
   readonly rejectReason: string | null;
 }
 
+/** What emitting a request left to wait for. */
+interface Emitted {
+  /** The producers records went to. */
+  readonly used: readonly Producer[];
+  /** Their stats before, to tell records lost after acceptance. */
+  readonly before: readonly ProducerStats[];
+  readonly result: IngestResult;
+}
+
 /** Drops that can happen after a record was accepted (the record never reached Kafka). */
 const LOST_AFTER_ACCEPT: readonly DropReason[] = [
   DropReason.SpoolFull,
@@ -54,6 +64,8 @@ export class Ingest {
   readonly #lanes: readonly Producer[];
   readonly #config: ReceiverConfig;
   readonly #directory: SpanDirectory;
+  /** What each stage has cost so far. */
+  readonly clock = new StageClock();
   #inFlight = 0;
 
   /** `lanes`: the producers to emit through; a trace always goes to the same one. */
@@ -96,9 +108,17 @@ export class Ingest {
     };
   }
 
-  /** Maps, emits and waits for Kafka's acknowledgement; call between `admit()` and its release. */
+  /**
+   * Maps, emits and waits for Kafka's acknowledgement; call between `admit()` and its release.
+   * The wait holds only the outcome, not the request's spans and records, so that those are
+   * garbage while it lasts (an async function would keep its arguments alive).
+   */
   export(request: OtlpExport): Promise<IngestResult> {
-    return this.#export(request);
+    try {
+      return this.#acknowledged(this.#emit(request));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** The producer of a trace: always the same one, so a trace's records stay in order. */
@@ -109,22 +129,26 @@ export class Ingest {
       : (lanes[Number.parseInt(traceId.slice(24), 16) % lanes.length] as Producer);
   }
 
-  async #export(request: OtlpExport): Promise<IngestResult> {
+  /** Maps and emits a request's spans (synchronously). */
+  #emit(request: OtlpExport): Emitted {
     const lanes = this.#lanes;
     const before = lanes.map((lane) => lane.stats());
+    const mapStarted = cpuMicros();
     const mapped = mapSpans(request.groups, this.#directory);
+    const emitStarted = this.clock.mapped(mapStarted);
+    let emitted = 0;
     const used = new Set<Producer>();
     let rejected = request.rejected;
     let rejectReason = request.rejectReason;
     let dropped = 0;
     for (const records of mapped) {
       let spanRejected = false;
+      emitted += records.length;
       for (const record of records) {
         const lane = this.#laneOf(record.fields.trace_id as string);
         used.add(lane);
         try {
-          const result = lane.emit(record.type, record.fields as never);
-          if (result === EmitResult.Dropped) {
+          if (lane.emit(record.type, record.fields as never) === EmitResult.Dropped) {
             dropped += 1;
             spanRejected = true;
           }
@@ -135,6 +159,7 @@ export class Ingest {
       }
       if (spanRejected) rejected += 1;
     }
+    this.clock.emitted(emitStarted, emitted);
     if (dropped > 0) {
       const oversize = lanes.reduce(
         (sum, lane, i) => sum + lane.stats().dropped.oversize - (before[i] as ProducerStats).dropped.oversize,
@@ -144,8 +169,20 @@ export class Ingest {
         throw new RefusedError(Refusal.Busy, "the producer refused records (queue or spool full)");
       rejectReason ??= `records larger than the producer's maxRecordBytes (${(lanes[0] as Producer).config.maxRecordBytes})`;
     }
+    return {
+      used: [...used],
+      before,
+      result: { accepted: request.spanCount - rejected, rejected, rejectReason },
+    };
+  }
+
+  /** Waits until Kafka has acknowledged what `#emit` emitted. */
+  async #acknowledged({ used, before, result }: Emitted): Promise<IngestResult> {
+    const lanes = this.#lanes;
+    const waitStarted = performance.now();
     try {
-      await Promise.all([...used].map((lane) => lane.flush({ timeoutMs: this.#config.ackTimeoutMs })));
+      await Promise.all(used.map((lane) => lane.flush({ timeoutMs: this.#config.ackTimeoutMs })));
+      this.clock.acknowledged(waitStarted);
     } catch (error) {
       throw new RefusedError(
         Refusal.Unavailable,
@@ -158,6 +195,6 @@ export class Ingest {
         "records were lost after acceptance (spool full or closing)",
       );
     }
-    return { accepted: request.spanCount - rejected, rejected, rejectReason };
+    return result;
   }
 }

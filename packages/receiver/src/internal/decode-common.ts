@@ -59,18 +59,46 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-/** An id from bytes (protobuf) or hex text (JSON): lowercase hex of `bytes` bytes, or null when absent. */
-function idOf(value: unknown, bytes: number, what: string): string | null {
-  let hex: string;
-  if (value === undefined || value === null) return null;
+/** Lowercase hex of an id, from bytes (protobuf) or hex text (JSON); "" when absent. */
+function hexOf(value: unknown, what: string): string {
   if (value instanceof Uint8Array)
-    hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
-  else if (typeof value === "string" && HEX.test(value)) hex = value.toLowerCase();
-  else throw new SpanRejection(`${what} is not hex`);
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string" && HEX.test(value)) return value.toLowerCase();
+  throw new SpanRejection(`${what} is not hex`);
+}
+
+/** An id: lowercase hex of `bytes` bytes, or null when absent. */
+function idOf(value: unknown, bytes: number, what: string): string | null {
+  const hex = hexOf(value, what);
   if (hex.length === 0) return null;
   if (hex.length !== bytes * 2)
     throw new SpanRejection(`${what} must be ${bytes} bytes, got ${hex.length / 2}`);
   return hex;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/**
+ * Trace ids as text, converted once per run of spans of the same trace (an exporter sends
+ * a trace's spans together), so its spans share one string.
+ */
+class TraceIds {
+  #bytes: Uint8Array | null = null;
+  #hex: string | null = null;
+
+  of(value: unknown): string | null {
+    if (value instanceof Uint8Array && this.#bytes !== null && sameBytes(value, this.#bytes))
+      return this.#hex;
+    const hex = idOf(value, 16, "traceId");
+    this.#bytes = value instanceof Uint8Array ? value : null;
+    this.#hex = hex;
+    return hex;
+  }
 }
 
 /** Microseconds since the epoch from fixed64 nanoseconds (Long, number or decimal text); exact. */
@@ -90,6 +118,13 @@ export function microsOf(value: unknown, what: string): number {
   throw new SpanRejection(`${what} is not an unsigned 64-bit nanosecond time`);
 }
 
+/** A 64-bit integer as a number when it is a safe integer (most are), else null. */
+function safeIntegerOf(value: LongLike): number | null {
+  const high = value.unsigned ? value.high >>> 0 : value.high | 0;
+  const number = high * 0x100000000 + (value.low >>> 0);
+  return Number.isSafeInteger(number) ? number : null;
+}
+
 type JsValue = string | number | boolean | null | JsValue[] | { [key: string]: JsValue };
 
 /** An AnyValue as a plain value; nesting deeper than 16 levels is cut to "…". */
@@ -100,6 +135,8 @@ function anyValue(value: unknown, depth: number): JsValue {
   if (raw.stringValue !== undefined && raw.stringValue !== null) return text(raw.stringValue);
   if (raw.boolValue !== undefined && raw.boolValue !== null) return raw.boolValue === true;
   if (raw.intValue !== undefined && raw.intValue !== null) {
+    const small = isLong(raw.intValue) ? safeIntegerOf(raw.intValue) : null;
+    if (small !== null) return small;
     const digits = isLong(raw.intValue) ? raw.intValue.toString() : String(raw.intValue);
     if (!/^-?\d+$/.test(digits)) return null;
     const number = Number(digits);
@@ -137,6 +174,11 @@ export function attributesOf(list: unknown, what = "attributes"): TextAttributes
     if (kv === null) continue;
     const key = text(kv.key);
     if (key === "") continue;
+    const stringValue = (kv.value as Raw | null | undefined)?.stringValue;
+    if (typeof stringValue === "string") {
+      out[key] = stringValue;
+      continue;
+    }
     const value = anyValue(kv.value, 0);
     if (value === null) continue;
     out[key] = typeof value === "string" ? value : JSON.stringify(value);
@@ -144,8 +186,40 @@ export function attributesOf(list: unknown, what = "attributes"): TextAttributes
   return out;
 }
 
-function spanOf(raw: Raw): OtlpSpan {
-  const traceId = idOf(raw.traceId, 16, "traceId");
+const NO_EVENTS: readonly OtlpEvent[] = Object.freeze([]);
+const NO_LINKS: readonly OtlpLink[] = Object.freeze([]);
+
+function eventsOf(value: unknown): readonly OtlpEvent[] {
+  const list = asArray(value, "events");
+  if (list.length === 0) return NO_EVENTS;
+  const events: OtlpEvent[] = [];
+  for (const item of list) {
+    const event = asObject(item) ?? {};
+    events.push({
+      name: text(event.name),
+      timeUs: microsOf(event.timeUnixNano, "event timeUnixNano"),
+      attributes: attributesOf(event.attributes),
+    });
+  }
+  return events;
+}
+
+function linksOf(value: unknown): readonly OtlpLink[] {
+  const list = asArray(value, "links");
+  if (list.length === 0) return NO_LINKS;
+  const links: OtlpLink[] = [];
+  for (const item of list) {
+    const link = asObject(item) ?? {};
+    const linkTrace = idOf(link.traceId, 16, "link traceId");
+    const linkSpan = idOf(link.spanId, 8, "link spanId");
+    if (linkTrace !== null && linkSpan !== null)
+      links.push({ traceId: linkTrace, spanId: linkSpan, attributes: attributesOf(link.attributes) });
+  }
+  return links;
+}
+
+function spanOf(raw: Raw, traceIds: TraceIds): OtlpSpan {
+  const traceId = traceIds.of(raw.traceId);
   const spanId = idOf(raw.spanId, 8, "spanId");
   if (traceId === null || traceId === ZERO_TRACE) throw new SpanRejection("traceId is missing or zero");
   if (spanId === null || spanId === ZERO_SPAN) throw new SpanRejection("spanId is missing or zero");
@@ -153,22 +227,8 @@ function spanOf(raw: Raw): OtlpSpan {
   const startUs = microsOf(raw.startTimeUnixNano, "startTimeUnixNano");
   const endUs = Math.max(startUs, microsOf(raw.endTimeUnixNano, "endTimeUnixNano"));
   const status = asObject(raw.status);
-  const events: OtlpEvent[] = asArray(raw.events, "events").map((item) => {
-    const event = asObject(item) ?? {};
-    return {
-      name: text(event.name),
-      timeUs: microsOf(event.timeUnixNano, "event timeUnixNano"),
-      attributes: attributesOf(event.attributes),
-    };
-  });
-  const links: OtlpLink[] = [];
-  for (const item of asArray(raw.links, "links")) {
-    const link = asObject(item) ?? {};
-    const linkTrace = idOf(link.traceId, 16, "link traceId");
-    const linkSpan = idOf(link.spanId, 8, "link spanId");
-    if (linkTrace !== null && linkSpan !== null)
-      links.push({ traceId: linkTrace, spanId: linkSpan, attributes: attributesOf(link.attributes) });
-  }
+  const events = eventsOf(raw.events);
+  const links = linksOf(raw.links);
   return {
     traceId,
     spanId,
@@ -199,6 +259,7 @@ export function exportOf(request: unknown, maxSpans: number): OtlpExport {
   let spanCount = 0;
   let rejected = 0;
   let rejectReason: string | null = null;
+  const traceIds = new TraceIds();
   for (const item of asArray(root.resourceSpans, "resourceSpans")) {
     const resourceSpans = asObject(item) ?? {};
     const resource = attributesOf(asObject(resourceSpans.resource)?.attributes, "resource.attributes");
@@ -209,7 +270,7 @@ export function exportOf(request: unknown, maxSpans: number): OtlpExport {
         spanCount += 1;
         if (spanCount > maxSpans) throw new PayloadError(`more than ${maxSpans} spans in one request`);
         try {
-          spans.push(spanOf(asObject(rawSpan) ?? {}));
+          spans.push(spanOf(asObject(rawSpan) ?? {}, traceIds));
         } catch (error) {
           if (!(error instanceof SpanRejection)) throw error;
           rejected += 1;

@@ -2,6 +2,7 @@ import { exportOf, PayloadError } from "./decode-common.js";
 import type { Ingest, IngestResult } from "./Ingest.js";
 import type { OtlpExport } from "./model.js";
 import { decodeExportRequest } from "./otlp-proto.js";
+import { cpuMicros } from "./StageClock.js";
 
 /** The payload could not be read: 400 / INVALID_ARGUMENT with this message. */
 export class BadPayloadError extends Error {
@@ -34,7 +35,10 @@ export async function handleExport(
   format: "protobuf" | "json",
   maxSpans: number,
 ): Promise<IngestResult> {
-  return ingest.export(decodeExport(body, format, maxSpans));
+  const started = cpuMicros();
+  const request = decodeExport(body, format, maxSpans);
+  ingest.clock.decoded(started, request.spanCount);
+  return ingest.export(request);
 }
 
 /** The partial_success of a response, or null when every span was taken. */

@@ -10,7 +10,7 @@ import type { EmitFields } from "@tracehouse/producer";
 import { errorRecords } from "./error-records.js";
 import { executionIdOf, RecordSlot, spanEventId } from "./ids.js";
 import { correlation, releasedLinks } from "./links.js";
-import type { OtlpSpan, OtlpSpanGroup, TextAttributes } from "./model.js";
+import type { OtlpEvent, OtlpLink, OtlpSpan, OtlpSpanGroup, TextAttributes } from "./model.js";
 import { OtlpStatusCode } from "./model.js";
 import { GenAiOperation, LLM_OPERATIONS } from "./operations.js";
 import type { Arrival, PendingLink, SpanDirectory } from "./SpanDirectory.js";
@@ -50,6 +50,19 @@ const numberOf = (value: string | undefined): number | null => {
   return Number.isFinite(number) ? number : null;
 };
 
+/** The span record's empty events or links (read, never written). */
+const NONE: readonly never[] = Object.freeze([]);
+const eventOf = (event: OtlpEvent) => ({
+  name: event.name,
+  time: event.timeUs,
+  attributes: event.attributes,
+});
+const linkOf = (link: OtlpLink) => ({
+  trace_id: link.traceId,
+  span_id: link.spanId,
+  attributes: link.attributes,
+});
+
 const durationMs = (span: OtlpSpan): number => (span.endUs - span.startUs) / 1000;
 
 /** The GenAI operation of a span: `gen_ai.operation.name`, else the first word of a span name that has gen_ai attributes. */
@@ -68,15 +81,15 @@ export interface Identity {
   readonly correlation_id: string | null;
 }
 
+const USER_KEYS = ["user.id", "enduser.id", "tracehouse.user_id"] as const;
+const THREAD_KEYS = ["gen_ai.conversation.id", "session.id", "tracehouse.thread_id"] as const;
+const CORRELATION_KEYS = ["tracehouse.correlation_id"] as const;
+
 function identityOf(span: OtlpSpan, resource: TextAttributes): Identity {
   return {
-    user_id: first(span.attributes, resource, ["user.id", "enduser.id", "tracehouse.user_id"]),
-    thread_id: first(span.attributes, resource, [
-      "gen_ai.conversation.id",
-      "session.id",
-      "tracehouse.thread_id",
-    ]),
-    correlation_id: first(span.attributes, resource, ["tracehouse.correlation_id"]),
+    user_id: first(span.attributes, resource, USER_KEYS),
+    thread_id: first(span.attributes, resource, THREAD_KEYS),
+    correlation_id: first(span.attributes, resource, CORRELATION_KEYS),
   };
 }
 
@@ -114,7 +127,9 @@ const zeroPhases = {
  * since execution ids derive from span ids.
  */
 export function mapSpans(groups: readonly OtlpSpanGroup[], directory: SpanDirectory): MappedRecord[][] {
-  const arrivals = new Map<OtlpSpan, Arrival>();
+  // what the first pass learns about each span, in request order
+  const operations: (string | null)[] = [];
+  const arrivals: (Arrival | undefined)[] = [];
   for (const group of groups) {
     for (const span of group.spans) {
       const operation = operationOf(span);
@@ -126,14 +141,19 @@ export function mapSpans(groups: readonly OtlpSpanGroup[], directory: SpanDirect
         agent ? agentNameOf(span) : null,
         agent,
       );
-      if (arrival.pending.length > 0 || arrival.referenced) arrivals.set(span, arrival);
+      operations.push(operation);
+      arrivals.push(arrival.pending.length > 0 || arrival.referenced ? arrival : undefined);
     }
   }
   const out: MappedRecord[][] = [];
+  let index = 0;
   for (const group of groups) {
     const metadata = metadataOf(group);
     for (const span of group.spans) {
-      out.push(mapSpan(span, group.resource, metadata, directory, arrivals.get(span)));
+      out.push(
+        mapSpan(span, operations[index] ?? null, group.resource, metadata, directory, arrivals[index]),
+      );
+      index += 1;
     }
   }
   return out;
@@ -146,12 +166,12 @@ function agentNameOf(span: OtlpSpan): string {
 /** The records of one span, the span record first. */
 function mapSpan(
   span: OtlpSpan,
+  operation: string | null,
   resource: TextAttributes,
   metadata: Record<string, string>,
   directory: SpanDirectory,
   arrival: Arrival | undefined,
 ): MappedRecord[] {
-  const operation = operationOf(span);
   const identity = identityOf(span, resource);
   const agent = operation === GenAiOperation.InvokeAgent;
   const parent = directory.resolve(span.traceId, span.parentSpanId);
@@ -159,13 +179,12 @@ function mapSpan(
   const agentName = agent
     ? agentNameOf(span)
     : (parent.agentName ?? span.attributes["gen_ai.agent.name"] ?? null);
-  const id = (slot: number, timeUs: number): string => spanEventId(span.traceId, span.spanId, slot, timeUs);
   // written out, not spread: spreading into an object literal this large is far slower in V8
   const records: MappedRecord[] = [
     {
       type: RecordType.Span,
       fields: {
-        event_id: id(RecordSlot.Span, span.endUs),
+        event_id: spanEventId(span.traceId, span.spanId, RecordSlot.Span, span.endUs),
         event_time: span.endUs,
         trace_id: span.traceId,
         span_id: span.spanId,
@@ -183,22 +202,8 @@ function mapSpan(
         status_code: STATUS[span.statusCode] ?? SpanStatusCode.Unset,
         status_message: span.statusMessage,
         attributes: span.attributes,
-        events:
-          span.events.length === 0
-            ? []
-            : span.events.map((event) => ({
-                name: event.name,
-                time: event.timeUs,
-                attributes: event.attributes,
-              })),
-        links:
-          span.links.length === 0
-            ? []
-            : span.links.map((link) => ({
-                trace_id: link.traceId,
-                span_id: link.spanId,
-                attributes: link.attributes,
-              })),
+        events: span.events.length === 0 ? NONE : span.events.map(eventOf),
+        links: span.links.length === 0 ? NONE : span.links.map(linkOf),
       },
     },
   ];
@@ -225,7 +230,7 @@ function mapSpan(
         type: RecordType.Execution,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.ExecutionStarted, span.startUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.ExecutionStarted, span.startUs),
           event_time: span.startUs,
           lifecycle: ExecutionLifecycle.Started,
           status: "running",
@@ -237,7 +242,7 @@ function mapSpan(
         type: RecordType.Execution,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.ExecutionEnded, span.endUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.ExecutionEnded, span.endUs),
           event_time: span.endUs,
           lifecycle: failed ? ExecutionLifecycle.Failed : ExecutionLifecycle.Completed,
           status: failed ? "failed" : "completed",
@@ -251,7 +256,7 @@ function mapSpan(
         type: RecordType.Metrics,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.Metrics, span.endUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.Metrics, span.endUs),
           event_time: span.endUs,
           ...zeroPhases,
           total_ms: duration,
@@ -280,7 +285,7 @@ function mapSpan(
       type: RecordType.Event,
       fields: {
         ...envelope,
-        event_id: id(RecordSlot.CallStart, span.startUs),
+        event_id: spanEventId(span.traceId, span.spanId, RecordSlot.CallStart, span.startUs),
         event_time: span.startUs,
         event_kind: AgentEventKind.LlmCallStart,
         name: model,
@@ -293,7 +298,7 @@ function mapSpan(
         type: RecordType.Event,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.FirstToken, at),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.FirstToken, at),
           event_time: at,
           event_kind: AgentEventKind.LlmFirstToken,
           name: model,
@@ -306,7 +311,7 @@ function mapSpan(
         type: RecordType.Event,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.CallEnd, span.endUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.CallEnd, span.endUs),
           event_time: span.endUs,
           event_kind: AgentEventKind.LlmCallEnd,
           name: model,
@@ -319,7 +324,7 @@ function mapSpan(
         type: RecordType.Metrics,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.Metrics, span.endUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.Metrics, span.endUs),
           event_time: span.endUs,
           ...zeroPhases,
           llm_processing_ms: duration,
@@ -341,7 +346,7 @@ function mapSpan(
         type: RecordType.Event,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.CallStart, span.startUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.CallStart, span.startUs),
           event_time: span.startUs,
           event_kind: AgentEventKind.ToolCallStart,
           name: tool,
@@ -352,7 +357,7 @@ function mapSpan(
         type: RecordType.Event,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.CallEnd, span.endUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.CallEnd, span.endUs),
           event_time: span.endUs,
           event_kind: AgentEventKind.ToolCallEnd,
           name: tool,
@@ -365,7 +370,7 @@ function mapSpan(
         type: RecordType.Metrics,
         fields: {
           ...envelope,
-          event_id: id(RecordSlot.Metrics, span.endUs),
+          event_id: spanEventId(span.traceId, span.spanId, RecordSlot.Metrics, span.endUs),
           event_time: span.endUs,
           ...zeroPhases,
           tool_execution_ms: duration,
