@@ -83,6 +83,12 @@ stop_node() {
     return 0
   fi
   kill "-$signal" "$pid"
+  await_stop "$n" "$signal" "$pid"
+}
+
+# Waits up to 20 s for node N (signalled already) to exit, then SIGKILLs it.
+await_stop() {
+  local n=$1 signal=$2 pid=$3
   for _ in $(seq 1 80); do
     alive "$n" || break
     sleep 0.25
@@ -121,7 +127,17 @@ case "${1:-}" in
     echo "KAFKA_BROKERS=$(brokers)"
     ;;
   stop)
-    for n in "${NODES[@]}"; do stop_node "$n" TERM; done
+    # every node is signalled first, so that they shut down together (at most ~20 s in all)
+    pids=()
+    for n in "${NODES[@]}"; do
+      if alive "$n"; then
+        pids[n]="$(pid_of "$n")"
+        kill -TERM "${pids[n]}"
+      else
+        echo "node $n not running"
+      fi
+    done
+    for n in "${!pids[@]}"; do await_stop "$n" TERM "${pids[n]}"; done
     ;;
   start-node)
     node_arg "${2:-}"
