@@ -37,13 +37,16 @@ export async function waitForCatchUp(
     intervalMs: 250,
     describe: () => failure,
   });
-  const goal = new Map(target.partitions.map((p) => [`${p.topic}:${p.partition}`, p.high]));
+  const goal = new Map(target.partitions.map((p) => [`${p.topic}:${p.partition}`, p]));
   let last: ConsumerLag = target;
   const behind = (lag: ConsumerLag): { partitions: number; records: number } => {
     let partitions = 0;
     let records = 0;
     for (const p of lag.partitions) {
-      const missing = (goal.get(`${p.topic}:${p.partition}`) ?? 0) - p.committed;
+      const start = goal.get(`${p.topic}:${p.partition}`);
+      if (start === undefined) continue;
+      // capped at the partition's backlog: an offset the broker did not report reads as the log start
+      const missing = Math.min(start.high - p.committed, start.lag);
       if (missing > 0) {
         partitions++;
         records += missing;

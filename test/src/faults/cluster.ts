@@ -23,7 +23,7 @@ import type { EmitFigures } from "./failover.js";
 import { guardRun } from "./run-guard.js";
 import { steadyAgents } from "./steady-agents.js";
 import { Timeline } from "./timeline.js";
-import { WorkerPod } from "./WorkerPod.js";
+import { WorkerSupervisor } from "./WorkerSupervisor.js";
 
 const HELP = `Usage: npm run test:faults -- --cluster [options]
 
@@ -68,15 +68,13 @@ const record = (event: string): void => timeline.record(event);
 
 let cluster: KafkaCluster | null = null;
 let agents: AgentsHandle | undefined;
-let pod: WorkerPod | null = null;
+let workers: WorkerSupervisor | null = null;
 let scratch: string | null = null;
 let removeTopics: () => Promise<void> = () => Promise.resolve();
 const guard = guardRun({ name: "cluster faults", timeoutMs: timeline.timeoutMs });
 guard.setCleanup(async () => {
   if (agents !== undefined && agents.child.exitCode === null) agents.child.kill("SIGKILL");
-  const last = pod;
-  pod = null;
-  await Promise.race([last?.kill(), sleep(10_000)]);
+  await Promise.race([workers?.killAll(), sleep(10_000)]);
   await Promise.race([removeTopics().catch(() => undefined), sleep(10_000)]);
   // without the handle too: an interrupt may come while the cluster is still starting
   if (cluster !== null) cluster.shutdown();
@@ -200,9 +198,11 @@ try {
     }),
     { onProgress: (progress: AgentProgress) => meter.observe(progress) },
   );
-  pod = new WorkerPod(workerOptions);
+  // a worker that exits on its own is restarted, as an orchestrator would, and reported
+  workers = new WorkerSupervisor(workerOptions, timeline);
+  const first = workers.start();
   await Promise.race([
-    Promise.all([agents.ready, pod.ready]),
+    Promise.all([agents.ready, first.ready]),
     sleep(left()).then(() => {
       throw new Error("the agents and the worker did not start before the timeout");
     }),
@@ -245,8 +245,7 @@ try {
     }),
   ]);
   await waitForCatchUp(kafka, workerOptions.groupId, topics, left());
-  const exit = await pod.stop();
-  pod = null;
+  const exit = await workers.stop();
   record(`load stopped, ${report.accepted} records accepted; worker stopped (code ${exit.code})`);
 
   const sink = new EmbeddedSink({ dataDir: workerOptions.dataDir, database: workerOptions.database });
@@ -282,6 +281,7 @@ try {
       emit_p99_us_steady: round(steady.emitP99Us),
       probe_p99_us_steady: round(steady.probeP99Us),
       emit_p99_us: round(report.emitUs.p99),
+      unplanned_worker_restarts: workers.unplannedRestarts,
       spooled: report.producer.spooled,
       duration_s: timeline.elapsedS(),
     }),
