@@ -107,7 +107,8 @@ await_stop() {
 wait_ready() {
   local up=()
   for n in "${NODES[@]}"; do alive "$n" && up+=("127.0.0.1:$(port_of "$n")"); done
-  KAFKA_READY_REPLICATION="${1:-3}" node "$DIR/wait-ready.mjs" "$(IFS=,; echo "${up[*]}")" && return
+  # three JVMs starting at once on a small, busy machine can take well over a minute
+  KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-180}" KAFKA_READY_REPLICATION="${1:-3}" node "$DIR/wait-ready.mjs" "$(IFS=,; echo "${up[*]}")" && return
   for n in "${NODES[@]}"; do
     echo "--- last lines of node $n's log ---" >&2
     tail -n 20 "$(node_dir "$n")/kafka.log" >&2 2>/dev/null || true

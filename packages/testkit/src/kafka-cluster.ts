@@ -28,7 +28,7 @@ export interface KafkaCluster {
 }
 
 /** How long one cluster.sh command may take (starting three JVMs on a busy machine included). */
-const CLUSTER_SCRIPT_TIMEOUT_MS = 180_000;
+const CLUSTER_SCRIPT_TIMEOUT_MS = 300_000;
 
 function clusterPort(): number {
   return Number(process.env["KAFKA_CLUSTER_PORT"] ?? 29092);

@@ -63,7 +63,7 @@ export async function waitForCatchUp(
     },
     {
       what: `the worker group ${groupId} to commit the ${target.total} records that were uncommitted when the wait began`,
-      timeoutMs: Math.max(1000, deadline - performance.now()),
+      timeoutMs: Math.round(Math.max(1000, deadline - performance.now())),
       intervalMs: 250,
       describe: () => {
         const { partitions, records } = behind(last);

@@ -23,6 +23,7 @@ import type { EmitFigures } from "./failover.js";
 import { guardRun } from "./run-guard.js";
 import { steadyAgents } from "./steady-agents.js";
 import { Timeline } from "./timeline.js";
+import type { WorkerRunOptions } from "./protocol.js";
 import { WorkerSupervisor } from "./WorkerSupervisor.js";
 
 const HELP = `Usage: npm run test:faults -- --cluster [options]
@@ -82,34 +83,13 @@ guard.setCleanup(async () => {
   if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
 });
 
-console.log("cluster faults: starting the three-node cluster (infra/kafka/cluster.sh)");
-cluster = startKafkaCluster();
-const nodes: KafkaCluster = cluster;
-const kafka = new Kafka({
-  clientId: uniqueName("cluster-faults"),
-  brokers: [...nodes.brokers],
-  logLevel: logLevel.NOTHING,
-});
-const runId = uniqueName("cfaults");
-const catalogue = await createCatalogueTopics(kafka, {
-  prefix: `${runId}.`,
-  partitions: 3,
-  replicationFactor: 3,
-  configEntries: [{ name: "min.insync.replicas", value: "2" }],
-});
-removeTopics = () => deleteCatalogueTopics(kafka, catalogue);
-const topics = catalogue.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
-const busyTopic = catalogue.topicFor("event");
-scratch = mkdtempSync(path.join(tmpdir(), "tracehouse-cluster-faults-"));
-const idsFile = path.join(scratch, "accepted-ids.txt");
-const workerOptions = {
-  brokers: nodes.brokers,
-  topicPrefix: catalogue.prefix,
-  groupId: `${runId}_worker`,
-  dataDir: path.join(scratch, "chdb"),
-  database: runId,
-  flushIntervalMs: 500,
-};
+// set up in the try below, so that a failure there still stops what was started
+let nodes!: KafkaCluster;
+let kafka!: Kafka;
+let topics!: string[];
+let busyTopic!: string;
+let idsFile!: string;
+let workerOptions!: WorkerRunOptions;
 const meter = new FailoverMeter();
 let exitCode = 1;
 
@@ -186,6 +166,35 @@ const worst = (values: readonly (number | null)[]): number | null => {
 };
 
 try {
+  console.log("cluster faults: starting the three-node cluster (infra/kafka/cluster.sh)");
+  cluster = startKafkaCluster();
+  nodes = cluster;
+  kafka = new Kafka({
+    clientId: uniqueName("cluster-faults"),
+    brokers: [...nodes.brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const runId = uniqueName("cfaults");
+  const catalogue = await createCatalogueTopics(kafka, {
+    prefix: `${runId}.`,
+    partitions: 3,
+    replicationFactor: 3,
+    configEntries: [{ name: "min.insync.replicas", value: "2" }],
+  });
+  removeTopics = () => deleteCatalogueTopics(kafka, catalogue);
+  topics = catalogue.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
+  busyTopic = catalogue.topicFor("event");
+  scratch = mkdtempSync(path.join(tmpdir(), "tracehouse-cluster-faults-"));
+  idsFile = path.join(scratch, "accepted-ids.txt");
+  workerOptions = {
+    brokers: nodes.brokers,
+    topicPrefix: catalogue.prefix,
+    groupId: `${runId}_worker`,
+    dataDir: path.join(scratch, "chdb"),
+    database: runId,
+    flushIntervalMs: 500,
+  };
+
   agents = spawnAgents(
     steadyAgents({
       brokers: nodes.brokers,

@@ -9,7 +9,7 @@ export class Timeline {
 
   /** Time left before the deadline, at least `floorMs` (so that a last check still gets a chance). */
   left(floorMs = 1000): number {
-    return Math.max(floorMs, this.deadline - performance.now());
+    return Math.round(Math.max(floorMs, this.deadline - performance.now()));
   }
 
   elapsedS(): number {
