@@ -85,7 +85,7 @@ describe("fault runs' harness", function () {
     });
 
     async function produce(topic: string, count: number): Promise<void> {
-      const producer = topics.kafka.producer();
+      const producer = topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       try {
         const messages = Array.from({ length: count }, (_, i) => ({ key: String(i % 7), value: `r${i}` }));
@@ -132,8 +132,10 @@ describe("fault runs' harness", function () {
       const groupId = uniqueName("catchup-group");
       await produce(topic, 50);
       await written(topic, 50);
-      const caught = waitForCatchUp(topics.kafka, groupId, [topic], 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      let started!: () => void;
+      const waiting = new Promise<void>((resolve) => (started = resolve));
+      const caught = waitForCatchUp(topics.kafka, groupId, [topic], 60_000, () => started());
+      await waiting;
       await commitEverything(groupId, topic);
       // steady load goes on: the lag stays above any small threshold (the old test was lag ≤ rate)
       await produce(topic, 30);

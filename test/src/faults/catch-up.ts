@@ -22,6 +22,8 @@ export async function waitForCatchUp(
   groupId: string,
   topics: readonly string[],
   timeoutMs: number,
+  /** Told the backlog once the log-end offsets to wait for are known. */
+  onBacklog?: (records: number) => void,
 ): Promise<CatchUp> {
   const began = performance.now();
   const deadline = began + timeoutMs;
@@ -37,6 +39,7 @@ export async function waitForCatchUp(
     intervalMs: 250,
     describe: () => failure,
   });
+  onBacklog?.(target.total);
   const goal = new Map(target.partitions.map((p) => [`${p.topic}:${p.partition}`, p]));
   let last: ConsumerLag = target;
   const behind = (lag: ConsumerLag): { partitions: number; records: number } => {

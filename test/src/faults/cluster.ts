@@ -261,6 +261,8 @@ try {
   const delivery = await checkDelivery(sink, workerOptions.database, idsFile).finally(() => sink.close());
   const results = meter.results;
   const stalls = results.map((r) => r.stallMs);
+  const elections = meter.pooled();
+  record(`all failovers: ${emits(elections)}`);
   console.log(
     `accepted ${delivery.accepted}, in ClickHouse ${delivery.inClickHouse}, lost ${delivery.lost}, ` +
       `duplicates ${delivery.duplicates}, unexpected ${delivery.unexpected}`,
@@ -277,16 +279,18 @@ try {
       failover_stall_p50_ms: round(quantile(stalls, 0.5)),
       failover_stall_p99_ms: round(quantile(stalls, 0.99)),
       failover_stall_ms: stalls.map((s) => Math.round(s)),
-      // the worst failover's p99, over every emit from the fault to the end of its stall
-      emit_p99_us_during_elections: round(worst(results.map((r) => r.emitP99Us))),
-      emits_during_elections: results.reduce((n, r) => n + r.emits, 0),
+      // every emit from a fault to the end of its stall, all failovers pooled
+      emit_p99_us_during_elections: round(elections.emitP99Us),
+      emits_during_elections: elections.emits,
+      // the worst single failover's p99 (a failover with few emits makes this one noisy)
+      emit_p99_us_worst_failover: round(worst(results.map((r) => r.emitP99Us))),
       // the same without the emits a garbage-collection pause fell into
-      emit_p99_us_during_elections_outside_gc: round(worst(results.map((r) => r.emitP99UsOutsideGc))),
-      emits_in_gc_during_elections: results.reduce((n, r) => n + r.emitsInGc, 0),
-      // a fixed, allocation-free computation in the agents' process: what the machine adds
-      probe_p50_us_during_elections: round(worst(results.map((r) => r.probeP50Us))),
-      probe_p99_us_during_elections: round(worst(results.map((r) => r.probeP99Us))),
-      agents_loop_delay_max_ms_during_elections: round(worst(results.map((r) => r.loopDelayMaxMs))),
+      emit_p99_us_during_elections_outside_gc: round(elections.emitP99UsOutsideGc),
+      emits_in_gc_during_elections: elections.emitsInGc,
+      // a fixed, allocation-free computation run in line after every 8th emit: what the machine adds
+      probe_p50_us_during_elections: round(elections.probeP50Us),
+      probe_p99_us_during_elections: round(elections.probeP99Us),
+      agents_loop_delay_max_ms_during_elections: round(elections.loopDelayMaxMs),
       emit_p99_us_steady: round(steady.emitP99Us),
       probe_p99_us_steady: round(steady.probeP99Us),
       emit_p99_us: round(report.emitUs.p99),

@@ -46,6 +46,8 @@ export interface EmitFigures {
 export class FailoverMeter {
   readonly results: FailoverResult[] = [];
   #samples: Sample[] = [];
+  /** The reports each failover's figures were taken from. */
+  readonly #failoverSamples: Sample[] = [];
 
   constructor(private readonly settleMs = 2000) {}
 
@@ -91,12 +93,19 @@ export class FailoverMeter {
       return undefined;
     }
     // a report carries the emits of the report before it: the windows lag the clock by one interval
-    return { label: mark.label, stallMs, ...emitFigures(window.filter((s) => s.at <= stallEnd)) };
+    const during = window.filter((s) => s.at <= stallEnd);
+    this.#failoverSamples.push(...during);
+    return { label: mark.label, stallMs, ...emitFigures(during) };
   }
 
   /** Emit figures over the reports received between `from` and `to` (`performance.now()` values). */
   between(from: number, to: number): EmitFigures {
     return emitFigures(this.#samples.filter((s) => s.at >= from && s.at <= to));
+  }
+
+  /** Emit figures over the emits of every failover measured so far, pooled. */
+  pooled(): EmitFigures {
+    return emitFigures(this.#failoverSamples);
   }
 }
 
