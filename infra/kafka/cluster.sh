@@ -83,6 +83,12 @@ stop_node() {
     return 0
   fi
   kill "-$signal" "$pid"
+  await_stop "$n" "$signal" "$pid"
+}
+
+# Waits up to 20 s for node N (signalled already) to exit, then SIGKILLs it.
+await_stop() {
+  local n=$1 signal=$2 pid=$3
   for _ in $(seq 1 80); do
     alive "$n" || break
     sleep 0.25
@@ -101,7 +107,8 @@ stop_node() {
 wait_ready() {
   local up=()
   for n in "${NODES[@]}"; do alive "$n" && up+=("127.0.0.1:$(port_of "$n")"); done
-  KAFKA_READY_REPLICATION="${1:-3}" node "$DIR/wait-ready.mjs" "$(IFS=,; echo "${up[*]}")" && return
+  # three JVMs starting at once on a small, busy machine can take well over a minute
+  KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-180}" KAFKA_READY_REPLICATION="${1:-3}" node "$DIR/wait-ready.mjs" "$(IFS=,; echo "${up[*]}")" && return
   for n in "${NODES[@]}"; do
     echo "--- last lines of node $n's log ---" >&2
     tail -n 20 "$(node_dir "$n")/kafka.log" >&2 2>/dev/null || true
@@ -121,7 +128,17 @@ case "${1:-}" in
     echo "KAFKA_BROKERS=$(brokers)"
     ;;
   stop)
-    for n in "${NODES[@]}"; do stop_node "$n" TERM; done
+    # every node is signalled first, so that they shut down together (at most ~20 s in all)
+    pids=()
+    for n in "${NODES[@]}"; do
+      if alive "$n"; then
+        pids[n]="$(pid_of "$n")"
+        kill -TERM "${pids[n]}"
+      else
+        echo "node $n not running"
+      fi
+    done
+    for n in "${!pids[@]}"; do await_stop "$n" TERM "${pids[n]}"; done
     ;;
   start-node)
     node_arg "${2:-}"

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
 import type { Row, Sink } from "@tracehouse/clickhouse";
 import { decodeRecord, encodeRecord, newEventId } from "@tracehouse/schemas";
 import type { RecordInputOf, RecordType } from "@tracehouse/schemas";
+import { useClickHouse } from "@tracehouse/testkit";
 import { recordToRow } from "@tracehouse/worker";
 
 export const traceId = (): string => randomBytes(16).toString("hex");
@@ -35,4 +37,16 @@ export class RowBatch {
     for (const [table, rows] of this.#rows) await sink.insert(table, rows);
     this.#rows.clear();
   }
+}
+
+/** A sink on the test's ClickHouse (a server from the environment, else the embedded engine) with the tables created. */
+export async function testSink(database: string): Promise<Sink> {
+  const service = await useClickHouse();
+  const sink = createSink(
+    service.url === undefined
+      ? { dataDir: service.dataDir, database }
+      : { url: service.url, username: service.username, password: service.password, database },
+  );
+  await new ClickHouseTraceSchema(sink).createTables();
+  return sink;
 }

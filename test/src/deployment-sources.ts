@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
 import { createWorker } from "@tracehouse/worker";
 import { REPO_ROOT } from "./deployment-files.js";
 
@@ -100,4 +100,24 @@ export function migrationObjects(): Map<string, SchemaObjectKind> {
     }
   }
   return objects;
+}
+
+/** A setting's effective value: the environment's, else the CLI's default. */
+export function effective(
+  command: CliCommand,
+  env: ReadonlyMap<string, string | null>,
+  name: string,
+): string {
+  const value = env.get(name);
+  if (value !== undefined && value !== null) return value;
+  const fallback = command.env.get(name)?.defaultValue;
+  if (fallback === undefined || fallback === null) throw new Error(`${name} has no value and no default`);
+  return fallback;
+}
+
+/** Throws unless the CLI is built: every deployment test reads its `--help`. */
+export function requireBuiltCli(): void {
+  if (!existsSync(WORKER_CLI)) {
+    throw new Error(`${relative(REPO_ROOT, WORKER_CLI)} is missing: build the worker (npm run build)`);
+  }
 }

@@ -3,7 +3,7 @@ export type { KafkaService, KafkaSource, TestTopics, LocalKafkaControl } from ".
 export { useClickHouse, useClickHouseServer, embeddedDataDir } from "./clickhouse.js";
 export type { ClickHouseService, ClickHouseSource } from "./clickhouse.js";
 export { uniqueName } from "./names.js";
-export { startKafkaCluster, CLUSTER_NODES } from "./kafka-cluster.js";
+export { startKafkaCluster, stopKafkaCluster, CLUSTER_NODES } from "./kafka-cluster.js";
 export type { KafkaCluster, ClusterNode } from "./kafka-cluster.js";
 export { useSecureKafka } from "./secure-kafka.js";
 export type { SecureKafka } from "./secure-kafka.js";

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import type { Admin } from "kafkajs";
 import { repoRoot } from "./internal/repo.js";
 
 /** Node ids of the local cluster; each node's broker id is its node id. */
@@ -22,8 +23,15 @@ export interface KafkaCluster {
   leaderOf(topic: string, partition: number): Promise<ClusterNode | null>;
   /** In-sync replicas of a partition. */
   inSyncReplicas(topic: string, partition: number): Promise<number[]>;
-  /** Stops every node. */
+  /** Stops every node and closes the metadata client. */
   shutdown(): void;
+}
+
+/** How long one cluster.sh command may take (starting three JVMs on a busy machine included). */
+const CLUSTER_SCRIPT_TIMEOUT_MS = 300_000;
+
+function clusterPort(): number {
+  return Number(process.env["KAFKA_CLUSTER_PORT"] ?? 29092);
 }
 
 function runCluster(port: number, ...args: string[]): string {
@@ -31,11 +39,25 @@ function runCluster(port: number, ...args: string[]): string {
   const run = spawnSync("bash", [script, ...args], {
     encoding: "utf8",
     env: { ...process.env, KAFKA_CLUSTER_PORT: String(port) },
+    timeout: CLUSTER_SCRIPT_TIMEOUT_MS,
+    killSignal: "SIGKILL",
   });
-  if (run.status !== 0) {
-    throw new Error(`cluster.sh ${args.join(" ")} exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+  if (run.error !== undefined || run.status !== 0) {
+    const why =
+      run.error === undefined
+        ? `exited ${run.status}`
+        : `failed (${run.error.message}; at most ${CLUSTER_SCRIPT_TIMEOUT_MS / 1000} s)`;
+    throw new Error(`cluster.sh ${args.join(" ")} ${why}:\n${run.stdout}\n${run.stderr}`);
   }
   return run.stdout;
+}
+
+/**
+ * Stops every node of the local cluster on `port` without a handle: for cleanup paths (a signal,
+ * a timeout) that may run before or while {@link startKafkaCluster} returned.
+ */
+export function stopKafkaCluster(port = clusterPort()): void {
+  runCluster(port, "stop");
 }
 
 /**
@@ -43,7 +65,7 @@ function runCluster(port: number, ...args: string[]): string {
  * (default 29092): started when not running, every node a broker and a controller, topics
  * replicated three times with min.insync.replicas=2 by default.
  */
-export function startKafkaCluster(port = Number(process.env["KAFKA_CLUSTER_PORT"] ?? 29092)): KafkaCluster {
+export function startKafkaCluster(port = clusterPort()): KafkaCluster {
   const started = runCluster(port, "start");
   const line = started.split("\n").find((l) => l.startsWith("KAFKA_BROKERS="));
   if (line === undefined) throw new Error(`cluster.sh start printed no KAFKA_BROKERS line:\n${started}`);
@@ -55,14 +77,29 @@ export function startKafkaCluster(port = Number(process.env["KAFKA_CLUSTER_PORT"
     connectionTimeout: 1000,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 500 },
   });
+  // One metadata client for the cluster's life (callers poll leaders every few ms during a
+  // failover: a client per call would add a connection and its handshakes to every poll);
+  // dropped after a failure so that the next call connects afresh.
+  let admin: Promise<Admin> | null = null;
+  const connected = (): Promise<Admin> =>
+    (admin ??= (async () => {
+      const client = kafka.admin();
+      await client.connect();
+      return client;
+    })());
+  const drop = (failed: Promise<Admin>): void => {
+    if (admin !== failed) return;
+    admin = null;
+    void failed.then((client) => client.disconnect()).catch(() => undefined);
+  };
   async function partitionMetadata(topic: string, partition: number) {
-    const admin = kafka.admin();
-    await admin.connect();
+    const client = connected();
     try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const { topics } = await (await client).fetchTopicMetadata({ topics: [topic] });
       return topics[0]?.partitions.find((p) => p.partitionId === partition);
-    } finally {
-      await admin.disconnect();
+    } catch (error) {
+      drop(client);
+      throw error;
     }
   }
   return {
@@ -83,6 +120,9 @@ export function startKafkaCluster(port = Number(process.env["KAFKA_CLUSTER_PORT"
     async inSyncReplicas(topic, partition) {
       return [...((await partitionMetadata(topic, partition))?.isr ?? [])];
     },
-    shutdown: () => void runCluster(port, "stop"),
+    shutdown() {
+      if (admin !== null) drop(admin);
+      runCluster(port, "stop");
+    },
   };
 }

@@ -5,88 +5,29 @@
  * one trace (with the worker CLI), per-agent statistics from the materialized views, and figures of
  * the pipeline itself.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { relative } from "node:path";
 import type { AgentStats, ErrorSummaryRow } from "@tracehouse/clickhouse";
 import { createAgentTracer, createExecutionTracker } from "@tracehouse/producer";
-import type { ProducerStats } from "@tracehouse/producer";
 import { distribution, openPipeline, pollUntil, workerCounts } from "../harness/index.js";
-import type { ConsumerLag, Distribution, WorkerCounts } from "../harness/index.js";
+import { renderTraceWithCli, serveUiWithCli } from "./cli.js";
 import { NotificationHub } from "./notifications.js";
+import {
+  DATA_DIR,
+  DATABASE,
+  DEFAULT_UI_PORT,
+  QUERY_POLL_MS,
+  USAGE,
+  UsageError,
+  WORKER_FLUSH_INTERVAL_MS,
+  parseOptions,
+} from "./options.js";
 import { runConversation } from "./platform.js";
 import type { Conversation, Platform } from "./platform.js";
 import { createRandom } from "./random.js";
-import { count, ms, percent, renderTable, section } from "./report.js";
+import { ms, count, section } from "./report.js";
+import { agentTable, errorTable, pipelineTable } from "./tables.js";
+import type { PipelineFigures } from "./tables.js";
 import { startToolService } from "./tool-service.js";
-
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const DATA_DIR = join(REPO_ROOT, ".local", "demo", "chdb");
-const DATABASE = "tracehouse_demo";
-const WORKER_FLUSH_INTERVAL_MS = 500;
-const QUERY_POLL_MS = 50;
-
-const DEFAULT_UI_PORT = 7788;
-
-const USAGE = `usage: npm run demo -- [--traces N] [--concurrency N] [--seed N] [--partitions N] [--ui] [--ui-port N]
-
-  --traces N        conversations to simulate, one trace each (default 20)
-  --concurrency N   conversations running at once (default 4)
-  --seed N          seed of the simulation's random choices (default 7)
-  --partitions N    partitions per topic (default: the topic catalogue's recommended layout)
-  --ui              then serve the trace explorer over the demo's data until interrupted (Ctrl-C)
-  --ui-port N       port of the trace explorer (default ${DEFAULT_UI_PORT})
-`;
-
-class UsageError extends Error {}
-
-interface DemoOptions {
-  readonly traces: number;
-  readonly concurrency: number;
-  readonly seed: number;
-  readonly partitions: number | null;
-  readonly ui: boolean;
-  readonly uiPort: number;
-}
-
-function positive(name: string, text: string | undefined, fallback: number | null): number | null {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new UsageError(`--${name} must be a positive integer, got ${text}`);
-  return value;
-}
-
-function parseOptions(argv: readonly string[]): DemoOptions | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        traces: { type: "string" },
-        concurrency: { type: "string" },
-        seed: { type: "string" },
-        partitions: { type: "string" },
-        ui: { type: "boolean" },
-        "ui-port": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values } = parsed;
-  if (values.help === true) return null;
-  return {
-    traces: positive("traces", values.traces, 20) ?? 20,
-    concurrency: positive("concurrency", values.concurrency, 4) ?? 4,
-    seed: positive("seed", values.seed, 7) ?? 7,
-    partitions: positive("partitions", values.partitions, null),
-    ui: values.ui === true,
-    uiPort: positive("ui-port", values["ui-port"], DEFAULT_UI_PORT) ?? DEFAULT_UI_PORT,
-  };
-}
 
 async function runAll<T>(
   total: number,
@@ -110,148 +51,6 @@ function showcase(conversations: readonly Conversation[]): Conversation {
   const score = (c: Conversation): number =>
     (c.retries > 0 ? 2 : 0) + (c.failedAgents.length > 0 && !c.failed ? 2 : 0) + (c.failed ? 0 : 1);
   return [...conversations].sort((a, b) => score(b) - score(a) || a.index - b.index)[0]!;
-}
-
-const CLI = (): string => fileURLToPath(new URL("./bin.js", import.meta.resolve("@tracehouse/cli")));
-
-/**
- * `tracehouse ui` over the demo's data, in a child process (the data directory is held by one
- * process); resolves when it exits, after Ctrl-C.
- */
-function serveUiWithCli(port: number): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI(),
-      "ui",
-      "--data-dir",
-      DATA_DIR,
-      "--database",
-      DATABASE,
-      "--ui-port",
-      String(port),
-      "--log-level",
-      "warn",
-    ],
-    { stdio: "inherit" },
-  );
-  const forward = (signal: NodeJS.Signals): void => {
-    child.kill(signal);
-  };
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
-  return new Promise((resolve) => {
-    child.on("exit", (code) => {
-      process.off("SIGINT", forward);
-      process.off("SIGTERM", forward);
-      resolve(code ?? 0);
-    });
-  });
-}
-
-/** The worker CLI's `trace` command on the stored data: it needs the data directory to itself. */
-function renderTraceWithCli(traceId: string): string {
-  const cli = CLI();
-  const run = spawnSync(
-    process.execPath,
-    [cli, "trace", traceId, "--data-dir", DATA_DIR, "--database", DATABASE],
-    {
-      encoding: "utf8",
-    },
-  );
-  if (run.status !== 0) throw new Error(`tracehouse trace exited ${run.status}: ${run.stderr}`);
-  return run.stdout.trimEnd();
-}
-
-function agentTable(stats: readonly AgentStats[]): string {
-  return renderTable(
-    [
-      { header: "agent" },
-      { header: "started" },
-      { header: "failed" },
-      { header: "fail %" },
-      { header: "p50" },
-      { header: "p95" },
-      { header: "p99" },
-      { header: "ttft p50" },
-      { header: "ttft p95" },
-      { header: "llm" },
-      { header: "tools" },
-      { header: "tokens in/out" },
-    ],
-    stats.map((s) => [
-      s.agentName,
-      count(s.started),
-      count(s.failures),
-      percent(s.failures, s.finished),
-      ms(s.latencyMs.p50),
-      ms(s.latencyMs.p95),
-      ms(s.latencyMs.p99),
-      ms(s.timeToFirstTokenMs.p50),
-      ms(s.timeToFirstTokenMs.p95),
-      ms(s.phases.llmProcessingMs),
-      ms(s.phases.toolExecutionMs),
-      `${count(s.phases.promptTokens)} / ${count(s.phases.completionTokens)}`,
-    ]),
-  );
-}
-
-function errorTable(rows: readonly ErrorSummaryRow[]): string {
-  return renderTable(
-    [
-      { header: "agent" },
-      { header: "error class", align: "left" },
-      { header: "severity", align: "left" },
-      { header: "errors" },
-      { header: "retriable" },
-      { header: "traces" },
-      { header: "example", align: "left" },
-    ],
-    rows.map((row) => [
-      row.agentName ?? "–",
-      row.errorClass,
-      row.severity,
-      count(row.errors),
-      count(row.retriableErrors),
-      count(row.traces),
-      row.sampleMessage.length > 48 ? `${row.sampleMessage.slice(0, 47)}…` : row.sampleMessage,
-    ]),
-  );
-}
-
-interface PipelineFigures {
-  readonly producers: readonly { readonly name: string; readonly stats: ProducerStats }[];
-  readonly worker: WorkerCounts;
-  readonly lag: ConsumerLag;
-  readonly latency: Distribution;
-}
-
-function pipelineTable(figures: PipelineFigures): string {
-  const dropped = (stats: ProducerStats): number => Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-  const producerRows = figures.producers.map(({ name, stats }) => [
-    `producer ${name}`,
-    `${count(stats.accepted)} emitted, ${count(stats.sent)} sent in ${count(stats.batchesSent)} batches, ` +
-      `${count(stats.spooled)} spooled, ${count(dropped(stats))} dropped; ` +
-      `send latency p50 ${ms(stats.sendLatency.p50Ms)}, p99 ${ms(stats.sendLatency.p99Ms)}`,
-  ]);
-  const { worker, lag, latency } = figures;
-  return renderTable(
-    [{ header: "stage" }, { header: "figures", align: "left" }],
-    [
-      ...producerRows,
-      [
-        "worker (in-process)",
-        `${count(worker.written)} records written as ${count(worker.rows)} rows, ` +
-          `${count(worker.commits)} offset commits, ${count(worker.deadLettered)} dead letters`,
-      ],
-      ["consumer lag at end", `${count(lag.total)} records over ${lag.partitions.length} partitions`],
-      [
-        "emit → queryable",
-        `p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)} over ${count(latency.count)} records ` +
-          `(worker flush interval ${WORKER_FLUSH_INTERVAL_MS} ms, polled every ${QUERY_POLL_MS} ms)`,
-      ],
-    ],
-  );
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,10 +1,11 @@
 import { pollUntil, quantile } from "../harness/index.js";
+import type { EmitWindow } from "../load/emit-attribution.js";
 import type { AgentProgress } from "../load/protocol.js";
 
 interface Sample {
   readonly at: number;
   readonly sent: number;
-  readonly emitUs: readonly number[];
+  readonly window: EmitWindow | null;
 }
 
 export interface FailoverMark {
@@ -12,14 +13,28 @@ export interface FailoverMark {
   readonly at: number;
 }
 
-export interface FailoverResult {
+export interface FailoverResult extends EmitFigures {
   readonly label: string;
   /** The longest time without a single record acknowledged by Kafka, from the fault on. */
   readonly stallMs: number;
+}
+
+export interface EmitFigures {
   /** p99 of emit's caller-side cost from the fault to the end of the stall, microseconds. */
   readonly emitP99Us: number | null;
   /** How many emits that p99 is over. */
   readonly emits: number;
+  /** p99 of the emits during which no garbage collection ran. */
+  readonly emitP99UsOutsideGc: number | null;
+  /** Emits a garbage-collection pause fell into. */
+  readonly emitsInGc: number;
+  /** Garbage-collection pauses in the agents' process meanwhile, milliseconds in all. */
+  readonly gcMs: number;
+  /** p50 and p99 of the agents' probe (fixed work, no allocation): what the machine adds to any code. */
+  readonly probeP50Us: number | null;
+  readonly probeP99Us: number | null;
+  /** The longest the agents' event loop was held up meanwhile, milliseconds. */
+  readonly loopDelayMaxMs: number;
 }
 
 /**
@@ -31,11 +46,13 @@ export interface FailoverResult {
 export class FailoverMeter {
   readonly results: FailoverResult[] = [];
   #samples: Sample[] = [];
+  /** The reports each failover's figures were taken from. */
+  readonly #failoverSamples: Sample[] = [];
 
   constructor(private readonly settleMs = 2000) {}
 
   observe(progress: AgentProgress): void {
-    this.#samples.push({ at: performance.now(), sent: progress.sent, emitUs: progress.emitUsSinceLast });
+    this.#samples.push({ at: performance.now(), sent: progress.sent, window: progress.emitWindow });
     if (this.#samples.length > 20_000) this.#samples = this.#samples.slice(-10_000);
   }
 
@@ -75,7 +92,36 @@ export class FailoverMeter {
     if (lastGrowth === mark.at || now - stallEnd < this.settleMs || now - lastGrowth > this.settleMs / 4) {
       return undefined;
     }
-    const during = window.filter((s) => s.at <= stallEnd).flatMap((s) => s.emitUs);
-    return { label: mark.label, stallMs, emitP99Us: quantile(during, 0.99), emits: during.length };
+    // a report carries the emits of the report before it: the windows lag the clock by one interval
+    const during = window.filter((s) => s.at <= stallEnd);
+    this.#failoverSamples.push(...during);
+    return { label: mark.label, stallMs, ...emitFigures(during) };
   }
+
+  /** Emit figures over the reports received between `from` and `to` (`performance.now()` values). */
+  between(from: number, to: number): EmitFigures {
+    return emitFigures(this.#samples.filter((s) => s.at >= from && s.at <= to));
+  }
+
+  /** Emit figures over the emits of every failover measured so far, pooled. */
+  pooled(): EmitFigures {
+    return emitFigures(this.#failoverSamples);
+  }
+}
+
+function emitFigures(samples: readonly Sample[]): EmitFigures {
+  const during = samples.flatMap((s) => (s.window === null ? [] : [s.window]));
+  const emits = during.flatMap((w) => w.emitUs);
+  const outsideGc = during.flatMap((w) => w.emitUsOutsideGc);
+  const probes = during.flatMap((w) => w.probeUs);
+  return {
+    emitP99Us: quantile(emits, 0.99),
+    emits: emits.length,
+    emitP99UsOutsideGc: quantile(outsideGc, 0.99),
+    emitsInGc: emits.length - outsideGc.length,
+    gcMs: during.reduce((sum, w) => sum + w.gcMs, 0),
+    probeP50Us: quantile(probes, 0.5),
+    probeP99Us: quantile(probes, 0.99),
+    loopDelayMaxMs: during.reduce((max, w) => Math.max(max, w.loopDelayMaxMs), 0),
+  };
 }

@@ -13,14 +13,18 @@ import { Kafka, logLevel } from "kafkajs";
 import { consumerLag, createCatalogueTopics, deleteCatalogueTopics, pollUntil } from "../harness/index.js";
 import { checkDelivery } from "../load/clickhouse-checks.js";
 import type { DeliveryCheck } from "../load/clickhouse-checks.js";
+import { integerArg } from "../load/cli-args.js";
 import { LagSampler } from "../load/lag.js";
 import { isLocalBroker } from "../load/processes.js";
 import type { AgentProgress, AgentReport } from "../load/protocol.js";
 import { spawnAgents } from "../load/spawn-agents.js";
-import { steadyAgents } from "./steady-agents.js";
 import type { AgentsHandle } from "../load/spawn-agents.js";
+import { waitForCatchUp } from "./catch-up.js";
 import type { WorkerRunOptions } from "./protocol.js";
-import { WorkerPod } from "./WorkerPod.js";
+import { guardRun } from "./run-guard.js";
+import { steadyAgents } from "./steady-agents.js";
+import { secondsSince, Timeline } from "./timeline.js";
+import { WorkerSupervisor } from "./WorkerSupervisor.js";
 
 const HELP = `Usage: npm run test:faults -- [options]
 
@@ -56,35 +60,13 @@ if (args.help) {
   process.exit(0);
 }
 
-function integer(name: keyof typeof args, min: number): number {
-  const value = Number(args[name]);
-  if (!Number.isSafeInteger(value) || value < min) {
-    console.error(`--${name} must be an integer ≥ ${min}, got ${String(args[name])}\n\n${HELP}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const rate = integer("rate", 1);
-const rounds = integer("rounds", 1);
-const sinkFaultMs = integer("sink-fault-ms", 1);
-const brokerDownMs = integer("broker-down-ms", 0);
-const timeoutMs = integer("timeout-s", 1) * 1000;
-const startedAt = performance.now();
-const deadline = startedAt + timeoutMs;
-
-function left(): number {
-  return Math.max(1000, deadline - performance.now());
-}
-
-function elapsedS(): string {
-  return ((performance.now() - startedAt) / 1000).toFixed(1).padStart(6);
-}
-
-/** One line of the fault timeline, printed as it happens. */
-function record(event: string): void {
-  console.log(`${elapsedS()} s  ${event}`);
-}
+const rate = integerArg(args, "rate", 1, HELP);
+const rounds = integerArg(args, "rounds", 1, HELP);
+const sinkFaultMs = integerArg(args, "sink-fault-ms", 1, HELP);
+const brokerDownMs = integerArg(args, "broker-down-ms", 0, HELP);
+const timeline = new Timeline(integerArg(args, "timeout-s", 1, HELP) * 1000);
+const left = (): number => timeline.left();
+const record = (event: string): void => timeline.record(event);
 
 // The broker can only be killed and restarted when testkit knows it is the local one, so a
 // KAFKA_BROKERS that names the local broker is dropped and anything else is refused.
@@ -140,64 +122,49 @@ console.log(
     `broker outage); broker ${brokers.join(",")}\ntimeline (seconds since the start):`,
 );
 
-let pod: WorkerPod | null = null;
-let writtenByEarlierPods = 0;
-let unplannedRestarts = 0;
+const workers = new WorkerSupervisor(workerOptions, timeline);
 let agents: AgentsHandle | undefined;
 let producerState = "";
 let exitCode = 1;
 const faults = { sink: 0, worker_kill: 0, broker_kill: 0 };
 
-/** Starts a worker process; one that exits on its own is restarted, as an orchestrator would. */
-function startPod(): WorkerPod {
-  const started = new WorkerPod(workerOptions);
-  void started.exited.then(({ code, signal }) => {
-    writtenByEarlierPods += started.written;
-    if (started.expectedExit || pod !== started) return;
-    unplannedRestarts++;
-    record(
-      `worker ${started.pid} exited on its own (code ${code}, signal ${signal})` +
-        (started.failure === null ? "" : `: ${started.failure.split("\n")[0]}`) +
-        "; restarting it",
+const guard = guardRun({ name: "faults", timeoutMs: timeline.timeoutMs });
+guard.setCleanup(async () => {
+  await lag.stop();
+  if (agents !== undefined && agents.child.exitCode === null) agents.child.kill("SIGKILL");
+  await Promise.race([workers.killAll(), sleep(10_000)]);
+  try {
+    control.start();
+  } catch (error) {
+    console.error(
+      `faults: the broker did not come back: ${error instanceof Error ? error.message : String(error)}`,
     );
-    pod = startPod();
-  });
-  return started;
-}
+    exitCode = 1;
+  }
+  await Promise.race([deleteCatalogueTopics(kafka, catalogue).catch(() => undefined), sleep(10_000)]);
+  const admin = kafka.admin();
+  await Promise.race([
+    admin
+      .connect()
+      .then(() => admin.deleteGroups([workerOptions.groupId]))
+      .catch(() => undefined)
+      .finally(() => admin.disconnect()),
+    sleep(10_000),
+  ]);
+  rmSync(scratch, { recursive: true, force: true });
+});
 
-function written(): number {
-  return writtenByEarlierPods + (pod?.written ?? 0);
-}
-
-async function writesResume(after: string): Promise<void> {
-  const from = written();
-  const clock = performance.now();
-  await pollUntil(() => (written() > from ? true : undefined), {
-    what: `the worker to write rows again after ${after}`,
-    timeoutMs: left(),
-    intervalMs: 25,
-  });
-  record(`  worker writes again ${((performance.now() - clock) / 1000).toFixed(1)} s later`);
-}
+const writesResume = (after: string): Promise<void> => workers.writesResume(after);
 
 async function catchUp(): Promise<void> {
-  const clock = performance.now();
-  let last = -1;
-  await pollUntil(
-    async () => {
-      last = await consumerLag(kafka, workerOptions.groupId, topics).then(
-        (l) => l.total,
-        () => -1,
-      );
-      return last >= 0 && last <= rate ? true : undefined;
-    },
-    { what: "the worker to catch up", timeoutMs: left(), intervalMs: 250, describe: () => `lag ${last}` },
+  const caught = await waitForCatchUp(kafka, workerOptions.groupId, topics, left());
+  record(
+    `  caught up (backlog ${caught.backlog}, lag now ${caught.lag}) ${(caught.waitedMs / 1000).toFixed(1)} s later`,
   );
-  record(`  caught up (lag ${last}) ${((performance.now() - clock) / 1000).toFixed(1)} s later`);
 }
 
 async function sinkFaultOn(): Promise<number> {
-  const current = pod!;
+  const current = workers.pod;
   await current.setSinkFault(true);
   faults.sink++;
   record(`sink fault on: every insert of worker ${current.pid} fails with a retriable SinkError`);
@@ -205,20 +172,11 @@ async function sinkFaultOn(): Promise<number> {
 }
 
 async function killWorker(): Promise<void> {
-  const old = pod!;
-  await old.kill();
+  await workers.kill();
   faults.worker_kill++;
-  record(`worker ${old.pid} killed (SIGKILL)`);
 }
 
-async function restartWorker(): Promise<void> {
-  const clock = performance.now();
-  pod = startPod();
-  await pod.ready;
-  record(
-    `  worker ${pod.pid} started on the same data directory and joined ${((performance.now() - clock) / 1000).toFixed(1)} s later`,
-  );
-}
+const restartWorker = (): Promise<void> => workers.restart();
 
 function killBroker(): void {
   control.kill();
@@ -229,16 +187,16 @@ function killBroker(): void {
 function restartBroker(): void {
   const clock = performance.now();
   control.start();
-  record(`  broker restarted and ready ${((performance.now() - clock) / 1000).toFixed(1)} s later`);
+  record(`  broker restarted and ready ${secondsSince(clock)} s later`);
 }
 
 /** The sink refuses inserts for a while: the worker retries, pauses fetching, then catches up. */
 async function sinkOutage(): Promise<void> {
   const refusedBefore = await sinkFaultOn();
   await sleep(sinkFaultMs);
-  await pod!.setSinkFault(false);
+  await workers.pod.setSinkFault(false);
   record(
-    `  sink fault off after ${sinkFaultMs} ms (${(pod!.status?.failedInserts ?? 0) - refusedBefore}+ inserts refused)`,
+    `  sink fault off after ${sinkFaultMs} ms (${(workers.pod.status?.failedInserts ?? 0) - refusedBefore}+ inserts refused)`,
   );
   await writesResume("the sink fault");
 }
@@ -291,11 +249,11 @@ try {
     }),
     { onProgress: (progress: AgentProgress) => (producerState = progress.state) },
   );
-  pod = startPod();
-  await Promise.all([agents.ready, pod.ready]);
+  const first = workers.start();
+  await Promise.all([agents.ready, first.ready]);
   agents.start();
   lag.start();
-  record(`load started; worker ${pod.pid} joined`);
+  record(`load started; worker ${first.pid} joined`);
   await writesResume("the start");
 
   for (let round = 1; round <= rounds; round++) {
@@ -323,16 +281,23 @@ try {
       `${report.notAccepted} not accepted); producer closed: ${producer.sent - producer.recovered} acknowledged ` +
       `by Kafka, ${producer.spoolBytes} bytes left in the spool, drops: ${drops.join(", ") || "none"}`,
   );
+  let lastLag = -1;
   await pollUntil(
-    async () => ((await consumerLag(kafka, workerOptions.groupId, topics)).total === 0 ? true : undefined),
-    { what: "the worker to commit every record", timeoutMs: left(), intervalMs: 250 },
+    async () => {
+      lastLag = (await consumerLag(kafka, workerOptions.groupId, topics)).total;
+      return lastLag === 0 ? true : undefined;
+    },
+    {
+      what: "the worker to commit every record",
+      timeoutMs: left(),
+      intervalMs: 250,
+      describe: () => `lag ${lastLag}`,
+    },
   );
   record("every record committed by the worker group (lag 0)");
   await lag.stop();
-  const last = pod;
-  pod = null;
-  const exit = await last.stop();
-  record(`worker ${last.pid} stopped (code ${exit.code}); checking ClickHouse from this process`);
+  const exit = await workers.stop();
+  record(`worker ${exit.pid} stopped (code ${exit.code}); checking ClickHouse from this process`);
 
   const sink = new EmbeddedSink({ dataDir: workerOptions.dataDir, database: workerOptions.database });
   let delivery: DeliveryCheck;
@@ -343,14 +308,14 @@ try {
   }
   const injected = faults.sink + faults.worker_kill + faults.broker_kill;
   // Killed workers report every 200 ms, so this undercounts a little: a lower bound.
-  const reinserted = Math.max(0, written() - delivery.inClickHouse);
+  const reinserted = Math.max(0, workers.written() - delivery.inClickHouse);
 
   console.log("");
   console.log(
     `consumer lag (records, sampled each second; gaps while the broker was away or this process was blocked restarting it): ${lag.series()}`,
   );
   console.log(
-    `the workers inserted ${written()} rows: at least ${reinserted} of them a second time (read again after a crash ` +
+    `the workers inserted ${workers.written()} rows: at least ${reinserted} of them a second time (read again after a crash ` +
       `before their offsets were committed); queries see each once`,
   );
   console.log("ClickHouse, as queries see it (FINAL), per table:");
@@ -363,7 +328,7 @@ try {
   console.log(
     `accepted ${delivery.accepted} (unique ${delivery.acceptedUnique}), in ClickHouse ${delivery.inClickHouse}, ` +
       `lost ${delivery.lost}, duplicates ${delivery.duplicates}, unexpected ${delivery.unexpected}; ` +
-      `faults injected ${injected}, unplanned worker restarts ${unplannedRestarts}`,
+      `faults injected ${injected}, unplanned worker restarts ${workers.unplannedRestarts}`,
   );
   exitCode = delivery.lost + delivery.duplicates + delivery.unexpected > 0 ? 1 : 0;
   console.log(
@@ -377,36 +342,17 @@ try {
       collapsed_copies: delivery.collapsedCopies,
       faults_injected: injected,
       faults,
-      unplanned_worker_restarts: unplannedRestarts,
+      unplanned_worker_restarts: workers.unplannedRestarts,
       spooled: producer.spooled,
-      duration_s: Number(((performance.now() - startedAt) / 1000).toFixed(1)),
+      duration_s: timeline.elapsedS(),
     }),
   );
 } catch (error) {
   console.error(`faults: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
 } finally {
-  await lag.stop();
-  if (agents !== undefined && agents.child.exitCode === null) agents.child.kill("SIGKILL");
-  const last = pod;
-  pod = null;
-  if (last !== null) await last.kill();
-  try {
-    control.start();
-  } catch (error) {
-    console.error(
-      `faults: the broker did not come back: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    exitCode = 1;
-  }
-  await deleteCatalogueTopics(kafka, catalogue).catch(() => undefined);
-  const admin = kafka.admin();
-  await admin
-    .connect()
-    .then(() => admin.deleteGroups([workerOptions.groupId]))
-    .catch(() => undefined)
-    .finally(() => admin.disconnect());
-  rmSync(scratch, { recursive: true, force: true });
+  await guard.cleanup();
+  guard.dispose();
 }
 process.exitCode = exitCode;
 setTimeout(() => process.exit(exitCode), 5000).unref();

@@ -10,6 +10,8 @@ import { AgentEventKind, RecordType, createTopicCatalogue } from "@tracehouse/sc
 import type { RecordTable } from "@tracehouse/clickhouse";
 import { TABLE_OF_RECORD_TYPE } from "@tracehouse/worker";
 import { distribution, quantile, wallClockMs } from "../harness/index.js";
+import { EmitAttribution } from "./emit-attribution.js";
+import type { EmitWindow } from "./emit-attribution.js";
 import type { AgentMessage, AgentRunOptions, ParentMessage, Sentinel } from "./protocol.js";
 import { SENTINEL_KEY_COLUMNS } from "./SentinelWatch.js";
 import { TimedProducer } from "./TimedProducer.js";
@@ -49,6 +51,8 @@ let firstEmitAt = Number.NaN;
 let lastEmitAt = Number.NaN;
 
 const emitCostsUs: number[] = [];
+/** Where emit's time goes, for runs that report progress often (the cluster fault run). */
+const attribution = options.progressEveryMs === undefined ? null : new EmitAttribution();
 
 function sentinelKeys(table: RecordTable, record: TimedEmit): Record<string, string> {
   const keys: Record<string, string> = {};
@@ -63,6 +67,7 @@ function sentinelKeys(table: RecordTable, record: TimedEmit): Record<string, str
 
 function observe(record: TimedEmit): void {
   emitCostsUs.push(record.costUs);
+  attribution?.observe(record.startedAt, record.costUs);
   if (Number.isNaN(firstEmitAt)) firstEmitAt = record.startedAt;
   lastEmitAt = record.startedAt;
   if (!isAccepted(record.result)) {
@@ -203,12 +208,21 @@ function cpuMs(): number {
   return (user + system) / 1000;
 }
 
-let reportedEmits = 0;
+const tenth = (values: readonly number[]): number[] => values.map((us) => Math.round(us * 10) / 10);
+
+function emitWindow(): EmitWindow | null {
+  if (attribution === null) return null;
+  const window = attribution.take();
+  return {
+    ...window,
+    emitUs: tenth(window.emitUs),
+    emitUsOutsideGc: tenth(window.emitUsOutsideGc),
+    probeUs: tenth(window.probeUs),
+  };
+}
 
 function progress(): void {
   const stats = producer.stats();
-  const window = emitCostsUs.slice(reportedEmits);
-  reportedEmits = emitCostsUs.length;
   send({
     type: "progress",
     progress: {
@@ -218,8 +232,7 @@ function progress(): void {
       spooled: stats.spooled,
       state: stats.state,
       sent: stats.sent,
-      emitUsSinceLast:
-        options!.progressEveryMs === undefined ? [] : window.map((us) => Math.round(us * 10) / 10),
+      emitWindow: emitWindow(),
     },
   });
 }
@@ -235,11 +248,13 @@ async function run(): Promise<void> {
     flushIds();
   }, 20);
   const progressTimer = setInterval(progress, options!.progressEveryMs ?? 1000);
+  attribution?.start();
   try {
     await Promise.all(Array.from({ length: options!.agents }, () => agentLoop(startedAt)));
   } finally {
     clearInterval(reporter);
     clearInterval(progressTimer);
+    attribution?.stop();
   }
   if (sentinels.length > 0) send({ type: "sentinels", sentinels });
   await tracer.shutdown();

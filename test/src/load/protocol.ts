@@ -1,6 +1,7 @@
 import type { RecordTable } from "@tracehouse/clickhouse";
 import type { Compression, ProducerStats } from "@tracehouse/producer";
 import type { Distribution } from "../harness/index.js";
+import type { EmitWindow } from "./emit-attribution.js";
 
 /** What the simulated-agents process is told to do (passed as one JSON argument). */
 export interface AgentRunOptions {
@@ -46,10 +47,11 @@ export interface AgentProgress {
   /** Records Kafka has acknowledged so far. */
   readonly sent: number;
   /**
-   * Caller-side cost of each `emit` since the previous progress report, microseconds; only when
-   * `progressEveryMs` is set (the cluster fault run), else empty.
+   * The emits of the report before this one, with what else the process went through meanwhile
+   * (garbage collection, a fixed probe's cost); only when `progressEveryMs` is set (the cluster
+   * fault run), else null.
    */
-  readonly emitUsSinceLast: readonly number[];
+  readonly emitWindow: EmitWindow | null;
 }
 
 export interface AgentReport {

@@ -1,0 +1,18 @@
+/**
+ * An integer option of a benchmark's command line (parsed by node:util's parseArgs as a string):
+ * exits with status 2, the message and `help` when it is missing, not an integer or below `min`.
+ */
+export function integerArg<K extends string>(
+  values: Partial<Record<K, string | boolean | undefined>>,
+  name: K,
+  min: number,
+  help: string,
+): number {
+  const raw = values[name];
+  const value = Number(raw);
+  if (typeof raw !== "string" || !Number.isSafeInteger(value) || value < min) {
+    console.error(`--${name} must be an integer ≥ ${min}, got ${String(raw)}\n\n${help}`);
+    process.exit(2);
+  }
+  return value;
+}
