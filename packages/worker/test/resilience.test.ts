@@ -3,6 +3,7 @@ import { localKafkaControl, uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import { Registry } from "prom-client";
 import { RECORD_TABLES, TABLE_OF_RECORD_TYPE, createWorker } from "../src/index.js";
+import type { WorkerOptions } from "../src/index.js";
 import { countRows, eventIds, setupEnv, waitFor } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { FaultInjectingSink } from "./helpers/faults.js";
@@ -203,9 +204,14 @@ describe("worker: retries, backpressure, health, broker outage", function () {
     expect(refused).to.equal(true);
   });
 
-  it("rides out a broker outage: nothing lost, everything committed once the broker is back", async () => {
+  /** Kills the broker once rows are flowing, keeps it down `outageMs`, and checks everything lands and is committed. */
+  async function rideOutOutage(
+    outageMs: number,
+    retryMaxDelayMs: number,
+    kafkaConfig?: WorkerOptions["kafkaConfig"],
+  ): Promise<void> {
     const control = await localKafkaControl();
-    const first = recordsOfEveryType(100);
+    const first = recordsOfEveryType(300);
     await produceRecords(env.kafka, env.topics, first);
     const groupId = uniqueName("g");
     const worker = createWorker({
@@ -216,7 +222,8 @@ describe("worker: retries, backpressure, health, broker outage", function () {
       sink: new FaultInjectingSink(env.sink, { delayMs: 200 }),
       maxBatchRows: 50,
       flushIntervalMs: 200,
-      retryMaxDelayMs: 2000,
+      retryMaxDelayMs,
+      ...(kafkaConfig === undefined ? {} : { kafkaConfig }),
       sessionTimeoutMs: 6000,
       heartbeatIntervalMs: 500,
     });
@@ -224,9 +231,9 @@ describe("worker: retries, backpressure, health, broker outage", function () {
     try {
       await waitFor(async () => (await countRows(env.sink, "agent_events")) > 0, { what: "the first rows" });
       control.kill();
-      await sleep(3000);
+      await sleep(outageMs);
       control.start();
-      const second = recordsOfEveryType(50, 100);
+      const second = recordsOfEveryType(50, 300);
       await produceRecords(env.kafka, env.topics, second);
       const all = [...first, ...second];
       await waitFor(async () => (await committedOffsets(env, groupId, env.topicList)) === all.length, {
@@ -245,5 +252,15 @@ describe("worker: retries, backpressure, health, broker outage", function () {
     } finally {
       await worker.stop();
     }
+  }
+
+  it("rides out a broker outage: nothing lost, everything committed once the broker is back", async () => {
+    await rideOutOutage(3000, 2000);
+  });
+
+  it("rides out an outage longer than its commit retries: a commit waits for the restarted consumer to rejoin", async () => {
+    // kafkajs restarts a crashed consumer seconds later (its retry time), with no group to commit to meanwhile;
+    // 10 commit retries with delays capped at 500 ms end within ~3 s; the broker stays down 15 s.
+    await rideOutOutage(15_000, 500, { retry: { initialRetryTime: 4000, retries: 1 } });
   });
 });

@@ -49,6 +49,8 @@ export class Consumption {
   readonly #chain: Chain;
   readonly #groupId: string;
   #assigned: ReadonlyMap<string, ReadonlySet<number>> = new Map();
+  /** Set while kafkajs restarts a crashed consumer: resolved when it has joined its group again. */
+  #rejoin: { promise: Promise<void>; resolve: () => void } | null = null;
   #state: ConsumptionState = ConsumptionState.Idle;
   #joined = false;
   #batchesInFlight = 0;
@@ -128,10 +130,17 @@ export class Consumption {
     const joined = new Promise<void>((resolve, reject) => {
       this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
         this.#onJoin(payload.memberAssignment);
+        this.#rejoin?.resolve();
+        this.#rejoin = null;
         resolve();
       });
       this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
         this.#logger.error("consumer crashed", { error: payload.error.message, restart: payload.restart });
+        if (payload.restart && this.#rejoin === null) {
+          let resolveRejoin = (): void => undefined;
+          const promise = new Promise<void>((r) => (resolveRejoin = r));
+          this.#rejoin = { promise, resolve: resolveRejoin };
+        }
         if (!payload.restart) {
           this.#fail(payload.error);
           reject(payload.error);
@@ -248,8 +257,22 @@ export class Consumption {
     if (allowed.length > 0) this.#consumer.resume(allowed);
   }
 
+  /**
+   * Commits offsets of the partitions assigned now. While kafkajs restarts a crashed consumer (a broker or
+   * coordinator lost) there is no group to commit to: the commit waits for the rejoin, bounded by the
+   * group's own timeouts, instead of spending its retries on an outage kafkajs is already riding out.
+   */
   async #commit(offsets: readonly CommitOffset[]): Promise<void> {
-    await this.#consumer.commitOffsets([...offsets]);
+    if (this.#rejoin !== null) {
+      const bound = this.#config.sessionTimeoutMs + this.#config.rebalanceTimeoutMs;
+      await withTimeout(
+        this.#rejoin.promise,
+        bound,
+        `the consumer did not rejoin its group within ${bound} ms of a crash`,
+      );
+    }
+    const mine = offsets.filter(({ topic, partition }) => this.#assigned.get(topic)?.has(partition) === true);
+    if (mine.length > 0) await this.#consumer.commitOffsets(mine);
   }
 
   #onJoin(memberAssignment: Record<string, number[]>): void {
