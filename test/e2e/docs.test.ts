@@ -1,9 +1,12 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import {
+  CLI_README,
   OPTIONS_SOURCES,
   README,
+  cliReadmeWithReference,
   readmeWithReference,
+  renderCliReference,
   renderConfigReference,
 } from "../src/docs/config-reference.js";
 
@@ -22,6 +25,27 @@ describe("README configuration reference", () => {
     expect(reference).to.match(/\| `brokers` \|/);
     expect(reference).to.match(/\| `maxBatchRows` \|/);
     expect(reference).to.match(/\| `lingerMs` \|/);
+  });
+
+  it("the CLI README's option reference matches the CLI's option tables (run npm run docs:config after changing one)", async () => {
+    const readme = readFileSync(CLI_README, "utf8");
+    expect(
+      (await cliReadmeWithReference(readme)) === readme,
+      "packages/cli/README.md is stale: run npm run docs:config",
+    ).to.equal(true);
+  });
+
+  it("the CLI reference has a row per option, secrets without a flag, and each command's own defaults", () => {
+    const reference = renderCliReference();
+    expect(reference).to.match(
+      /\| `--max-batch-rows <n>` \| `TRACEHOUSE_MAX_BATCH_ROWS` \| integer ≥ 1 \| `10000` \|/,
+    );
+    expect(reference).to.match(/\| — +\| `KAFKA_SASL_PASSWORD` +\| secret/);
+    expect(reference).to.match(/\| — +\| `CLICKHOUSE_PASSWORD` +\| secret/);
+    expect(reference).to.include('`receive`: `--client-id <id>` default `"tracehouse-receiver"`');
+    expect(reference).to.match(
+      /\| `--max-request-bytes <n>` \| `TRACEHOUSE_OTLP_MAX_REQUEST_BYTES` \| integer 1024–1073741824 \|/,
+    );
   });
 
   it("refuses a README without the generated section's markers", async () => {

@@ -175,6 +175,32 @@ export const WORKER_DEFAULTS = {
   healthHost: "0.0.0.0",
 } as const;
 
+/**
+ * Bounds of the numeric options, checked by {@link resolveWorkerConfig}; the CLI checks its flags
+ * against the same table (integers unless `above` is given, which excludes its value).
+ */
+export const WORKER_BOUNDS = {
+  maxBatchRows: { min: 1 },
+  maxBatchBytes: { min: 1 },
+  flushIntervalMs: { min: 1 },
+  maxBufferedBytes: { min: 1 },
+  maxPendingBatches: { min: 1 },
+  maxConcurrentInserts: { min: 1 },
+  retryBaseDelayMs: { min: 0 },
+  retryMaxDelayMs: { min: 0 },
+  maxRetries: { min: 0 },
+  maxDeadLetterBytes: { min: 16 * 1024 },
+  maxDeadLetterRatio: { above: 0, max: 1 },
+  deadLetterWindow: { min: 1 },
+  sessionTimeoutMs: { min: 1 },
+  heartbeatIntervalMs: { min: 1 },
+  rebalanceTimeoutMs: { min: 1 },
+  maxBytesPerPartition: { min: 1 },
+  maxBytesPerFetch: { min: 1 },
+  shutdownTimeoutMs: { min: 1 },
+  healthPort: { min: 0, max: 65_535 },
+} as const;
+
 function nonEmpty(value: string | undefined, fallback: string, name: string): string {
   const resolved = value ?? fallback;
   if (typeof resolved !== "string" || resolved.trim() === "")
@@ -236,18 +262,23 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     throw new ConfigError(`the dead-letter topic ${deadLetterTopic} cannot also be consumed`);
   }
 
-  const maxBatchRows = integerOption(options.maxBatchRows, WORKER_DEFAULTS.maxBatchRows, "maxBatchRows", 1);
+  const maxBatchRows = integerOption(
+    options.maxBatchRows,
+    WORKER_DEFAULTS.maxBatchRows,
+    "maxBatchRows",
+    WORKER_BOUNDS.maxBatchRows.min,
+  );
   const maxBatchBytes = integerOption(
     options.maxBatchBytes,
     WORKER_DEFAULTS.maxBatchBytes,
     "maxBatchBytes",
-    1,
+    WORKER_BOUNDS.maxBatchBytes.min,
   );
   const maxBufferedBytes = integerOption(
     options.maxBufferedBytes,
     WORKER_DEFAULTS.maxBufferedBytes,
     "maxBufferedBytes",
-    1,
+    WORKER_BOUNDS.maxBufferedBytes.min,
   );
   if (maxBufferedBytes < maxBatchBytes) {
     throw new ConfigError(`maxBufferedBytes (${maxBufferedBytes}) is below maxBatchBytes (${maxBatchBytes})`);
@@ -257,21 +288,29 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     options.retryBaseDelayMs,
     WORKER_DEFAULTS.retryBaseDelayMs,
     "retryBaseDelayMs",
-    0,
+    WORKER_BOUNDS.retryBaseDelayMs.min,
   );
   const maxDelayMs = integerOption(
     options.retryMaxDelayMs,
     WORKER_DEFAULTS.retryMaxDelayMs,
     "retryMaxDelayMs",
-    0,
+    WORKER_BOUNDS.retryMaxDelayMs.min,
   );
   if (maxDelayMs < baseDelayMs) {
     throw new ConfigError(`retryMaxDelayMs (${maxDelayMs}) is below retryBaseDelayMs (${baseDelayMs})`);
   }
-  const maxRetries = integerOption(options.maxRetries, WORKER_DEFAULTS.maxRetries, "maxRetries", 0);
+  const maxRetries = integerOption(
+    options.maxRetries,
+    WORKER_DEFAULTS.maxRetries,
+    "maxRetries",
+    WORKER_BOUNDS.maxRetries.min,
+  );
 
   const maxDeadLetterRatio = options.maxDeadLetterRatio ?? WORKER_DEFAULTS.maxDeadLetterRatio;
-  if (!(maxDeadLetterRatio > 0 && maxDeadLetterRatio <= 1)) {
+  if (!(
+    maxDeadLetterRatio > WORKER_BOUNDS.maxDeadLetterRatio.above &&
+    maxDeadLetterRatio <= WORKER_BOUNDS.maxDeadLetterRatio.max
+  )) {
     throw new ConfigError(`maxDeadLetterRatio must be in (0, 1], got ${String(options.maxDeadLetterRatio)}`);
   }
 
@@ -279,13 +318,13 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     options.sessionTimeoutMs,
     WORKER_DEFAULTS.sessionTimeoutMs,
     "sessionTimeoutMs",
-    1,
+    WORKER_BOUNDS.sessionTimeoutMs.min,
   );
   const heartbeatIntervalMs = integerOption(
     options.heartbeatIntervalMs,
     WORKER_DEFAULTS.heartbeatIntervalMs,
     "heartbeatIntervalMs",
-    1,
+    WORKER_BOUNDS.heartbeatIntervalMs.min,
   );
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new ConfigError(
@@ -296,13 +335,13 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     options.maxBytesPerPartition,
     WORKER_DEFAULTS.maxBytesPerPartition,
     "maxBytesPerPartition",
-    1,
+    WORKER_BOUNDS.maxBytesPerPartition.min,
   );
   const maxBytesPerFetch = integerOption(
     options.maxBytesPerFetch,
     WORKER_DEFAULTS.maxBytesPerFetch,
     "maxBytesPerFetch",
-    1,
+    WORKER_BOUNDS.maxBytesPerFetch.min,
   );
   if (maxBytesPerFetch < maxBytesPerPartition) {
     throw new ConfigError(
@@ -312,8 +351,8 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
   const healthPort =
     options.healthPort === undefined || options.healthPort === null
       ? WORKER_DEFAULTS.healthPort
-      : integerOption(options.healthPort, 0, "healthPort", 0);
-  if (healthPort !== null && healthPort > 65_535)
+      : integerOption(options.healthPort, 0, "healthPort", WORKER_BOUNDS.healthPort.min);
+  if (healthPort !== null && healthPort > WORKER_BOUNDS.healthPort.max)
     throw new ConfigError(`healthPort ${healthPort} is not a port`);
 
   return Object.freeze({
@@ -341,20 +380,20 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
       options.flushIntervalMs,
       WORKER_DEFAULTS.flushIntervalMs,
       "flushIntervalMs",
-      1,
+      WORKER_BOUNDS.flushIntervalMs.min,
     ),
     maxBufferedBytes,
     maxPendingBatches: integerOption(
       options.maxPendingBatches,
       WORKER_DEFAULTS.maxPendingBatches,
       "maxPendingBatches",
-      1,
+      WORKER_BOUNDS.maxPendingBatches.min,
     ),
     maxConcurrentInserts: integerOption(
       options.maxConcurrentInserts,
       WORKER_DEFAULTS.maxConcurrentInserts,
       "maxConcurrentInserts",
-      1,
+      WORKER_BOUNDS.maxConcurrentInserts.min,
     ),
     retry: Object.freeze({ baseDelayMs, maxDelayMs, maxRetries }),
     maxDeadLetterRatio,
@@ -362,13 +401,13 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
       options.maxDeadLetterBytes,
       WORKER_DEFAULTS.maxDeadLetterBytes,
       "maxDeadLetterBytes",
-      16 * 1024,
+      WORKER_BOUNDS.maxDeadLetterBytes.min,
     ),
     deadLetterWindow: integerOption(
       options.deadLetterWindow,
       WORKER_DEFAULTS.deadLetterWindow,
       "deadLetterWindow",
-      1,
+      WORKER_BOUNDS.deadLetterWindow.min,
     ),
     sessionTimeoutMs,
     heartbeatIntervalMs,
@@ -376,7 +415,7 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
       options.rebalanceTimeoutMs,
       WORKER_DEFAULTS.rebalanceTimeoutMs,
       "rebalanceTimeoutMs",
-      1,
+      WORKER_BOUNDS.rebalanceTimeoutMs.min,
     ),
     maxBytesPerPartition,
     maxBytesPerFetch,
@@ -384,7 +423,7 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
       options.shutdownTimeoutMs,
       WORKER_DEFAULTS.shutdownTimeoutMs,
       "shutdownTimeoutMs",
-      1,
+      WORKER_BOUNDS.shutdownTimeoutMs.min,
     ),
     healthPort,
     healthHost: nonEmpty(options.healthHost, WORKER_DEFAULTS.healthHost, "healthHost"),
