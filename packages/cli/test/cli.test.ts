@@ -190,7 +190,9 @@ describe("tracehouse CLI", function () {
       KAFKA_BROKERS: "127.0.0.1:1",
     });
     expect(fromEnv.code).to.equal(2);
-    expect(fromEnv.stderr).to.match(/configuration error: TRACEHOUSE_MAX_BATCH_ROWS: must be at least 1, got 0/);
+    expect(fromEnv.stderr).to.match(
+      /configuration error: TRACEHOUSE_MAX_BATCH_ROWS: must be at least 1, got 0/,
+    );
   });
 
   it("createWorker throws ConfigError for invalid or contradictory options", () => {

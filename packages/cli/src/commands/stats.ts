@@ -30,8 +30,11 @@ export function registerStats(program: Command, io: Io): void {
     .option("--json", "print the statistics as JSON");
   addOptions(stats, STATS);
   addOptions(stats, PRICES);
-  addClickHouseOptions(addOptions(stats, CLUSTER)).action((raw: RawOptions, command: Command) =>
-    withSink(raw, command, async (sink) => {
+  addClickHouseOptions(addOptions(stats, CLUSTER)).action((raw: RawOptions, command: Command) => {
+    const sources = valueSources(command);
+    const { hours } = readOptions(STATS, raw, sources);
+    const prices = pricesFrom(raw, sources);
+    return withSink(raw, command, async (sink) => {
       const tables = await new ClickHouseTraceSchema(sink).getTableStats();
       const records: Record<string, number> = {};
       for (const table of RECORD_TABLES) {
@@ -41,10 +44,8 @@ export function registerStats(program: Command, io: Io): void {
         );
         records[table] = Number(row?.n ?? 0);
       }
-      const sources = valueSources(command);
-      const hours = readOptions(STATS, raw, sources).hours ?? STATS.options.hours.default;
       const to = new Date();
-      const agents = await new TraceQueries(sink, { prices: pricesFrom(raw, sources) }).agentCostStats({
+      const agents = await new TraceQueries(sink, { prices }).agentCostStats({
         from: new Date(to.getTime() - hours * 3_600_000),
         to,
       });
@@ -77,6 +78,6 @@ export function registerStats(program: Command, io: Io): void {
       }
       if (agents.some((agent) => agent.cost.unpricedTokens > 0))
         io.out("(– or +: tokens of models without a price; add them with --prices)\n");
-    }),
-  );
+    });
+  });
 }

@@ -19,16 +19,16 @@ export function registerTrace(program: Command, io: Io): void {
     .option("--json", "print the tree as JSON");
   addOptions(trace, PRICES);
   addClickHouseOptions(addOptions(trace, CLUSTER)).action(
-    (traceId: string, raw: RawOptions, command: Command) =>
-      withSink(raw, command, async (sink) => {
-        const tree = await new TraceQueries(sink, {
-          prices: pricesFrom(raw, valueSources(command)),
-        }).getTrace(traceId.trim().toLowerCase());
+    (traceId: string, raw: RawOptions, command: Command) => {
+      const prices = pricesFrom(raw, valueSources(command));
+      return withSink(raw, command, async (sink) => {
+        const tree = await new TraceQueries(sink, { prices }).getTrace(traceId.trim().toLowerCase());
         if (tree === null) {
           io.err(`trace ${escapeControl(traceId)} not found in ${sink.database}\n`);
           throw new ExitWith(ExitCode.Failed);
         }
         io.out(raw.json === true ? safeJson(tree, 2) + "\n" : renderTraceTree(tree));
-      }),
+      });
+    },
   );
 }

@@ -4,7 +4,7 @@ import type { Io } from "../command-kit.js";
 import { CLUSTER } from "../options/clickhouse.js";
 import { addOptions, valueSources } from "../options/spec.js";
 import type { RawOptions } from "../options/spec.js";
-import { PRICES, UI_PORT, addUiServerOptions, pricesFrom, startUiFrom, uiPortFrom } from "../options/ui.js";
+import { PRICES, UI_PORT, addUiServerOptions, pricesFrom, startUi, uiSettingsFrom } from "../options/ui.js";
 
 /** Resolves on the first SIGINT or SIGTERM. */
 const untilSignal = (): Promise<NodeJS.Signals> =>
@@ -27,14 +27,15 @@ export function registerUi(program: Command, io: Io): void {
   addOptions(ui, UI_PORT);
   addUiServerOptions(ui);
   addOptions(ui, PRICES);
-  addClickHouseOptions(addOptions(ui, CLUSTER)).action((raw: RawOptions, command: Command) =>
-    withSink(raw, command, async (sink, logger) => {
-      const sources = valueSources(command);
-      const port = uiPortFrom(raw, sources) ?? UI_PORT.options.uiPort.default;
-      const server = await startUiFrom(raw, sink, pricesFrom(raw, sources), logger, port);
+  addClickHouseOptions(addOptions(ui, CLUSTER)).action((raw: RawOptions, command: Command) => {
+    const sources = valueSources(command);
+    const settings = uiSettingsFrom(raw, sources, UI_PORT)!;
+    const prices = pricesFrom(raw, sources);
+    return withSink(raw, command, async (sink, logger) => {
+      const server = await startUi(settings, sink, prices, logger);
       io.out(`trace explorer on ${server.url}/traces (database ${sink.database}); Ctrl-C stops it\n`);
       await untilSignal();
       await server.close();
-    }),
-  );
+    });
+  });
 }

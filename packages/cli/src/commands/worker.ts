@@ -11,8 +11,8 @@ import {
   addUiServerOptions,
   WORKER_UI_PORT,
   pricesFrom,
-  startUiFrom,
-  uiPortFrom,
+  startUi,
+  uiSettingsFrom,
 } from "../options/ui.js";
 import {
   HEALTH,
@@ -57,17 +57,19 @@ export function registerWorker(program: Command, _io: Io): void {
   addClickHouseOptions(worker).action(async (raw: RawOptions, command: Command) => {
     const logger = loggerFrom(raw);
     const sources = valueSources(command);
-    const uiPort = uiPortFrom(raw, sources, WORKER_UI_PORT);
-    const prices = uiPort === undefined ? null : pricesFrom(raw, sources);
+    const uiSettings = uiSettingsFrom(raw, sources, WORKER_UI_PORT);
+    const prices = uiSettings === null ? null : pricesFrom(raw, sources);
     const { healthPort, healthHost } = readOptions(HEALTH, raw, sources);
     const { fromBeginning } = readOptions(WORKER_START, raw, sources);
+    const options = workerOptionsFrom(raw, process.env, sources);
+    const schema = schemaOptionsFrom(raw, sources);
     const sinkOptions = sinkOptionsFrom(raw, sources, logger);
     // With the UI, one sink serves both: the worker writes through it, the UI reads through it.
-    const shared = uiPort === undefined ? null : createSink(sinkOptions);
+    const shared = uiSettings === null ? null : createSink(sinkOptions);
     const instance = createWorker({
-      ...workerOptionsFrom(raw, process.env, sources),
+      ...options,
       fromBeginning,
-      schema: schemaOptionsFrom(raw, sources),
+      schema,
       ...(shared === null ? { clickhouse: sinkOptions } : { sink: shared }),
       healthPort,
       healthHost,
@@ -82,11 +84,11 @@ export function registerWorker(program: Command, _io: Io): void {
       logger.info("stopping: flushing and committing before leaving the group", { signal });
       void instance.stop();
     });
-    let ui: Awaited<ReturnType<typeof startUiFrom>> | null = null;
+    let ui: Awaited<ReturnType<typeof startUi>> | null = null;
     try {
       await instance.start();
-      if (shared !== null && prices !== null && uiPort !== undefined) {
-        ui = await startUiFrom(raw, shared, prices, logger, uiPort);
+      if (shared !== null && prices !== null && uiSettings !== null) {
+        ui = await startUi(uiSettings, shared, prices, logger);
         logger.info("trace explorer listening", { url: `${ui.url}/traces` });
       }
       const address = instance.healthAddress();

@@ -95,25 +95,14 @@ export function pricesFrom(raw: RawOptions, sources: Sources = {}): PriceTable {
   return loadPriceTable(readOptions(PRICES, raw, sources).prices);
 }
 
-/** The trace explorer's port from `table` (UI_PORT or WORKER_UI_PORT); undefined: serve none. */
-export function uiPortFrom(
-  raw: RawOptions,
-  sources: Sources = {},
-  table: typeof UI_PORT = UI_PORT,
-): number | undefined {
-  return valueOf(table.options.uiPort, raw, sources) as number | undefined;
+/** Where and for whom the trace explorer listens, resolved before anything is opened. */
+export interface UiSettings {
+  readonly port: number;
+  readonly host: string;
+  readonly auth: UiAuth;
 }
 
-/** Starts the trace explorer over `sink` with the UI options of `raw` (credentials from the environment or a file). */
-export function startUiFrom(
-  raw: RawOptions,
-  sink: Sink,
-  prices: PriceTable,
-  logger: Logger,
-  port: number,
-  env: Environment = process.env,
-): Promise<UiServer> {
-  const { uiHost } = readOptions(UI_SERVER, raw);
+function authFrom(raw: RawOptions, env: Environment): UiAuth {
   const { value, file } = secretOf(UI_SERVER, "uiAuth", raw, env);
   const text =
     file === undefined
@@ -121,13 +110,37 @@ export function startUiFrom(
       : readOptionFile(file, "--ui-auth-file")
           .toString("utf8")
           .replace(/\r?\n$/, "");
-  let auth: UiAuth;
   try {
-    auth = parseAuth(text);
+    return parseAuth(text);
   } catch (error) {
-    // the message names the source, never the value
+    // the message names where the credential came from, never the credential
     const where = file === undefined ? UI_SERVER.options.uiAuth.env : "--ui-auth-file";
     throw new ConfigError(`${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return startUiServer({ sink, prices, logger, port, host: uiHost ?? DEFAULT_UI_HOST, auth });
+}
+
+/**
+ * The trace explorer's settings from the port of `table` (UI_PORT, or WORKER_UI_PORT where it
+ * is off by default) and the server options; null when no port is given.
+ */
+export function uiSettingsFrom(
+  raw: RawOptions,
+  sources: Sources = {},
+  table: typeof UI_PORT = UI_PORT,
+  env: Environment = process.env,
+): UiSettings | null {
+  const port = valueOf(table.options.uiPort, raw, sources) as number | undefined;
+  if (port === undefined) return null;
+  const { uiHost } = readOptions(UI_SERVER, raw, sources);
+  return { port, host: uiHost, auth: authFrom(raw, env) };
+}
+
+/** Starts the trace explorer over `sink`. */
+export function startUi(
+  settings: UiSettings,
+  sink: Sink,
+  prices: PriceTable,
+  logger: Logger,
+): Promise<UiServer> {
+  return startUiServer({ sink, prices, logger, ...settings });
 }
