@@ -1,3 +1,5 @@
+import { DEFAULT_DEDUP_WINDOW, DEFAULT_TTL_DAYS } from "@tracehouse/clickhouse";
+import { WORKER_DEFAULTS } from "@tracehouse/worker";
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import {
@@ -7,8 +9,19 @@ import {
   cliReadmeWithReference,
   readmeWithReference,
   renderCliReference,
+  optionsOf,
   renderConfigReference,
 } from "../src/docs/config-reference.js";
+
+/** How a JSDoc "Default: …" may spell a value: as JSON, with or without backticks, bytes in KiB/MiB. */
+function spellings(value: unknown): string[] {
+  const json = JSON.stringify(value);
+  const forms = [json, String(value)];
+  if (typeof value === "number" && value >= 1024 && value % 1024 === 0) {
+    forms.push(value % (1024 * 1024) === 0 ? `${value / 1024 / 1024} MiB` : `${value / 1024} KiB`);
+  }
+  return forms;
+}
 
 describe("README configuration reference", () => {
   it("matches the options interfaces (run npm run docs:config after changing an option)", async () => {
@@ -46,6 +59,33 @@ describe("README configuration reference", () => {
     expect(reference).to.match(
       /\| `--max-request-bytes <n>` \| `TRACEHOUSE_OTLP_MAX_REQUEST_BYTES` \| integer 1024–1073741824 \|/,
     );
+  });
+
+  it("the options interfaces' documented defaults are the libraries' exported defaults (one value, said twice only in words)", () => {
+    const sources = [
+      {
+        file: "packages/worker/src/config.ts",
+        name: "WorkerOptions",
+        defaults: WORKER_DEFAULTS as Record<string, unknown>,
+      },
+      {
+        file: "packages/clickhouse/src/ClickHouseTraceSchema.ts",
+        name: "SchemaOptions",
+        defaults: { ttlDays: DEFAULT_TTL_DAYS, dedupWindow: DEFAULT_DEDUP_WINDOW } as Record<string, unknown>,
+      },
+    ];
+    for (const { file, name, defaults } of sources) {
+      const docs = optionsOf({ title: name, file, name });
+      for (const [option, value] of Object.entries(defaults)) {
+        const doc = docs.find((d) => d.name === option);
+        expect(doc, `${name}.${option} is documented`).to.not.equal(undefined);
+        const said = /Default: (.+?)\.(\s|$)/.exec(doc!.doc)?.[1]?.replace(/`/g, "");
+        expect(
+          spellings(value),
+          `${name}.${option}: "Default: ${said}" vs ${JSON.stringify(value)}`,
+        ).to.include(said);
+      }
+    }
   });
 
   it("refuses a README without the generated section's markers", async () => {

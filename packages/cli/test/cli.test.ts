@@ -170,7 +170,10 @@ describe("tracehouse CLI", function () {
         ["worker", "--heartbeat-interval-ms", "20000"],
         /configuration error: heartbeatIntervalMs \(20000\) must be below/,
       ],
-      [["worker", "--max-dead-letter-ratio", "2"], /configuration error: maxDeadLetterRatio must be in/],
+      [
+        ["worker", "--max-dead-letter-ratio", "2"],
+        /configuration error: --max-dead-letter-ratio: must be at most 1, got 2/,
+      ],
       [["worker", "--brokers", "nohostport"], /configuration error: brokers: "nohostport" is not host:port/],
       [
         ["worker", "--clickhouse-url", "http://localhost:8123", "--data-dir", "/tmp/x"],

@@ -201,6 +201,13 @@ export const WORKER_BOUNDS = {
   healthPort: { min: 0, max: 65_535 },
 } as const;
 
+type BoundedInteger = Exclude<keyof typeof WORKER_BOUNDS, "maxDeadLetterRatio" | "healthPort">;
+
+/** An integer option, or its default; ConfigError below its bound in {@link WORKER_BOUNDS}. */
+function bounded(options: WorkerOptions, name: BoundedInteger): number {
+  return integerOption(options[name], WORKER_DEFAULTS[name], name, WORKER_BOUNDS[name].min);
+}
+
 function nonEmpty(value: string | undefined, fallback: string, name: string): string {
   const resolved = value ?? fallback;
   if (typeof resolved !== "string" || resolved.trim() === "")
@@ -262,49 +269,19 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     throw new ConfigError(`the dead-letter topic ${deadLetterTopic} cannot also be consumed`);
   }
 
-  const maxBatchRows = integerOption(
-    options.maxBatchRows,
-    WORKER_DEFAULTS.maxBatchRows,
-    "maxBatchRows",
-    WORKER_BOUNDS.maxBatchRows.min,
-  );
-  const maxBatchBytes = integerOption(
-    options.maxBatchBytes,
-    WORKER_DEFAULTS.maxBatchBytes,
-    "maxBatchBytes",
-    WORKER_BOUNDS.maxBatchBytes.min,
-  );
-  const maxBufferedBytes = integerOption(
-    options.maxBufferedBytes,
-    WORKER_DEFAULTS.maxBufferedBytes,
-    "maxBufferedBytes",
-    WORKER_BOUNDS.maxBufferedBytes.min,
-  );
+  const maxBatchRows = bounded(options, "maxBatchRows");
+  const maxBatchBytes = bounded(options, "maxBatchBytes");
+  const maxBufferedBytes = bounded(options, "maxBufferedBytes");
   if (maxBufferedBytes < maxBatchBytes) {
     throw new ConfigError(`maxBufferedBytes (${maxBufferedBytes}) is below maxBatchBytes (${maxBatchBytes})`);
   }
 
-  const baseDelayMs = integerOption(
-    options.retryBaseDelayMs,
-    WORKER_DEFAULTS.retryBaseDelayMs,
-    "retryBaseDelayMs",
-    WORKER_BOUNDS.retryBaseDelayMs.min,
-  );
-  const maxDelayMs = integerOption(
-    options.retryMaxDelayMs,
-    WORKER_DEFAULTS.retryMaxDelayMs,
-    "retryMaxDelayMs",
-    WORKER_BOUNDS.retryMaxDelayMs.min,
-  );
+  const baseDelayMs = bounded(options, "retryBaseDelayMs");
+  const maxDelayMs = bounded(options, "retryMaxDelayMs");
   if (maxDelayMs < baseDelayMs) {
     throw new ConfigError(`retryMaxDelayMs (${maxDelayMs}) is below retryBaseDelayMs (${baseDelayMs})`);
   }
-  const maxRetries = integerOption(
-    options.maxRetries,
-    WORKER_DEFAULTS.maxRetries,
-    "maxRetries",
-    WORKER_BOUNDS.maxRetries.min,
-  );
+  const maxRetries = bounded(options, "maxRetries");
 
   const maxDeadLetterRatio = options.maxDeadLetterRatio ?? WORKER_DEFAULTS.maxDeadLetterRatio;
   if (!(
@@ -314,35 +291,15 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     throw new ConfigError(`maxDeadLetterRatio must be in (0, 1], got ${String(options.maxDeadLetterRatio)}`);
   }
 
-  const sessionTimeoutMs = integerOption(
-    options.sessionTimeoutMs,
-    WORKER_DEFAULTS.sessionTimeoutMs,
-    "sessionTimeoutMs",
-    WORKER_BOUNDS.sessionTimeoutMs.min,
-  );
-  const heartbeatIntervalMs = integerOption(
-    options.heartbeatIntervalMs,
-    WORKER_DEFAULTS.heartbeatIntervalMs,
-    "heartbeatIntervalMs",
-    WORKER_BOUNDS.heartbeatIntervalMs.min,
-  );
+  const sessionTimeoutMs = bounded(options, "sessionTimeoutMs");
+  const heartbeatIntervalMs = bounded(options, "heartbeatIntervalMs");
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new ConfigError(
       `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs})`,
     );
   }
-  const maxBytesPerPartition = integerOption(
-    options.maxBytesPerPartition,
-    WORKER_DEFAULTS.maxBytesPerPartition,
-    "maxBytesPerPartition",
-    WORKER_BOUNDS.maxBytesPerPartition.min,
-  );
-  const maxBytesPerFetch = integerOption(
-    options.maxBytesPerFetch,
-    WORKER_DEFAULTS.maxBytesPerFetch,
-    "maxBytesPerFetch",
-    WORKER_BOUNDS.maxBytesPerFetch.min,
-  );
+  const maxBytesPerPartition = bounded(options, "maxBytesPerPartition");
+  const maxBytesPerFetch = bounded(options, "maxBytesPerFetch");
   if (maxBytesPerFetch < maxBytesPerPartition) {
     throw new ConfigError(
       `maxBytesPerFetch (${maxBytesPerFetch}) is below maxBytesPerPartition (${maxBytesPerPartition})`,
@@ -376,55 +333,20 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     schema: options.schema ?? {},
     maxBatchRows,
     maxBatchBytes,
-    flushIntervalMs: integerOption(
-      options.flushIntervalMs,
-      WORKER_DEFAULTS.flushIntervalMs,
-      "flushIntervalMs",
-      WORKER_BOUNDS.flushIntervalMs.min,
-    ),
+    flushIntervalMs: bounded(options, "flushIntervalMs"),
     maxBufferedBytes,
-    maxPendingBatches: integerOption(
-      options.maxPendingBatches,
-      WORKER_DEFAULTS.maxPendingBatches,
-      "maxPendingBatches",
-      WORKER_BOUNDS.maxPendingBatches.min,
-    ),
-    maxConcurrentInserts: integerOption(
-      options.maxConcurrentInserts,
-      WORKER_DEFAULTS.maxConcurrentInserts,
-      "maxConcurrentInserts",
-      WORKER_BOUNDS.maxConcurrentInserts.min,
-    ),
+    maxPendingBatches: bounded(options, "maxPendingBatches"),
+    maxConcurrentInserts: bounded(options, "maxConcurrentInserts"),
     retry: Object.freeze({ baseDelayMs, maxDelayMs, maxRetries }),
     maxDeadLetterRatio,
-    maxDeadLetterBytes: integerOption(
-      options.maxDeadLetterBytes,
-      WORKER_DEFAULTS.maxDeadLetterBytes,
-      "maxDeadLetterBytes",
-      WORKER_BOUNDS.maxDeadLetterBytes.min,
-    ),
-    deadLetterWindow: integerOption(
-      options.deadLetterWindow,
-      WORKER_DEFAULTS.deadLetterWindow,
-      "deadLetterWindow",
-      WORKER_BOUNDS.deadLetterWindow.min,
-    ),
+    maxDeadLetterBytes: bounded(options, "maxDeadLetterBytes"),
+    deadLetterWindow: bounded(options, "deadLetterWindow"),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    rebalanceTimeoutMs: integerOption(
-      options.rebalanceTimeoutMs,
-      WORKER_DEFAULTS.rebalanceTimeoutMs,
-      "rebalanceTimeoutMs",
-      WORKER_BOUNDS.rebalanceTimeoutMs.min,
-    ),
+    rebalanceTimeoutMs: bounded(options, "rebalanceTimeoutMs"),
     maxBytesPerPartition,
     maxBytesPerFetch,
-    shutdownTimeoutMs: integerOption(
-      options.shutdownTimeoutMs,
-      WORKER_DEFAULTS.shutdownTimeoutMs,
-      "shutdownTimeoutMs",
-      WORKER_BOUNDS.shutdownTimeoutMs.min,
-    ),
+    shutdownTimeoutMs: bounded(options, "shutdownTimeoutMs"),
     healthPort,
     healthHost: nonEmpty(options.healthHost, WORKER_DEFAULTS.healthHost, "healthHost"),
     registry: options.registry ?? null,

@@ -7,7 +7,7 @@ import { optionReference } from "@tracehouse/cli";
 import type { OptionReference } from "@tracehouse/cli";
 
 /** One options interface documented in the README's configuration reference. */
-interface OptionsSource {
+export interface OptionsSource {
   readonly title: string;
   readonly file: string;
   readonly name: string;
@@ -66,13 +66,14 @@ export const OPTIONS_SOURCES: readonly OptionsSource[] = [
   },
 ];
 
-interface OptionDoc {
+export interface OptionDoc {
   readonly name: string;
   readonly type: string;
   readonly doc: string;
 }
 
-function optionsOf(source: OptionsSource): OptionDoc[] {
+/** The documented options of one interface: name, type and JSDoc text. */
+export function optionsOf(source: OptionsSource): OptionDoc[] {
   const path = join(REPO_ROOT, source.file);
   const file = ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true);
   const declaration = file.statements.find(
