@@ -219,25 +219,6 @@ function fileFlagOf(table: OptionTable, secret: SecretSpec): string {
   return `--${file.flag}`;
 }
 
-/** Per command, the lines of its help section naming the secrets it reads from the environment. */
-const secretLines = new WeakMap<Command, string[]>();
-
-function addSecretsHelp(command: Command, table: OptionTable, secrets: readonly SecretSpec[]): void {
-  let lines = secretLines.get(command);
-  if (lines === undefined) {
-    const created: string[] = [];
-    secretLines.set(command, created);
-    command.addHelpText("after", () =>
-      ["", "Secrets from the environment only (never a flag, which `ps` would show):", ...created].join("\n"),
-    );
-    lines = created;
-  }
-  for (const secret of secrets) {
-    const line = `  ${secret.env}   ${secret.doc}, instead of ${fileFlagOf(table, secret)} (env only)`;
-    if (!lines.includes(line)) lines.push(line);
-  }
-}
-
 const tablesOfCommand = new WeakMap<Command, OptionTable[]>();
 
 /** The tables added to a command, in order (for the README reference). */
@@ -245,23 +226,34 @@ export function tablesOf(command: Command): readonly OptionTable[] {
   return tablesOfCommand.get(command) ?? [];
 }
 
+const secretsOf = (table: OptionTable): SecretSpec[] =>
+  Object.values(table.options).filter((spec): spec is SecretSpec => spec.type === "secret");
+
+/** The help section naming the secrets a command reads from the environment (never their values). */
+function secretsHelp(command: Command): string {
+  const lines = tablesOf(command).flatMap((table) =>
+    secretsOf(table).map(
+      (secret) => `  ${secret.env}   ${secret.doc}, instead of ${fileFlagOf(table, secret)} (env only)`,
+    ),
+  );
+  const heading = "Secrets from the environment only (never a flag, which `ps` would show):";
+  return ["", heading, ...new Set(lines)].join("\n");
+}
+
 /** Adds a table's options to `command` under its heading (and its secrets to the help's secrets section). */
 export function addOptions(command: Command, table: OptionTable): Command {
   command.optionsGroup(`${table.title}:`);
-  const secrets = Object.values(table.options).filter((spec): spec is SecretSpec => spec.type === "secret");
+  const secrets = secretsOf(table);
   for (const [key, spec] of Object.entries(table.options)) {
     if (spec.type === "secret") continue;
     const secret = secrets.find((s) => s.file === key);
-    command.addOption(
-      commanderOption(
-        secret === undefined
-          ? spec
-          : { ...spec, doc: `${spec.doc}; or the ${secret.doc} itself in ${secret.env}` },
-      ),
-    );
+    const doc = secret === undefined ? spec.doc : `${spec.doc}; or the ${secret.doc} itself in ${secret.env}`;
+    command.addOption(commanderOption({ ...spec, doc }));
   }
-  if (secrets.length > 0) addSecretsHelp(command, table, secrets);
-  tablesOfCommand.set(command, [...tablesOf(command), table]);
+  const before = tablesOf(command);
+  tablesOfCommand.set(command, [...before, table]);
+  if (secrets.length > 0 && !before.some((t) => secretsOf(t).length > 0))
+    command.addHelpText("after", () => secretsHelp(command));
   return command;
 }
 

@@ -59,7 +59,7 @@ export const UI_SERVER = optionTable(
     uiAuth: {
       type: "secret",
       env: "TRACEHOUSE_UI_AUTH",
-      doc: "credential string",
+      doc: "trace explorer credential",
       file: "uiAuthFile",
     },
   },
