@@ -1,22 +1,4 @@
-import { loadPriceTable } from "@tracehouse/clickhouse";
-import type { CostSummary, PriceTable } from "@tracehouse/clickhouse";
-import { Option } from "commander";
-import type { Command } from "commander";
-import type { RawOptions } from "./options.js";
-
-/** `--prices <file>`: the JSON price file over the default model prices. */
-export function addPricesOption(command: Command): Command {
-  return command.addOption(
-    new Option(
-      "--prices <file>",
-      'JSON model prices in USD per million tokens over the defaults: {"model": {"input": 2.5, "output": 10, "cachedInput": 1.25}}',
-    ).env("TRACEHOUSE_PRICES"),
-  );
-}
-
-export function pricesFrom(raw: RawOptions): PriceTable {
-  return loadPriceTable(typeof raw.prices === "string" ? raw.prices : undefined);
-}
+import type { CostSummary } from "@tracehouse/clickhouse";
 
 const count = (n: number): string => n.toLocaleString("en-US");
 

@@ -170,7 +170,10 @@ describe("tracehouse CLI", function () {
         ["worker", "--heartbeat-interval-ms", "20000"],
         /configuration error: heartbeatIntervalMs \(20000\) must be below/,
       ],
-      [["worker", "--max-dead-letter-ratio", "2"], /configuration error: maxDeadLetterRatio must be in/],
+      [
+        ["worker", "--max-dead-letter-ratio", "2"],
+        /configuration error: --max-dead-letter-ratio: must be at most 1, got 2/,
+      ],
       [["worker", "--brokers", "nohostport"], /configuration error: brokers: "nohostport" is not host:port/],
       [
         ["worker", "--clickhouse-url", "http://localhost:8123", "--data-dir", "/tmp/x"],
@@ -190,7 +193,9 @@ describe("tracehouse CLI", function () {
       KAFKA_BROKERS: "127.0.0.1:1",
     });
     expect(fromEnv.code).to.equal(2);
-    expect(fromEnv.stderr).to.match(/maxBatchRows must be an integer >= 1/);
+    expect(fromEnv.stderr).to.match(
+      /configuration error: TRACEHOUSE_MAX_BATCH_ROWS: must be at least 1, got 0/,
+    );
   });
 
   it("createWorker throws ConfigError for invalid or contradictory options", () => {

@@ -1,6 +1,7 @@
 import { ConfigError } from "@tracehouse/schemas";
 import { expect } from "chai";
-import { sinkOptionsFrom, workerOptionsFrom } from "../src/options.js";
+import { sinkOptionsFrom } from "../src/options/clickhouse.js";
+import { workerOptionsFrom } from "../src/options/worker.js";
 import { noopLogger } from "@tracehouse/schemas";
 
 describe("CLI security options", () => {

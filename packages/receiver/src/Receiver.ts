@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { TracehouseError } from "@tracehouse/schemas";
 import { createProducer } from "@tracehouse/producer";
 import type { Producer } from "@tracehouse/producer";
-import { resolveReceiverConfig } from "./config.js";
+import { DEFAULT_CLIENT_ID, resolveReceiverConfig } from "./config.js";
 import type { ReceiverConfig, ReceiverOptions } from "./config.js";
 import { createGrpcServer } from "./internal/grpc-server.js";
 import { createHttpServer } from "./internal/http-server.js";
@@ -47,7 +47,7 @@ export class Receiver {
 
   #createProducers(): Producer[] {
     const { producerOptions, brokers, logger, producers } = this.config;
-    const clientId = producerOptions.clientId ?? "tracehouse-receiver";
+    const clientId = producerOptions.clientId ?? DEFAULT_CLIENT_ID;
     const created: Producer[] = [];
     try {
       for (let lane = 0; lane < producers; lane++) {

@@ -94,6 +94,9 @@ export const RECEIVER_OPTIONS = {
 
 export type ReceiverIntegerOption = keyof typeof RECEIVER_OPTIONS;
 
+/** Client id of the receiver's own producer unless `producerOptions.clientId` says otherwise. */
+export const DEFAULT_CLIENT_ID = "tracehouse-receiver";
+
 /** Default listen address; loopback unless told otherwise. */
 export const DEFAULT_HOST = "127.0.0.1";
 

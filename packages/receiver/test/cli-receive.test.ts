@@ -81,6 +81,6 @@ describe("tracehouse receive", function () {
   it("exits 2 with a configuration error on a bad option", async function () {
     const cli = start(["--http-port", "70000", "--brokers", "127.0.0.1:1"]);
     expect(await cli.exited).to.equal(2);
-    expect(cli.stderr()).to.match(/configuration error: httpPort must be at most 65535/);
+    expect(cli.stderr()).to.match(/configuration error: --http-port: must be at most 65535, got 70000/);
   });
 });

@@ -175,6 +175,39 @@ export const WORKER_DEFAULTS = {
   healthHost: "0.0.0.0",
 } as const;
 
+/**
+ * Bounds of the numeric options, checked by {@link resolveWorkerConfig}; the CLI checks its flags
+ * against the same table (integers unless `above` is given, which excludes its value).
+ */
+export const WORKER_BOUNDS = {
+  maxBatchRows: { min: 1 },
+  maxBatchBytes: { min: 1 },
+  flushIntervalMs: { min: 1 },
+  maxBufferedBytes: { min: 1 },
+  maxPendingBatches: { min: 1 },
+  maxConcurrentInserts: { min: 1 },
+  retryBaseDelayMs: { min: 0 },
+  retryMaxDelayMs: { min: 0 },
+  maxRetries: { min: 0 },
+  maxDeadLetterBytes: { min: 16 * 1024 },
+  maxDeadLetterRatio: { above: 0, max: 1 },
+  deadLetterWindow: { min: 1 },
+  sessionTimeoutMs: { min: 1 },
+  heartbeatIntervalMs: { min: 1 },
+  rebalanceTimeoutMs: { min: 1 },
+  maxBytesPerPartition: { min: 1 },
+  maxBytesPerFetch: { min: 1 },
+  shutdownTimeoutMs: { min: 1 },
+  healthPort: { min: 0, max: 65_535 },
+} as const;
+
+type BoundedInteger = Exclude<keyof typeof WORKER_BOUNDS, "maxDeadLetterRatio" | "healthPort">;
+
+/** An integer option, or its default; ConfigError below its bound in {@link WORKER_BOUNDS}. */
+function bounded(options: WorkerOptions, name: BoundedInteger): number {
+  return integerOption(options[name], WORKER_DEFAULTS[name], name, WORKER_BOUNDS[name].min);
+}
+
 function nonEmpty(value: string | undefined, fallback: string, name: string): string {
   const resolved = value ?? fallback;
   if (typeof resolved !== "string" || resolved.trim() === "")
@@ -236,74 +269,37 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     throw new ConfigError(`the dead-letter topic ${deadLetterTopic} cannot also be consumed`);
   }
 
-  const maxBatchRows = integerOption(options.maxBatchRows, WORKER_DEFAULTS.maxBatchRows, "maxBatchRows", 1);
-  const maxBatchBytes = integerOption(
-    options.maxBatchBytes,
-    WORKER_DEFAULTS.maxBatchBytes,
-    "maxBatchBytes",
-    1,
-  );
-  const maxBufferedBytes = integerOption(
-    options.maxBufferedBytes,
-    WORKER_DEFAULTS.maxBufferedBytes,
-    "maxBufferedBytes",
-    1,
-  );
+  const maxBatchRows = bounded(options, "maxBatchRows");
+  const maxBatchBytes = bounded(options, "maxBatchBytes");
+  const maxBufferedBytes = bounded(options, "maxBufferedBytes");
   if (maxBufferedBytes < maxBatchBytes) {
     throw new ConfigError(`maxBufferedBytes (${maxBufferedBytes}) is below maxBatchBytes (${maxBatchBytes})`);
   }
 
-  const baseDelayMs = integerOption(
-    options.retryBaseDelayMs,
-    WORKER_DEFAULTS.retryBaseDelayMs,
-    "retryBaseDelayMs",
-    0,
-  );
-  const maxDelayMs = integerOption(
-    options.retryMaxDelayMs,
-    WORKER_DEFAULTS.retryMaxDelayMs,
-    "retryMaxDelayMs",
-    0,
-  );
+  const baseDelayMs = bounded(options, "retryBaseDelayMs");
+  const maxDelayMs = bounded(options, "retryMaxDelayMs");
   if (maxDelayMs < baseDelayMs) {
     throw new ConfigError(`retryMaxDelayMs (${maxDelayMs}) is below retryBaseDelayMs (${baseDelayMs})`);
   }
-  const maxRetries = integerOption(options.maxRetries, WORKER_DEFAULTS.maxRetries, "maxRetries", 0);
+  const maxRetries = bounded(options, "maxRetries");
 
   const maxDeadLetterRatio = options.maxDeadLetterRatio ?? WORKER_DEFAULTS.maxDeadLetterRatio;
-  if (!(maxDeadLetterRatio > 0 && maxDeadLetterRatio <= 1)) {
+  if (!(
+    maxDeadLetterRatio > WORKER_BOUNDS.maxDeadLetterRatio.above &&
+    maxDeadLetterRatio <= WORKER_BOUNDS.maxDeadLetterRatio.max
+  )) {
     throw new ConfigError(`maxDeadLetterRatio must be in (0, 1], got ${String(options.maxDeadLetterRatio)}`);
   }
 
-  const sessionTimeoutMs = integerOption(
-    options.sessionTimeoutMs,
-    WORKER_DEFAULTS.sessionTimeoutMs,
-    "sessionTimeoutMs",
-    1,
-  );
-  const heartbeatIntervalMs = integerOption(
-    options.heartbeatIntervalMs,
-    WORKER_DEFAULTS.heartbeatIntervalMs,
-    "heartbeatIntervalMs",
-    1,
-  );
+  const sessionTimeoutMs = bounded(options, "sessionTimeoutMs");
+  const heartbeatIntervalMs = bounded(options, "heartbeatIntervalMs");
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new ConfigError(
       `heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs})`,
     );
   }
-  const maxBytesPerPartition = integerOption(
-    options.maxBytesPerPartition,
-    WORKER_DEFAULTS.maxBytesPerPartition,
-    "maxBytesPerPartition",
-    1,
-  );
-  const maxBytesPerFetch = integerOption(
-    options.maxBytesPerFetch,
-    WORKER_DEFAULTS.maxBytesPerFetch,
-    "maxBytesPerFetch",
-    1,
-  );
+  const maxBytesPerPartition = bounded(options, "maxBytesPerPartition");
+  const maxBytesPerFetch = bounded(options, "maxBytesPerFetch");
   if (maxBytesPerFetch < maxBytesPerPartition) {
     throw new ConfigError(
       `maxBytesPerFetch (${maxBytesPerFetch}) is below maxBytesPerPartition (${maxBytesPerPartition})`,
@@ -312,8 +308,8 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
   const healthPort =
     options.healthPort === undefined || options.healthPort === null
       ? WORKER_DEFAULTS.healthPort
-      : integerOption(options.healthPort, 0, "healthPort", 0);
-  if (healthPort !== null && healthPort > 65_535)
+      : integerOption(options.healthPort, 0, "healthPort", WORKER_BOUNDS.healthPort.min);
+  if (healthPort !== null && healthPort > WORKER_BOUNDS.healthPort.max)
     throw new ConfigError(`healthPort ${healthPort} is not a port`);
 
   return Object.freeze({
@@ -337,55 +333,20 @@ export function resolveWorkerConfig(options: WorkerOptions = {}): WorkerConfig {
     schema: options.schema ?? {},
     maxBatchRows,
     maxBatchBytes,
-    flushIntervalMs: integerOption(
-      options.flushIntervalMs,
-      WORKER_DEFAULTS.flushIntervalMs,
-      "flushIntervalMs",
-      1,
-    ),
+    flushIntervalMs: bounded(options, "flushIntervalMs"),
     maxBufferedBytes,
-    maxPendingBatches: integerOption(
-      options.maxPendingBatches,
-      WORKER_DEFAULTS.maxPendingBatches,
-      "maxPendingBatches",
-      1,
-    ),
-    maxConcurrentInserts: integerOption(
-      options.maxConcurrentInserts,
-      WORKER_DEFAULTS.maxConcurrentInserts,
-      "maxConcurrentInserts",
-      1,
-    ),
+    maxPendingBatches: bounded(options, "maxPendingBatches"),
+    maxConcurrentInserts: bounded(options, "maxConcurrentInserts"),
     retry: Object.freeze({ baseDelayMs, maxDelayMs, maxRetries }),
     maxDeadLetterRatio,
-    maxDeadLetterBytes: integerOption(
-      options.maxDeadLetterBytes,
-      WORKER_DEFAULTS.maxDeadLetterBytes,
-      "maxDeadLetterBytes",
-      16 * 1024,
-    ),
-    deadLetterWindow: integerOption(
-      options.deadLetterWindow,
-      WORKER_DEFAULTS.deadLetterWindow,
-      "deadLetterWindow",
-      1,
-    ),
+    maxDeadLetterBytes: bounded(options, "maxDeadLetterBytes"),
+    deadLetterWindow: bounded(options, "deadLetterWindow"),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    rebalanceTimeoutMs: integerOption(
-      options.rebalanceTimeoutMs,
-      WORKER_DEFAULTS.rebalanceTimeoutMs,
-      "rebalanceTimeoutMs",
-      1,
-    ),
+    rebalanceTimeoutMs: bounded(options, "rebalanceTimeoutMs"),
     maxBytesPerPartition,
     maxBytesPerFetch,
-    shutdownTimeoutMs: integerOption(
-      options.shutdownTimeoutMs,
-      WORKER_DEFAULTS.shutdownTimeoutMs,
-      "shutdownTimeoutMs",
-      1,
-    ),
+    shutdownTimeoutMs: bounded(options, "shutdownTimeoutMs"),
     healthPort,
     healthHost: nonEmpty(options.healthHost, WORKER_DEFAULTS.healthHost, "healthHost"),
     registry: options.registry ?? null,

@@ -1,6 +1,6 @@
 export { createWorker, Worker, WorkerState } from "./Worker.js";
 export type { WorkerStatus } from "./Worker.js";
-export { resolveWorkerConfig, WORKER_DEFAULTS } from "./config.js";
+export { resolveWorkerConfig, WORKER_BOUNDS, WORKER_DEFAULTS } from "./config.js";
 export type { WorkerOptions, WorkerConfig, RetryConfig } from "./config.js";
 export {
   recordToRow,

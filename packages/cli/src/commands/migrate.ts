@@ -1,9 +1,10 @@
 import { ClickHouseTraceSchema } from "@tracehouse/clickhouse";
 import type { Command } from "commander";
-import { addSchemaOptions, schemaOptionsFrom, withSink } from "../command-kit.js";
+import { addClickHouseOptions, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { addClickHouseOptions } from "../options.js";
-import type { RawOptions } from "../options.js";
+import { SCHEMA, schemaOptionsFrom } from "../options/clickhouse.js";
+import { addOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
 import { safeJson } from "../terminal-text.js";
 
 export function registerMigrate(program: Command, io: Io): void {
@@ -13,10 +14,13 @@ export function registerMigrate(program: Command, io: Io): void {
       "apply the ClickHouse migrations: create the tracehouse tables and views (safe to run again)",
     )
     .option("--json", "print the report as JSON");
-  addSchemaOptions(migrate);
+  addOptions(migrate, SCHEMA);
   addClickHouseOptions(migrate).action((raw: RawOptions, command: Command) =>
     withSink(raw, command, async (sink) => {
-      const report = await new ClickHouseTraceSchema(sink, schemaOptionsFrom(raw)).createTables();
+      const report = await new ClickHouseTraceSchema(
+        sink,
+        schemaOptionsFrom(raw, valueSources(command)),
+      ).createTables();
       io.out(
         raw.json === true
           ? safeJson({ database: sink.database, ...report }) + "\n"

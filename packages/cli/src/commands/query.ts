@@ -1,11 +1,10 @@
 import { SinkError } from "@tracehouse/clickhouse";
 import { ErrorCode, NonRetriableError } from "@tracehouse/schemas";
-import { Option } from "commander";
 import type { Command } from "commander";
-import { withSink } from "../command-kit.js";
+import { addClickHouseOptions, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { addClickHouseOptions, integerOption } from "../options.js";
-import type { RawOptions } from "../options.js";
+import { addOptions, optionTable, readOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
 import { safeJson } from "../terminal-text.js";
 
 /** `tracehouse query` refused a statement that is not read-only (without `--write`). */
@@ -23,7 +22,17 @@ export class ReadOnlyQueryError extends NonRetriableError {
   }
 }
 
-export const DEFAULT_QUERY_MAX_EXECUTION_TIME_S = 60;
+export const QUERY = optionTable("Query", {
+  maxExecutionTimeS: {
+    type: "integer",
+    flag: "max-execution-time",
+    arg: "<seconds>",
+    env: "TRACEHOUSE_QUERY_MAX_EXECUTION_TIME",
+    default: 60,
+    min: 0,
+    doc: "the statement's time limit, 0 for none",
+  },
+});
 
 /** Statements that only read. */
 const READ_ONLY_START = /^\(*\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b/i;
@@ -51,17 +60,13 @@ export function registerQuery(program: Command, io: Io): void {
     .description(
       "run SQL on the sink and print rows as JSON lines, read-only (readonly=1) and time-limited by default (the embedded engine's data directory has one reader at a time)",
     )
-    .option("--write", "allow statements that write or change anything (INSERT, DDL, TRUNCATE, file())")
-    .addOption(
-      new Option(
-        "--max-execution-time <seconds>",
-        `the statement's time limit, 0 for none (default: ${DEFAULT_QUERY_MAX_EXECUTION_TIME_S})`,
-      ).env("TRACEHOUSE_QUERY_MAX_EXECUTION_TIME"),
-    );
+    .option("--write", "allow statements that write or change anything (INSERT, DDL, TRUNCATE, file())");
+  addOptions(query, QUERY);
   addClickHouseOptions(query).action((sql: string, raw: RawOptions, command: Command) => {
     const write = raw.write === true;
     const maxExecutionTimeS =
-      integerOption(raw, "maxExecutionTime", "max-execution-time") ?? DEFAULT_QUERY_MAX_EXECUTION_TIME_S;
+      readOptions(QUERY, raw, valueSources(command)).maxExecutionTimeS ??
+      QUERY.options.maxExecutionTimeS.default;
     if (!write) checkReadOnly(sql);
     return withSink(
       raw,

@@ -1,19 +1,14 @@
 import { RECORD_TABLES, rebuild } from "@tracehouse/worker";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { addSchemaOptions, schemaOptionsFrom, valueSources } from "../command-kit.js";
+import { addClickHouseOptions, loggerFrom } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { createCliLogger } from "../logger.js";
-import {
-  addClickHouseOptions,
-  addKafkaOptions,
-  addTuningOptions,
-  sinkOptionsFrom,
-  workerOptionsFrom,
-} from "../options.js";
-import type { RawOptions } from "../options.js";
+import { SCHEMA, schemaOptionsFrom, sinkOptionsFrom } from "../options/clickhouse.js";
+import { addOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
+import { addKafkaOptions, addTuningOptions, workerOptionsFrom } from "../options/worker.js";
 import { createProgressReporter } from "../progress.js";
-import { position, progressMode, summary } from "./replay.js";
+import { REPLAY_GROUP, position, progressMode, summary } from "./replay.js";
 import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function registerRebuild(program: Command, io: Io): void {
@@ -31,18 +26,19 @@ export function registerRebuild(program: Command, io: Io): void {
       new Option("--progress <mode>", "bar, log lines or none").choices(["auto", "bar", "log", "none"]),
     )
     .option("--json", "print the result as JSON");
-  addKafkaOptions(rebuildCommand, "the replay's consumer group (default: <client-id>-replay-<epoch ms>)");
+  addKafkaOptions(rebuildCommand, REPLAY_GROUP);
   addTuningOptions(rebuildCommand);
-  addSchemaOptions(rebuildCommand);
+  addOptions(rebuildCommand, SCHEMA);
   addClickHouseOptions(rebuildCommand).action(async (table: string, raw: RawOptions, command: Command) => {
-    const logger = createCliLogger(String(raw.logLevel));
+    const logger = loggerFrom(raw);
+    const sources = valueSources(command);
     const reporter = createProgressReporter(progressMode(raw), logger);
-    const { tables: _tables, ...options } = workerOptionsFrom(raw);
+    const { tables: _tables, ...options } = workerOptionsFrom(raw, process.env, sources);
     try {
       const result = await rebuild(table, {
         ...options,
-        schema: schemaOptionsFrom(raw),
-        clickhouse: sinkOptionsFrom(raw, valueSources(command), logger),
+        schema: schemaOptionsFrom(raw, sources),
+        clickhouse: sinkOptionsFrom(raw, sources, logger),
         from: position(raw, "from"),
         logger,
         onProgress: (progress) => reporter.update(progress),

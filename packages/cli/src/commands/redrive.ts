@@ -3,18 +3,12 @@ import { DeadLetterReason, parseReplayPosition, redrive } from "@tracehouse/work
 import type { RedriveResult } from "@tracehouse/worker";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { addSchemaOptions, schemaOptionsFrom, valueSources } from "../command-kit.js";
+import { addClickHouseOptions, loggerFrom } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { createCliLogger } from "../logger.js";
-import {
-  addClickHouseOptions,
-  addKafkaOptions,
-  addTuningOptions,
-  listOption,
-  sinkOptionsFrom,
-  workerOptionsFrom,
-} from "../options.js";
-import type { RawOptions } from "../options.js";
+import { SCHEMA, schemaOptionsFrom, sinkOptionsFrom } from "../options/clickhouse.js";
+import { addOptions, splitList, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
+import { addKafkaOptions, addTuningOptions, workerOptionsFrom } from "../options/worker.js";
 import { createProgressReporter } from "../progress.js";
 import { progressMode } from "./replay.js";
 
@@ -34,7 +28,7 @@ export function timeOption(raw: RawOptions, name: "since" | "until", now = Date.
 }
 
 export function reasonsOption(raw: RawOptions): string[] | undefined {
-  const reasons = listOption(raw, "reason");
+  const reasons = typeof raw.reason === "string" ? splitList(raw.reason) : undefined;
   for (const reason of reasons ?? []) {
     if (!REASONS.includes(reason)) {
       throw new ConfigError(`--reason: ${JSON.stringify(reason)} is not one of ${REASONS.join(", ")}`);
@@ -77,19 +71,23 @@ export function registerRedrive(program: Command, io: Io): void {
       ).choices(["auto", "bar", "log", "none"]),
     )
     .option("--json", "print the result as JSON");
-  addKafkaOptions(command, "ignored: redrive reads with a throwaway group of its own");
+  addKafkaOptions(command, {
+    doc: "ignored: redrive reads with a throwaway group of its own",
+    defaultText: "none",
+  });
   addTuningOptions(command);
-  addSchemaOptions(command);
+  addOptions(command, SCHEMA);
   addClickHouseOptions(command).action(async (raw: RawOptions, self: Command) => {
-    const logger = createCliLogger(String(raw.logLevel));
+    const logger = loggerFrom(raw);
+    const sources = valueSources(self);
     const reporter = createProgressReporter(progressMode(raw), logger, 5000, "redrive");
-    const { groupId: _groupId, topics: _topics, ...options } = workerOptionsFrom(raw);
+    const { groupId: _groupId, topics: _topics, ...options } = workerOptionsFrom(raw, process.env, sources);
     try {
       const result = await redrive({
         ...options,
         ...(typeof raw.schemasTopic === "string" ? { schemasTopic: raw.schemasTopic } : {}),
-        schema: schemaOptionsFrom(raw),
-        clickhouse: sinkOptionsFrom(raw, valueSources(self), logger),
+        schema: schemaOptionsFrom(raw, sources),
+        clickhouse: sinkOptionsFrom(raw, sources, logger),
         reasons: reasonsOption(raw),
         sinceMs: timeOption(raw, "since"),
         untilMs: timeOption(raw, "until"),

@@ -3,19 +3,20 @@ import { parseReplayPosition, replay } from "@tracehouse/worker";
 import type { ReplayPosition, ReplayResult } from "@tracehouse/worker";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { addSchemaOptions, schemaOptionsFrom, valueSources } from "../command-kit.js";
+import { addClickHouseOptions, loggerFrom } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { createCliLogger } from "../logger.js";
-import {
-  addClickHouseOptions,
-  addKafkaOptions,
-  addTuningOptions,
-  sinkOptionsFrom,
-  workerOptionsFrom,
-} from "../options.js";
-import type { RawOptions } from "../options.js";
+import { SCHEMA, schemaOptionsFrom, sinkOptionsFrom } from "../options/clickhouse.js";
+import { addOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
+import { addKafkaOptions, addTuningOptions, workerOptionsFrom } from "../options/worker.js";
 import { ProgressMode, createProgressReporter } from "../progress.js";
 import { escapeControl, safeJson } from "../terminal-text.js";
+
+/** What `--group-id` means for a replay: a group of its own (the worker library names it). */
+export const REPLAY_GROUP = {
+  doc: "the replay's consumer group",
+  defaultText: "<client-id>-replay-<epoch ms>",
+} as const;
 
 export function position(raw: RawOptions, name: "from" | "to"): ReplayPosition | undefined {
   const value = raw[name];
@@ -64,17 +65,18 @@ export function registerReplay(program: Command, io: Io): void {
       ).choices(["auto", "bar", "log", "none"]),
     )
     .option("--json", "print the result as JSON");
-  addKafkaOptions(replayCommand, "the replay's consumer group (default: <client-id>-replay-<epoch ms>)");
+  addKafkaOptions(replayCommand, REPLAY_GROUP);
   addTuningOptions(replayCommand);
-  addSchemaOptions(replayCommand);
+  addOptions(replayCommand, SCHEMA);
   addClickHouseOptions(replayCommand).action(async (raw: RawOptions, command: Command) => {
-    const logger = createCliLogger(String(raw.logLevel));
+    const logger = loggerFrom(raw);
+    const sources = valueSources(command);
     const reporter = createProgressReporter(progressMode(raw), logger);
     try {
       const result = await replay({
-        ...workerOptionsFrom(raw),
-        schema: schemaOptionsFrom(raw),
-        clickhouse: sinkOptionsFrom(raw, valueSources(command), logger),
+        ...workerOptionsFrom(raw, process.env, sources),
+        schema: schemaOptionsFrom(raw, sources),
+        clickhouse: sinkOptionsFrom(raw, sources, logger),
         from: position(raw, "from")!,
         to: position(raw, "to"),
         logger,

@@ -1,12 +1,25 @@
 import { ClickHouseTraceSchema, TraceQueries } from "@tracehouse/clickhouse";
 import { RECORD_TABLES } from "@tracehouse/worker";
 import type { Command } from "commander";
-import { clusterOption, withSink } from "../command-kit.js";
+import { addClickHouseOptions, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { addClickHouseOptions, numberOption } from "../options.js";
-import { addPricesOption, formatUsd, pricesFrom } from "../prices.js";
-import type { RawOptions } from "../options.js";
+import { CLUSTER } from "../options/clickhouse.js";
+import { addOptions, optionTable, readOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
+import { PRICES, pricesFrom } from "../options/ui.js";
+import { formatUsd } from "../prices.js";
 import { escapeControl, safeJson } from "../terminal-text.js";
+
+export const STATS = optionTable("Statistics", {
+  hours: {
+    type: "number",
+    flag: "hours",
+    env: "TRACEHOUSE_STATS_HOURS",
+    default: 24,
+    above: 0,
+    doc: "window of the per-agent figures, ending now",
+  },
+});
 
 export function registerStats(program: Command, io: Io): void {
   const stats = program
@@ -14,11 +27,14 @@ export function registerStats(program: Command, io: Io): void {
     .description(
       "rows, distinct records, parts and sizes of the tracehouse tables; executions, tokens and cost per agent",
     )
-    .option("--json", "print the statistics as JSON")
-    .option("--hours <n>", "window of the per-agent figures, ending now (default: 24)");
-  addPricesOption(stats);
-  addClickHouseOptions(stats.addOption(clusterOption())).action((raw: RawOptions, command: Command) =>
-    withSink(raw, command, async (sink) => {
+    .option("--json", "print the statistics as JSON");
+  addOptions(stats, STATS);
+  addOptions(stats, PRICES);
+  addClickHouseOptions(addOptions(stats, CLUSTER)).action((raw: RawOptions, command: Command) => {
+    const sources = valueSources(command);
+    const { hours } = readOptions(STATS, raw, sources);
+    const prices = pricesFrom(raw, sources);
+    return withSink(raw, command, async (sink) => {
       const tables = await new ClickHouseTraceSchema(sink).getTableStats();
       const records: Record<string, number> = {};
       for (const table of RECORD_TABLES) {
@@ -28,9 +44,8 @@ export function registerStats(program: Command, io: Io): void {
         );
         records[table] = Number(row?.n ?? 0);
       }
-      const hours = numberOption(raw, "hours", "hours") ?? 24;
       const to = new Date();
-      const agents = await new TraceQueries(sink, { prices: pricesFrom(raw) }).agentCostStats({
+      const agents = await new TraceQueries(sink, { prices }).agentCostStats({
         from: new Date(to.getTime() - hours * 3_600_000),
         to,
       });
@@ -63,6 +78,6 @@ export function registerStats(program: Command, io: Io): void {
       }
       if (agents.some((agent) => agent.cost.unpricedTokens > 0))
         io.out("(– or +: tokens of models without a price; add them with --prices)\n");
-    }),
-  );
+    });
+  });
 }

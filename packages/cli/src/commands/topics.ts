@@ -1,16 +1,25 @@
 import { ensureTopics, verifyTopics } from "@tracehouse/producer";
 import type { TopicsReport, TopicsOptions, TopicsTarget } from "@tracehouse/producer";
 import { createTopicCatalogue, resolveKafkaSecurity } from "@tracehouse/schemas";
-import { WORKER_DEFAULTS } from "@tracehouse/worker";
 import type { Command } from "commander";
-import { Option } from "commander";
 import kafkajs from "kafkajs";
 import { ExitCode, ExitWith } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { addKafkaConnectionOptions, integerOption, listOption } from "../options.js";
-import type { RawOptions } from "../options.js";
-import { addKafkaSecurityOptions, kafkaSecurityFrom } from "../security-options.js";
+import { KAFKA_CONNECTION, KAFKA_SECURITY, kafkaSecurityFrom } from "../options/kafka.js";
+import { addOptions, optionTable, readOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
 import { escapeControl, safeJson } from "../terminal-text.js";
+
+export const TOPICS = optionTable("Topics", {
+  replicationFactor: {
+    type: "integer",
+    flag: "replication-factor",
+    env: "TRACEHOUSE_REPLICATION_FACTOR",
+    min: 1,
+    defaultText: "3, or the broker count when fewer",
+    doc: "replicas of each created topic",
+  },
+});
 
 type TopicsAction = (target: TopicsTarget, options: TopicsOptions) => Promise<TopicsReport>;
 
@@ -45,26 +54,23 @@ export function registerTopics(program: Command, io: Io): void {
     const command = topics
       .command(name)
       .description(description)
-      .addOption(
-        new Option(
-          "--replication-factor <n>",
-          "replicas of each created topic (default: 3, or the broker count when fewer)",
-        ).env("TRACEHOUSE_REPLICATION_FACTOR"),
-      )
       .option("--json", "print the report as JSON");
-    addKafkaSecurityOptions(addKafkaConnectionOptions(command)).action(async (raw: RawOptions) => {
-      const security = resolveKafkaSecurity(kafkaSecurityFrom(raw, process.env));
+    addOptions(command, TOPICS);
+    addOptions(command, KAFKA_CONNECTION);
+    addOptions(command, KAFKA_SECURITY).action(async (raw: RawOptions) => {
+      const sources = valueSources(command);
+      const security = resolveKafkaSecurity(kafkaSecurityFrom(raw, process.env, sources));
+      const { brokers, clientId, topicPrefix } = readOptions(KAFKA_CONNECTION, raw, sources);
       const kafka = new kafkajs.Kafka({
-        clientId: typeof raw.clientId === "string" ? raw.clientId : WORKER_DEFAULTS.clientId,
-        brokers: listOption(raw, "brokers") ?? [...WORKER_DEFAULTS.brokers],
+        clientId,
+        brokers,
         logLevel: kafkajs.logLevel.NOTHING,
         ...security.clientOptions(),
       });
-      const prefix = typeof raw.topicPrefix === "string" ? raw.topicPrefix : WORKER_DEFAULTS.topicPrefix;
-      const replicationFactor = integerOption(raw, "replicationFactor", "replication-factor");
+      const { replicationFactor } = readOptions(TOPICS, raw, sources);
       const report = await action(kafka, {
-        topics: createTopicCatalogue({ prefix }),
-        ...(replicationFactor === undefined ? {} : { replicationFactor }),
+        topics: createTopicCatalogue({ prefix: topicPrefix }),
+        ...(replicationFactor == null ? {} : { replicationFactor }),
       });
       io.out(raw.json === true ? safeJson(report) + "\n" : render(report));
       if (!report.ok) throw new ExitWith(ExitCode.Failed);

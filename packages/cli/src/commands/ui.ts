@@ -1,11 +1,10 @@
 import type { Command } from "commander";
-import { Option } from "commander";
-import { clusterOption, withSink } from "../command-kit.js";
+import { addClickHouseOptions, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { addClickHouseOptions } from "../options.js";
-import type { RawOptions } from "../options.js";
-import { addPricesOption, pricesFrom } from "../prices.js";
-import { addUiServerOptions, startUiFrom, uiPortFrom } from "../ui-options.js";
+import { CLUSTER } from "../options/clickhouse.js";
+import { addOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
+import { PRICES, UI_PORT, addUiServerOptions, pricesFrom, startUi, uiSettingsFrom } from "../options/ui.js";
 
 /** Resolves on the first SIGINT or SIGTERM. */
 const untilSignal = (): Promise<NodeJS.Signals> =>
@@ -24,20 +23,19 @@ export function registerUi(program: Command, io: Io): void {
     .command("ui")
     .description(
       "serve the trace explorer (traces, waterfall, agents, errors, cost) over a ClickHouse server or an embedded data directory, until SIGINT/SIGTERM",
-    )
-    .addOption(
-      new Option("--ui-port <port>", "port of the trace explorer; 0 picks one")
-        .env("TRACEHOUSE_UI_PORT")
-        .default("7788"),
     );
+  addOptions(ui, UI_PORT);
   addUiServerOptions(ui);
-  addPricesOption(ui);
-  addClickHouseOptions(ui.addOption(clusterOption())).action((raw: RawOptions, command: Command) =>
-    withSink(raw, command, async (sink, logger) => {
-      const server = await startUiFrom(raw, sink, pricesFrom(raw), logger, uiPortFrom(raw) ?? 7788);
+  addOptions(ui, PRICES);
+  addClickHouseOptions(addOptions(ui, CLUSTER)).action((raw: RawOptions, command: Command) => {
+    const sources = valueSources(command);
+    const settings = uiSettingsFrom(raw, sources, UI_PORT)!;
+    const prices = pricesFrom(raw, sources);
+    return withSink(raw, command, async (sink, logger) => {
+      const server = await startUi(settings, sink, prices, logger);
       io.out(`trace explorer on ${server.url}/traces (database ${sink.database}); Ctrl-C stops it\n`);
       await untilSignal();
       await server.close();
-    }),
-  );
+    });
+  });
 }

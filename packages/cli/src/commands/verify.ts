@@ -1,9 +1,8 @@
 import { ClickHouseTraceSchema } from "@tracehouse/clickhouse";
 import type { Command } from "commander";
-import { ExitCode, ExitWith, withSink } from "../command-kit.js";
+import { ExitCode, ExitWith, addClickHouseOptions, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { addClickHouseOptions } from "../options.js";
-import type { RawOptions } from "../options.js";
+import type { RawOptions } from "../options/spec.js";
 import { escapeControl, safeJson } from "../terminal-text.js";
 
 export function registerVerify(program: Command, io: Io): void {

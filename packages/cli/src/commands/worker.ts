@@ -1,22 +1,26 @@
 import { createSink } from "@tracehouse/clickhouse";
-import { createWorker } from "@tracehouse/worker";
+import { WORKER_DEFAULTS, createWorker } from "@tracehouse/worker";
 import type { Command } from "commander";
-import { Option } from "commander";
-import { ExitCode, addSchemaOptions, schemaOptionsFrom, valueSources } from "../command-kit.js";
+import { ExitCode, addClickHouseOptions, loggerFrom } from "../command-kit.js";
 import type { Io } from "../command-kit.js";
-import { createCliLogger } from "../logger.js";
+import { SCHEMA, schemaOptionsFrom, sinkOptionsFrom } from "../options/clickhouse.js";
+import { addOptions, readOptions, valueSources } from "../options/spec.js";
+import type { RawOptions } from "../options/spec.js";
 import {
-  addClickHouseOptions,
+  PRICES,
+  addUiServerOptions,
+  WORKER_UI_PORT,
+  pricesFrom,
+  startUi,
+  uiSettingsFrom,
+} from "../options/ui.js";
+import {
+  HEALTH,
+  WORKER_START,
   addKafkaOptions,
   addTuningOptions,
-  integerOption,
-  sinkOptionsFrom,
   workerOptionsFrom,
-} from "../options.js";
-import type { RawOptions } from "../options.js";
-import { addPricesOption, pricesFrom } from "../prices.js";
-import { addUiServerOptions, startUiFrom, uiPortFrom } from "../ui-options.js";
-import { WORKER_DEFAULTS } from "@tracehouse/worker";
+} from "../options/worker.js";
 
 function waitForSignals(onSignal: (signal: NodeJS.Signals, count: number) => void): () => void {
   let count = 0;
@@ -39,51 +43,36 @@ export function registerWorker(program: Command, _io: Io): void {
     .description(
       "consume every record topic into ClickHouse as one member of the worker group; SIGTERM/SIGINT stop it gracefully (stop fetching, flush, commit, leave)",
     );
-  addKafkaOptions(worker, `consumer group shared by all worker pods (default: "${WORKER_DEFAULTS.groupId}")`);
-  worker.addOption(
-    new Option(
-      "--no-from-beginning",
-      "a group without committed offsets starts at the end of the topics (default: at the earliest record)",
-    ).env("TRACEHOUSE_NO_FROM_BEGINNING"),
-  );
+  addKafkaOptions(worker, {
+    doc: "consumer group shared by all worker pods",
+    defaultText: JSON.stringify(WORKER_DEFAULTS.groupId),
+  });
+  addOptions(worker, WORKER_START);
   addTuningOptions(worker);
-  worker
-    .optionsGroup("Health:")
-    .addOption(
-      new Option("--health-port <port>", '/healthz, /readyz and /metrics port; 0 picks one, "off" disables')
-        .env("TRACEHOUSE_HEALTH_PORT")
-        .default("9464"),
-    )
-    .addOption(
-      new Option("--health-host <host>", "address the health server listens on")
-        .env("TRACEHOUSE_HEALTH_HOST")
-        .default(WORKER_DEFAULTS.healthHost),
-    );
-  worker
-    .optionsGroup("Trace explorer:")
-    .addOption(
-      new Option(
-        "--ui-port <port>",
-        "also serve the trace explorer from this process (the embedded engine's data directory is held by one process); 0 picks a port (default: off)",
-      ).env("TRACEHOUSE_UI_PORT"),
-    );
+  addOptions(worker, HEALTH);
+  addOptions(worker, WORKER_UI_PORT);
   addUiServerOptions(worker);
-  addPricesOption(worker);
-  addSchemaOptions(worker);
+  addOptions(worker, PRICES);
+  addOptions(worker, SCHEMA);
   addClickHouseOptions(worker).action(async (raw: RawOptions, command: Command) => {
-    const logger = createCliLogger(String(raw.logLevel));
-    const uiPort = uiPortFrom(raw);
-    const prices = uiPort === undefined ? null : pricesFrom(raw);
-    const sinkOptions = sinkOptionsFrom(raw, valueSources(command), logger);
+    const logger = loggerFrom(raw);
+    const sources = valueSources(command);
+    const uiSettings = uiSettingsFrom(raw, sources, WORKER_UI_PORT);
+    const prices = uiSettings === null ? null : pricesFrom(raw, sources);
+    const { healthPort, healthHost } = readOptions(HEALTH, raw, sources);
+    const { fromBeginning } = readOptions(WORKER_START, raw, sources);
+    const options = workerOptionsFrom(raw, process.env, sources);
+    const schema = schemaOptionsFrom(raw, sources);
+    const sinkOptions = sinkOptionsFrom(raw, sources, logger);
     // With the UI, one sink serves both: the worker writes through it, the UI reads through it.
-    const shared = uiPort === undefined ? null : createSink(sinkOptions);
+    const shared = uiSettings === null ? null : createSink(sinkOptions);
     const instance = createWorker({
-      ...workerOptionsFrom(raw),
-      fromBeginning: raw.fromBeginning !== false,
-      schema: schemaOptionsFrom(raw),
+      ...options,
+      fromBeginning,
+      schema,
       ...(shared === null ? { clickhouse: sinkOptions } : { sink: shared }),
-      healthPort: raw.healthPort === "off" ? null : integerOption(raw, "healthPort", "health-port"),
-      healthHost: typeof raw.healthHost === "string" ? raw.healthHost : undefined,
+      healthPort,
+      healthHost,
       logger,
     });
     const stopSignals = waitForSignals((signal, count) => {
@@ -95,11 +84,11 @@ export function registerWorker(program: Command, _io: Io): void {
       logger.info("stopping: flushing and committing before leaving the group", { signal });
       void instance.stop();
     });
-    let ui: Awaited<ReturnType<typeof startUiFrom>> | null = null;
+    let ui: Awaited<ReturnType<typeof startUi>> | null = null;
     try {
       await instance.start();
-      if (shared !== null && prices !== null && uiPort !== undefined) {
-        ui = await startUiFrom(raw, shared, prices, logger, uiPort);
+      if (shared !== null && prices !== null && uiSettings !== null) {
+        ui = await startUi(uiSettings, shared, prices, logger);
         logger.info("trace explorer listening", { url: `${ui.url}/traces` });
       }
       const address = instance.healthAddress();

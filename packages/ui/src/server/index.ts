@@ -1,4 +1,4 @@
-export { startUiServer } from "./server.js";
+export { startUiServer, DEFAULT_UI_HOST } from "./server.js";
 export type { UiServer, UiServerOptions } from "./server.js";
 export { parseAuth, authorized } from "./auth.js";
 export type { UiAuth } from "./auth.js";

@@ -10,6 +10,9 @@ import { authorized } from "./auth.js";
 import type { UiAuth } from "./auth.js";
 import { staticFile, WEB_DIR } from "./static-files.js";
 
+/** Default listen address: loopback only. */
+export const DEFAULT_UI_HOST = "127.0.0.1";
+
 export interface UiServerOptions {
   /** Where the trace queries read; the server does not close it. */
   readonly sink: Sink;
@@ -126,7 +129,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
-  const host = options.host ?? "127.0.0.1";
+  const host = options.host ?? DEFAULT_UI_HOST;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {
