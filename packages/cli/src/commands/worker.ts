@@ -64,8 +64,9 @@ export function registerWorker(program: Command, _io: Io): void {
     const options = workerOptionsFrom(raw, process.env, sources);
     const schema = schemaOptionsFrom(raw, sources);
     const sinkOptions = sinkOptionsFrom(raw, sources, logger);
-    // With the UI, one sink serves both: the worker writes through it, the UI reads through it.
-    const shared = uiSettings === null ? null : createSink(sinkOptions);
+    // With the UI, one sink serves both: the worker writes through it, the UI reads through it. The worker
+    // retries its inserts itself, so this sink makes one attempt per call (no retry inside a retry).
+    const shared = uiSettings === null ? null : createSink({ ...sinkOptions, maxRetries: 0 });
     const instance = createWorker({
       ...options,
       fromBeginning,
