@@ -123,6 +123,8 @@ export class Pipeline {
   readonly #selected: ReadonlySet<string>;
   readonly #partitions = new Map<string, PartitionOffsets>();
   readonly #paused = new Map<string, PartitionOffsets>();
+  /** Records waiting in Kafka after each partition's last fetch: while a table's topics lag, its batches fill instead of being cut by time. */
+  readonly #lag = new Map<string, { readonly topic: string; readonly records: number }>();
   readonly #abort = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #idleWaiters: (() => void)[] = [];
@@ -215,6 +217,7 @@ export class Pipeline {
       }
       offsets.retire();
       this.#partitions.delete(key);
+      this.#lag.delete(key);
       this.#deadLetterPolicy.forget(offsets.topic, offsets.partition);
       this.#metrics.lag.remove({ topic: offsets.topic, partition: String(offsets.partition) });
       if (this.#paused.delete(key)) resumed.push(offsets);
@@ -276,10 +279,9 @@ export class Pipeline {
     offsets.seenUntil(batch.endOffset);
     this.#skipped += skipped;
     this.#metrics.recordsHandled(batch.topic, "skipped", skipped);
-    this.#metrics.lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, batch.highWatermark - batch.endOffset),
-    );
+    const lag = Math.max(0, batch.highWatermark - batch.endOffset);
+    this.#lag.set(partitionKey(batch.topic, batch.partition), { topic: batch.topic, records: lag });
+    this.#metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
     this.#applyBackpressure();
     if (letters.length > 0) await this.#sendDeadLetters(letters);
     this.#commitSoon();
@@ -359,7 +361,12 @@ export class Pipeline {
     let sealed = false;
     for (const state of this.#tables.values()) {
       if (this.#config.batchPerPartition === true) break;
-      if (state.open !== null && now - state.open.openedAt >= this.#config.flushIntervalMs) {
+      const age = state.open === null ? 0 : now - state.open.openedAt;
+      // Larger batches under load: a table whose topics lag waits (up to 4 intervals) for a full batch.
+      if (
+        age >= this.#config.flushIntervalMs &&
+        (age >= 4 * this.#config.flushIntervalMs || !this.#lagging(state))
+      ) {
         this.#seal(state);
         sealed = true;
       }
@@ -370,6 +377,12 @@ export class Pipeline {
       if (state.open === null && state.queue.length === 0 && !state.inserting) this.#tables.delete(key);
     this.#updateGauges();
     if (now >= this.#nextCommitAt) this.#commitSoon();
+  }
+
+  #lagging(state: TableState): boolean {
+    for (const { topic, records } of this.#lag.values())
+      if (records > 0 && state.topics.has(topic)) return true;
+    return false;
   }
 
   #pump(): void {
