@@ -9,7 +9,7 @@ import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
 import { Kafka, logLevel } from "kafkajs";
 import { Registry } from "prom-client";
 import { WORKER_DEFAULTS, createWorker } from "../src/index.js";
-import { processCpuNs, round, threadCpuNs } from "./cpu.js";
+import { processCpuNs, round, threadCpuNs, threadGroupsCpuNs, threadGroupsPerRecord } from "./cpu.js";
 import { measureSteps } from "./steps.js";
 
 interface Args {
@@ -97,6 +97,7 @@ await worker.start();
 const joined = performance.now();
 const mainCpuAtJoin = threadCpuNs();
 const processCpuAtJoin = processCpuNs();
+const threadsAtJoin = threadGroupsCpuNs();
 const progress: { atMs: number; records: number }[] = [];
 for (;;) {
   const written = (await metricSum(registry, "tracehouse_worker_records_total")).all ?? 0;
@@ -107,6 +108,7 @@ for (;;) {
 const done = performance.now();
 const workerMainNs = threadCpuNs() - mainCpuAtJoin;
 const workerProcessNs = processCpuNs() - processCpuAtJoin;
+const workerThreads = threadGroupsPerRecord(threadsAtJoin, threadGroupsCpuNs(), args.total);
 const loadDuring = loadavg()[0]!;
 const rows = await metricSum(registry, "tracehouse_worker_rows_total", "table");
 const batches = await registry.getSingleMetric("tracehouse_worker_batch_rows")!.get();
@@ -158,6 +160,7 @@ console.log(
     cpu_us_per_record: {
       worker_main_thread: round(workerMainNs / 1000 / args.total),
       worker_engine_and_other_threads: round((workerProcessNs - workerMainNs) / 1000 / args.total),
+      worker_by_thread: workerThreads,
       steps: steps.cpuUsPerRecord,
     },
     load_average: {
