@@ -22,6 +22,12 @@ export interface SinkOptions {
   readonly caFile?: string;
   /** Embedded engine data directory (one per process). Default: "./.tracehouse/chdb". */
   readonly dataDir?: string;
+  /**
+   * Embedded engine connections; each call runs on the least busy one, so inserts into different
+   * tables (and queries) run in parallel instead of queueing on one connection. With more than one, a
+   * query may see an insert's rows before the insert's promise settles. Default: 1.
+   */
+  readonly sessions?: number;
   /** Database of the tracehouse tables. Default: "tracehouse". */
   readonly database?: string;
   /** HTTP request timeout. Default: 30000. */
@@ -53,6 +59,7 @@ export type HttpSinkOptions = Omit<SinkOptions, "dataDir">;
 export type EmbeddedSinkOptions = Pick<
   SinkOptions,
   | "dataDir"
+  | "sessions"
   | "database"
   | "maxRetries"
   | "retryBaseDelayMs"
@@ -64,6 +71,7 @@ export type EmbeddedSinkOptions = Pick<
 
 export const DEFAULT_DATABASE = "tracehouse";
 export const DEFAULT_DATA_DIR = "./.tracehouse/chdb";
+export const DEFAULT_SESSIONS = 1;
 
 interface CommonSinkConfig {
   readonly database: string;
@@ -91,6 +99,7 @@ export interface EmbeddedSinkConfig extends CommonSinkConfig {
   readonly kind: typeof SinkKind.Embedded;
   /** Absolute path. */
   readonly dataDir: string;
+  readonly sessions: number;
 }
 
 export type SinkConfig = HttpSinkConfig | EmbeddedSinkConfig;
@@ -195,7 +204,12 @@ export function resolveEmbeddedSinkConfig(options: EmbeddedSinkOptions = {}): Em
   if (dataDir === "" || dataDir === ":memory:") {
     throw new ConfigError("dataDir must be a directory path");
   }
-  return { kind: SinkKind.Embedded, ...resolveCommon(options), dataDir: path.resolve(dataDir) };
+  return {
+    kind: SinkKind.Embedded,
+    ...resolveCommon(options),
+    dataDir: path.resolve(dataDir),
+    sessions: integerOption(options.sessions, DEFAULT_SESSIONS, "sessions", 1),
+  };
 }
 
 /** HTTP when a url is given (option or CLICKHOUSE_URL), else embedded; an explicit url with an explicit dataDir is a contradiction. */

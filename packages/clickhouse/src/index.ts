@@ -60,9 +60,12 @@ export {
 } from "./cost.js";
 export type { ModelPrice, PriceTable, TokenCounts } from "./cost.js";
 export type { Sink, Row, QueryParams, InsertOptions, InsertResult } from "./sink.js";
+export { InsertFormat, encodeInsert, encodeJsonCompactEachRow } from "./internal/insert-payload.js";
+export type { InsertPayload } from "./internal/insert-payload.js";
 export {
   DEFAULT_DATABASE,
   DEFAULT_DATA_DIR,
+  DEFAULT_SESSIONS,
   resolveSinkConfig,
   resolveHttpSinkConfig,
   resolveEmbeddedSinkConfig,

@@ -30,7 +30,10 @@ export interface Sink {
   readonly kind: SinkKind;
   /** The database holding the tracehouse tables. */
   readonly database: string;
-  /** Inserts rows as JSONEachRow; an empty `rows` is a no-op. */
+  /**
+   * Inserts rows in a JSON row format (the embedded engine sends the record tables positionally,
+   * in TABLE_COLUMNS order: a key that is not a column is not sent); an empty `rows` is a no-op.
+   */
   insert(table: string, rows: readonly Row[], options?: InsertOptions): Promise<InsertResult>;
   /** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers as numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;

@@ -4,9 +4,13 @@
  * record is written, sampling memory. Prints one JSON object.
  */
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import { Kafka, logLevel } from "kafkajs";
 import { Registry } from "prom-client";
-import { createWorker } from "../src/index.js";
+import { WORKER_DEFAULTS, createWorker } from "../src/index.js";
+import { processCpuNs, round, threadCpuNs, threadGroupsCpuNs, threadGroupsPerRecord } from "./cpu.js";
+import { measureSteps } from "./steps.js";
 
 interface Args {
   readonly brokers: string[];
@@ -36,10 +40,20 @@ async function metricSum(registry: Registry, name: string, label?: string): Prom
   return out;
 }
 
-const sink = createSink({ dataDir: args.dataDir, database: "bench" });
+const sessions =
+  process.env["BENCH_SESSIONS"] === undefined ? undefined : Number(process.env["BENCH_SESSIONS"]);
+const sink = createSink({
+  dataDir: args.dataDir,
+  database: "bench",
+  ...(sessions === undefined ? {} : { sessions }),
+});
 await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
 await sink.query("SELECT count() FROM bench.agent_events");
 const registry = new Registry();
+const workerOptions = JSON.parse(process.env["BENCH_WORKER_OPTIONS"] ?? "{}") as {
+  maxBatchRows?: number;
+  maxConcurrentInserts?: number;
+};
 const worker = createWorker({
   brokers: args.brokers,
   groupId: args.groupId,
@@ -47,7 +61,7 @@ const worker = createWorker({
   deadLetterTopic: args.dlq,
   sink,
   registry,
-  ...(JSON.parse(process.env["BENCH_WORKER_OPTIONS"] ?? "{}") as object),
+  ...workerOptions,
 });
 global.gc?.();
 await sleep(1000);
@@ -77,9 +91,13 @@ const sampler = setInterval(() => {
   peakBuffered = Math.max(peakBuffered, worker.status().bufferedBytes);
 }, 25);
 
+const loadBefore = loadavg()[0]!;
 const started = performance.now();
 await worker.start();
 const joined = performance.now();
+const mainCpuAtJoin = threadCpuNs();
+const processCpuAtJoin = processCpuNs();
+const threadsAtJoin = threadGroupsCpuNs();
 const progress: { atMs: number; records: number }[] = [];
 for (;;) {
   const written = (await metricSum(registry, "tracehouse_worker_records_total")).all ?? 0;
@@ -88,6 +106,10 @@ for (;;) {
   await sleep(50);
 }
 const done = performance.now();
+const workerMainNs = threadCpuNs() - mainCpuAtJoin;
+const workerProcessNs = processCpuNs() - processCpuAtJoin;
+const workerThreads = threadGroupsPerRecord(threadsAtJoin, threadGroupsCpuNs(), args.total);
+const loadDuring = loadavg()[0]!;
 const rows = await metricSum(registry, "tracehouse_worker_rows_total", "table");
 const batches = await registry.getSingleMetric("tracehouse_worker_batch_rows")!.get();
 const inserts = batches.values.filter(
@@ -101,19 +123,51 @@ for (const table of Object.keys(rows)) {
   const [row] = await sink.query<{ n: number }>(`SELECT count() AS n FROM bench.${table} FINAL`);
   final[table] = Number(row?.n ?? 0);
 }
+
+// The same records again, step by step, then straight into the engine (database bench_direct).
+const direct = createSink({
+  dataDir: args.dataDir,
+  database: "bench_direct",
+  ...(sessions === undefined ? {} : { sessions }),
+});
+await new ClickHouseTraceSchema(direct, { ttlDays: null }).createTables();
+const steps = await measureSteps({
+  kafka: new Kafka({ brokers: args.brokers, clientId: "bench-steps", logLevel: logLevel.NOTHING }),
+  groupId: `${args.groupId}-steps`,
+  topics: args.topics,
+  total: args.total,
+  sink: direct,
+  batchRows: workerOptions.maxBatchRows ?? WORKER_DEFAULTS.maxBatchRows,
+  concurrency: workerOptions.maxConcurrentInserts ?? WORKER_DEFAULTS.maxConcurrentInserts,
+});
+await direct.close();
 await sink.close();
 
 const seconds = (done - joined) / 1000;
 // Sustained rate: between 10% and 90% of the records, away from start-up and the tail.
 const at = (fraction: number): number => progress.find((p) => p.records >= args.total * fraction)!.atMs;
 const sustainedSeconds = (at(0.9) - at(0.1)) / 1000;
+const recordsPerS = Math.round((args.total * 0.8) / sustainedSeconds);
 console.log(
   JSON.stringify({
     records: args.total,
     startup_ms: Math.round(joined - started),
     seconds,
     records_per_s_overall: Math.round(args.total / seconds),
-    records_per_s: Math.round((args.total * 0.8) / sustainedSeconds),
+    records_per_s: recordsPerS,
+    direct_insert_rows_per_s: steps.directInsertRowsPerS,
+    ratio_vs_direct_insert: round(recordsPerS / steps.directInsertRowsPerS, 2),
+    cpu_us_per_record: {
+      worker_main_thread: round(workerMainNs / 1000 / args.total),
+      worker_engine_and_other_threads: round((workerProcessNs - workerMainNs) / 1000 / args.total),
+      worker_by_thread: workerThreads,
+      steps: steps.cpuUsPerRecord,
+    },
+    load_average: {
+      before: round(loadBefore, 2),
+      during: round(loadDuring, 2),
+      after: round(loadavg()[0]!, 2),
+    },
     rows_per_s: Object.fromEntries(
       Object.entries(rows).map(([table, n]) => [table, Math.round(n / seconds)]),
     ),

@@ -1,8 +1,11 @@
 /**
  * Worker throughput over pre-filled topics into the embedded engine.
  * Fills the six record topics (a realistic mix, 25 records per trace), then runs the worker alone in a child process
- * (bench/run-worker.ts) and reports records/s, rows/s per table and resident memory.
- * Last line: one JSON object. BENCH_RECORDS sets the record count (default 300000).
+ * (bench/run-worker.ts) and reports records/s, rows/s per table and resident memory; then, in the same
+ * child, times each step over the same records and inserts the same rows straight into the engine
+ * (bench/steps.ts): the baseline of `ratio_vs_direct_insert`, and CPU µs per record per step.
+ * Last line: one JSON object. BENCH_RECORDS sets the record count (default 300000); BENCH_NODE_FLAGS,
+ * BENCH_CHILD_ENV, BENCH_WORKER_OPTIONS (JSON) and BENCH_SESSIONS (engine connections) vary the child.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -126,6 +129,13 @@ if (code !== 0) {
 }
 const result = JSON.parse(output.trim().split("\n").pop()!) as {
   records_per_s: number;
+  direct_insert_rows_per_s: number;
+  ratio_vs_direct_insert: number;
+  cpu_us_per_record: {
+    worker_main_thread: number;
+    worker_engine_and_other_threads: number;
+    steps: Record<string, number>;
+  };
   records_per_s_overall: number;
   rows_per_s: Record<string, number>;
   rows: Record<string, number>;
@@ -154,6 +164,18 @@ console.log(
   `  records/s sustained (10%→90%): ${result.records_per_s}, overall: ${result.records_per_s_overall}`,
 );
 for (const [table, rate] of Object.entries(result.rows_per_s)) console.log(`  ${table}: ${rate} rows/s`);
+console.log(
+  `  direct insert of the same rows: ${result.direct_insert_rows_per_s} rows/s; ratio ${result.ratio_vs_direct_insert}`,
+);
+const cpu = result.cpu_us_per_record;
+console.log(
+  `  CPU µs/record in the worker run: main thread ${cpu.worker_main_thread}, engine and other threads ${cpu.worker_engine_and_other_threads}`,
+);
+console.log(
+  `  CPU µs/record per step: ${Object.entries(cpu.steps)
+    .map(([step, us]) => `${step} ${us}`)
+    .join(", ")}`,
+);
 console.log(
   `  RSS baseline ${result.rss_baseline_mb} MB (sink open), peak ${result.rss_peak_mb} MB, growth ${result.rss_growth_mb} MB`,
 );

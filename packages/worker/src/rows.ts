@@ -1,7 +1,7 @@
 import { EMPTY_MEANS_NULL_COLUMNS, RecordTable, TABLE_COLUMNS, TIME_COLUMNS } from "@tracehouse/clickhouse";
 import type { Row } from "@tracehouse/clickhouse";
 import type { TraceContext } from "@tracehouse/context";
-import { ErrorCode, NonRetriableError, RecordType, recordFields } from "@tracehouse/schemas";
+import { ErrorCode, NonRetriableError, RECORD_TYPES, RecordType, recordFields } from "@tracehouse/schemas";
 import type { DecodedRecord, SpanEvent } from "@tracehouse/schemas";
 
 /** The table each record type is projected into. */
@@ -89,23 +89,31 @@ function checkEventTime(value: unknown, bounds: EventTimeBounds): number {
   return micros;
 }
 
-function spanEvents(events: readonly SpanEvent[]): SpanEvent[] {
-  return events.map((event, index) => ({
-    name: event.name,
-    time: checkTime(`events.${index}.time`, event.time),
-    attributes: event.attributes,
-  }));
+/** What the projection does to each record type: its table and the columns it checks or rewrites. */
+interface Plan {
+  readonly table: RecordTable;
+  /** DateTime64(6) columns besides `event_time`. */
+  readonly times: readonly string[];
+  /** Nullable ids stored as '' for null. */
+  readonly emptyForNull: readonly string[];
 }
 
-/** Column order of each table, resolved once. */
-const COLUMNS_OF_TYPE: { readonly [T in RecordType]: readonly string[] } = {
-  [RecordType.Execution]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.execution],
-  [RecordType.Event]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.event],
-  [RecordType.Metrics]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.metrics],
-  [RecordType.Correlation]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.correlation],
-  [RecordType.Error]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.error],
-  [RecordType.Span]: TABLE_COLUMNS[TABLE_OF_RECORD_TYPE.span],
-};
+const PLANS = Object.fromEntries(
+  RECORD_TYPES.map((type) => {
+    const table = TABLE_OF_RECORD_TYPE[type];
+    const columns = TABLE_COLUMNS[table];
+    const plan: Plan = {
+      table,
+      times: columns.filter((column) => TIME_COLUMNS.has(column) && column !== "event_time"),
+      emptyForNull: columns.filter((column) => EMPTY_MEANS_NULL_COLUMNS.has(column)),
+    };
+    return [type, plan];
+  }),
+) as { readonly [T in RecordType]: Plan };
+
+function checkSpanEvents(events: readonly SpanEvent[]): void {
+  for (let index = 0; index < events.length; index++) checkTime(`events.${index}.time`, events[index]!.time);
+}
 
 /** Envelope identity fields a record may leave null and its headers' baggage may carry. */
 const IDENTITY_FROM_CONTEXT = [
@@ -114,18 +122,23 @@ const IDENTITY_FROM_CONTEXT = [
   ["thread_id", "threadId"],
 ] as const;
 
-const missingIdentityCache = new Map<string, readonly (typeof IDENTITY_FROM_CONTEXT)[number][]>();
+type IdentityField = (typeof IDENTITY_FROM_CONTEXT)[number];
+
+/** Per record type, per writer version: the identity fields that version lacks. */
+const missingIdentityCache = Object.fromEntries(
+  RECORD_TYPES.map((type) => [type, [] as (readonly IdentityField[] | undefined)[]]),
+) as { readonly [T in RecordType]: (readonly IdentityField[] | undefined)[] };
 
 /** The identity fields the record's writer schema does not have at all (an explicit null is the record's own value). */
-function missingIdentity(decoded: DecodedRecord): readonly (typeof IDENTITY_FROM_CONTEXT)[number][] {
-  const key = `${decoded.type}/${decoded.version}`;
-  let missing = missingIdentityCache.get(key);
+function missingIdentity(decoded: DecodedRecord): readonly IdentityField[] {
+  const byVersion = missingIdentityCache[decoded.type];
+  let missing = byVersion[decoded.version];
   if (missing === undefined) {
     // Version 0: a newer writer's schema resolved at run time, taken to keep the current identity fields.
     const version = decoded.version === 0 ? undefined : decoded.version;
     const names = new Set(recordFields(decoded.type, version).map((field) => field.name));
     missing = IDENTITY_FROM_CONTEXT.filter(([column]) => !names.has(column));
-    missingIdentityCache.set(key, missing);
+    byVersion[decoded.version] = missing;
   }
   return missing;
 }
@@ -142,7 +155,8 @@ export interface MappedRow {
 
 /**
  * The one mapping from records to rows: every column of the record's table takes the record
- * field of the same name. Nullable ids stored as '' get '' for null; times stay epoch
+ * field of the same name, so the row is the decoded record itself, normalised in place (no copy:
+ * the decoded record is consumed). Nullable ids stored as '' get '' for null; times stay epoch
  * microseconds and must fit DateTime64(6), `event_time` also `bounds` (what the table keeps).
  * Identity fields (correlation, user, thread) the writer schema does not have at all are taken
  * from the trace context of its headers; a field the record has, even null, is the record's.
@@ -153,22 +167,17 @@ export function recordToRow(
   context?: TraceContext,
   bounds: EventTimeBounds = DATETIME_BOUNDS,
 ): MappedRow {
-  const record = decoded.record as unknown as Readonly<Record<string, unknown>>;
-  const row: Record<string, unknown> = {};
-  for (const column of COLUMNS_OF_TYPE[decoded.type]) {
-    const value = record[column];
-    if (value === undefined) continue;
-    if (column === "event_time") row[column] = checkEventTime(value, bounds);
-    else if (TIME_COLUMNS.has(column)) row[column] = checkTime(column, value);
-    else if (value === null && EMPTY_MEANS_NULL_COLUMNS.has(column)) row[column] = "";
-    else row[column] = value;
-  }
-  if (decoded.type === RecordType.Span) row.events = spanEvents(decoded.record.events);
+  const plan = PLANS[decoded.type];
+  const row = decoded.record as unknown as Record<string, unknown>;
+  checkEventTime(row.event_time, bounds);
+  for (const column of plan.times) checkTime(column, row[column]);
+  for (const column of plan.emptyForNull) if (row[column] === null) row[column] = "";
+  if (decoded.type === RecordType.Span) checkSpanEvents(decoded.record.events);
   if (context !== undefined) {
     for (const [column, property] of missingIdentity(decoded)) {
       const fromContext = context[property];
       if (fromContext !== undefined) row[column] = fromContext;
     }
   }
-  return { table: TABLE_OF_RECORD_TYPE[decoded.type], row };
+  return { table: plan.table, row };
 }

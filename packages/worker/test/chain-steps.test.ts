@@ -54,6 +54,24 @@ describe("step: batch", () => {
     expect(sealed.batches).to.have.length(2);
   });
 
+  it("while its topics lag, a batch waits to fill for up to four intervals instead of one", () => {
+    const ledger = new PartitionLedger();
+    const offsets = tracked(ledger, "t", 0, 1);
+    const sealed = new Sealed();
+    const batch = new BatchStep(limits, false, new Occupancy(), sealed, (topics) => ledger.lagging(topics));
+    batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 0 }, 1);
+    const opened = Date.now();
+    offsets.lag = 500;
+    batch.poll(opened + 2 * limits.flushIntervalMs);
+    expect(sealed.batches, "lagging, two intervals old").to.have.length(0);
+    batch.poll(opened + 4 * limits.flushIntervalMs + 5);
+    expect(sealed.batches, "lagging, four intervals old").to.have.length(1);
+    batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 0 }, 1);
+    offsets.lag = 0;
+    batch.poll(Date.now() + limits.flushIntervalMs);
+    expect(sealed.batches, "caught up, one interval old").to.have.length(2);
+  });
+
   it("seals by age, except for bounded ranges, whose batches are cut by size and range end only", async () => {
     const offsets = tracked(new PartitionLedger(), "t", 0, 2);
     const timed = new Sealed();

@@ -13,3 +13,9 @@ export const QUERY_SETTINGS = {
   output_format_json_quote_64bit_integers: 0,
   output_format_json_quote_denormals: 0,
 } as const;
+
+/**
+ * The embedded engine's inserts: INSERT_SETTINGS, parsed on the calling thread. A batch is a few
+ * megabytes, below one parallel-parsing chunk, so parallel parsing only adds threads and buffers.
+ */
+export const EMBEDDED_INSERT_SETTINGS = { ...INSERT_SETTINGS, input_format_parallel_parsing: 0 } as const;

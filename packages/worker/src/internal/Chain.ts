@@ -132,7 +132,9 @@ export class Chain {
     this.#insert = new InsertStep(context, config, options.sink, this.#deadLetters, this.#occupancy, () =>
       this.#settled(),
     );
-    this.#batch = new BatchStep(config, this.range !== null, this.#occupancy, this.#insert);
+    this.#batch = new BatchStep(config, this.range !== null, this.#occupancy, this.#insert, (topics) =>
+      this.#ledger.lagging(topics),
+    );
     this.#backpressure = new BackpressureStep(
       config,
       this.#ledger,

@@ -17,6 +17,13 @@ export class PartitionLedger {
     return offsets;
   }
 
+  /** Some partition of these topics had records waiting in Kafka after its last fetch. */
+  lagging(topics: ReadonlySet<string>): boolean {
+    for (const offsets of this.#partitions.values())
+      if (offsets.lag > 0 && topics.has(offsets.topic)) return true;
+    return false;
+  }
+
   all(): readonly PartitionOffsets[] {
     return [...this.#partitions.values()];
   }

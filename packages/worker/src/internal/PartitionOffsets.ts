@@ -15,6 +15,8 @@ export class PartitionOffsets {
   #end = -1;
   #committed: number;
   #retired = false;
+  /** Records waiting in Kafka after the last fetch (its high watermark minus what was seen). */
+  lag = 0;
 
   constructor(topic: string, partition: number, committed = -1) {
     this.topic = topic;

@@ -28,9 +28,14 @@ export interface BatchConsumer {
   submit(batch: TableBatch): void;
 }
 
+/** How many flush intervals a batch of lagging topics may wait to fill. */
+const LAGGING_INTERVALS = 4;
+
 /**
  * The batch step: rows are gathered per table and partition month (an INSERT never touches more
- * partitions than ClickHouse allows) and sealed when full or after `flushIntervalMs`. With
+ * partitions than ClickHouse allows) and sealed when full or after `flushIntervalMs`; while its
+ * topics lag (a backlog in Kafka), a batch waits to fill for up to four intervals, so a backlog
+ * makes fewer, larger inserts (each insert has a fixed cost in the engine). With
  * `perPartition` (bounded ranges), batches are also per Kafka partition and cut only by size and
  * at the end of the range, never by time: the same range makes the same batches, with the same
  * dedup tokens.
@@ -43,6 +48,8 @@ export class BatchStep implements Step {
     private readonly perPartition: boolean,
     private readonly occupancy: Occupancy,
     private readonly next: BatchConsumer,
+    /** Some partition of these topics has records waiting in Kafka. */
+    private readonly lagging: (topics: ReadonlySet<string>) => boolean = () => false,
   ) {}
 
   /** No batch is open. */
@@ -73,8 +80,15 @@ export class BatchStep implements Step {
   /** Seals the batches that have been open for `flushIntervalMs` (never those of bounded ranges). */
   poll(now: number): void {
     if (this.perPartition) return;
-    for (const open of this.#open.values())
-      if (now - open.openedAt >= this.limits.flushIntervalMs) this.#seal(open);
+    const { flushIntervalMs } = this.limits;
+    for (const open of this.#open.values()) {
+      const age = now - open.openedAt;
+      if (
+        age >= flushIntervalMs &&
+        (age >= LAGGING_INTERVALS * flushIntervalMs || !this.lagging(open.topics))
+      )
+        this.#seal(open);
+    }
   }
 
   /** Seals every open batch. */

@@ -82,10 +82,8 @@ export class DecodeStep implements FetchStep {
     offsets.seenUntil(batch.endOffset);
     const { metrics } = this.context;
     metrics.recordsHandled(batch.topic, "skipped", this.projector.skipped - skippedBefore);
-    metrics.lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, batch.highWatermark - batch.endOffset),
-    );
+    offsets.lag = Math.max(0, batch.highWatermark - batch.endOffset);
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, offsets.lag);
     this.accepted();
     if (letters.length > 0) await this.deadLetters.submit(letters);
   }
