@@ -258,7 +258,8 @@ const MAX_SEND_LANES = 16;
 
 function sendLanes(value: number | undefined): number {
   const lanes = integerOption(value, 4, "sendLanes", 1);
-  if (lanes > MAX_SEND_LANES) throw new ConfigError(`sendLanes must be at most ${MAX_SEND_LANES}, got ${lanes}`);
+  if (lanes > MAX_SEND_LANES)
+    throw new ConfigError(`sendLanes must be at most ${MAX_SEND_LANES}, got ${lanes}`);
   return lanes;
 }
 

@@ -40,7 +40,6 @@ export interface EventDetails {
   readonly attributes?: Readonly<Record<string, string>>;
 }
 
-
 /** Values for the performance-metrics record; given ones replace what the timing collector measured. */
 export interface MetricsInput extends TokenUsage {
   readonly initializationMs?: number;

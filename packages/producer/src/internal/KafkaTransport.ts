@@ -1,12 +1,6 @@
 import kafkajs from "kafkajs";
 import type { Kafka, LogEntry, RecordMetadata } from "kafkajs";
-import {
-  checkKafkaTls,
-  ConfigError,
-  ErrorCode,
-  securityErrorOf,
-  TracehouseError,
-} from "@tracehouse/schemas";
+import { checkKafkaTls, ConfigError, ErrorCode, securityErrorOf, TracehouseError } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
@@ -178,13 +172,34 @@ export class KafkaTransport {
         await checkKafkaTls(this.#config.brokers, this.#config.security, this.#config.connectionTimeoutMs);
       this.#ready = true;
     }
+    await this.#learnPartitions(records);
     await this.#schemas.publishFor(await (this.#lanes[0] as SendLane).producer(), records);
+  }
+
+  /**
+   * Looks up the partitions of topics not sent to before, so that even their first batch is
+   * split over the lanes that will retry it: a retry on another producer would not be deduplicated.
+   */
+  async #learnPartitions(records: readonly Outbound[]): Promise<void> {
+    const unknown = this.#router.unknownTopics(records);
+    if (unknown.length === 0) return;
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: unknown });
+      for (const topic of metadata.topics) this.#router.learn(topic.name, topic.partitions);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   async #sendLane(index: number, records: readonly Outbound[]): Promise<RecordMetadata[]> {
     const lane = this.#lanes[index] as SendLane;
     try {
-      return await lane.send(records, { timeoutMs: this.#config.sendTimeoutMs, compression: this.#compression });
+      return await lane.send(records, {
+        timeoutMs: this.#config.sendTimeoutMs,
+        compression: this.#compression,
+      });
     } catch (error) {
       const root = rootCause(error) as { type?: unknown; message?: unknown };
       if (typeof root?.type === "string" && PRODUCER_STATE_ERRORS.has(root.type)) {

@@ -6,10 +6,10 @@ type PartitionMetadata = PartitionerInput["partitionMetadata"];
 
 /**
  * Which partition each record goes to, and which send lane owns that partition: partition p
- * belongs to lane p mod lanes, so every partition is written by one lane, in order. The
- * partitions of a topic are learnt from the metadata kafkajs hands the lanes' partitioners;
- * until a topic's are known, its records go to lane 0 and kafkajs chooses (the same
- * Java-compatible choice by trace id).
+ * belongs to lane p mod lanes, so every partition is written by one lane, in order. A topic's
+ * partitions are learnt before its first send, then kept up to date from the metadata kafkajs
+ * hands the lanes' partitioners. Records of a topic not known (yet) go to lane 0 and kafkajs
+ * chooses (the same Java-compatible choice by trace id).
  */
 export class PartitionRouter {
   readonly #lanes: number;
@@ -20,9 +20,20 @@ export class PartitionRouter {
     this.#lanes = lanes;
   }
 
+  /** The topics of `records` whose partitions are not known. */
+  unknownTopics(records: readonly Outbound[]): string[] {
+    const unknown = new Set<string>();
+    for (const record of records) if (!this.#partitions.has(record.topic)) unknown.add(record.topic);
+    return [...unknown];
+  }
+
+  learn(topic: string, partitionMetadata: PartitionMetadata): void {
+    if (partitionMetadata.length > 0) this.#partitions.set(topic, partitionMetadata);
+  }
+
   /** The partitioner of a lane's kafkajs producer: learns the topic's partitions and notes the choice on the record. */
   readonly partitioner: Partitioner = (input) => {
-    this.#partitions.set(input.topic, input.partitionMetadata);
+    this.learn(input.topic, input.partitionMetadata);
     const partition = this.#choose(input);
     (input.message as Outbound).partition = partition;
     return partition;

@@ -162,7 +162,10 @@ export class Spool {
       bytes += length;
     }
     groups.push(frames.subarray(start, start + bytes));
-    if (this.#files.diskBytes + frames.length + groups.length * SEGMENT_MAGIC.length > this.#config.maxBytes) {
+    if (
+      this.#files.diskBytes + frames.length + groups.length * SEGMENT_MAGIC.length >
+      this.#config.maxBytes
+    ) {
       return null;
     }
     const firstId = (this.#segments[0]?.id ?? FIRST_ID) - groups.length;
@@ -299,7 +302,6 @@ export class Spool {
     }
     return { records, end: { segment, offset: end }, recovered: segment.recovered };
   }
-
 }
 
 function slotDirs(base: string, slots: number): string[] {
