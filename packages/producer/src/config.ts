@@ -115,7 +115,7 @@ export interface ProducerOptions extends KafkaSecurityOptions {
   readonly connectionTimeoutMs?: number;
   /** Retries of one send inside kafkajs (at least 1: the idempotent producer needs them) before the batch is spooled and retried by the producer. Default: 2. */
   readonly sendRetries?: number;
-  /** First wait before the producer retries a failed batch; doubles up to `maxRetryBackoffMs`. Default: 200. */
+  /** Ceiling of the first wait before the producer retries a failed batch; doubles up to `maxRetryBackoffMs`, each wait a random time below it (full jitter). Default: 200. */
   readonly retryBackoffMs?: number;
   /** Default: 5000. */
   readonly maxRetryBackoffMs?: number;
