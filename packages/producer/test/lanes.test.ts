@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ConfigResourceTypes } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { TraceContext } from "@tracehouse/context";
 import { newEventId, partitionOf, RecordType } from "@tracehouse/schemas";
 import { createProducer } from "../src/index.js";
@@ -13,21 +14,21 @@ const LANES = 4;
 
 describe("send lanes: a batch over several idempotent producers, one per set of partitions", function () {
   this.timeout(120_000);
-  let fixture: TopicFixture;
+  let fixture: TopicFixture | undefined;
   let spool: ReturnType<typeof tempSpoolDir>;
 
-  beforeEach(async () => {
-    fixture = await topicFixture(PARTITIONS);
+  beforeEach(() => {
+    fixture = undefined;
     spool = tempSpoolDir();
   });
 
   afterEach(async () => {
-    await fixture.cleanup();
+    await fixture?.cleanup();
     spool.remove();
   });
 
-  async function setMaxMessageBytes(topic: string, bytes: number): Promise<void> {
-    const admin = fixture.kafka.admin();
+  async function setMaxMessageBytes(kafka: Kafka, topic: string, bytes: number): Promise<void> {
+    const admin = kafka.admin();
     await admin.connect();
     try {
       await admin.alterConfigs({
@@ -46,6 +47,7 @@ describe("send lanes: a batch over several idempotent producers, one per set of 
   }
 
   it("delivers every record once, in order per trace, over several lanes", async () => {
+    fixture = await topicFixture(PARTITIONS);
     const producer = createProducer({
       brokers: fixture.brokers,
       topics: fixture.topics,
@@ -76,9 +78,11 @@ describe("send lanes: a batch over several idempotent producers, one per set of 
   });
 
   it("when Kafka refuses one partition of a batch, the records it acknowledged are counted sent and never sent again", async () => {
+    // the broker refuses every batch on the errors topic until its limit is raised
+    fixture = await topicFixture(PARTITIONS, {
+      configs: { [RecordType.Error]: [{ name: "max.message.bytes", value: "64" }] },
+    });
     const errors = fixture.topics.topicFor(RecordType.Error);
-    // the broker refuses every batch on the errors topic until this is raised again
-    await setMaxMessageBytes(errors, 64);
     const producer = createProducer({
       brokers: fixture.brokers,
       topics: fixture.topics,
@@ -115,7 +119,7 @@ describe("send lanes: a batch over several idempotent producers, one per set of 
       const stats = producer.stats();
       expect(stats.sent, "records of the lanes Kafka acknowledged").to.equal(400 - inRefusedLane);
       expect(stats.spooled, "only the unacknowledged records are spooled").to.equal(inRefusedLane + 3);
-      await setMaxMessageBytes(errors, 1_048_588);
+      await setMaxMessageBytes(fixture.kafka, errors, 1_048_588);
       await producer.flush({ timeoutMs: 60_000 });
       expect(producer.stats().sent).to.equal(403);
     } finally {

@@ -44,7 +44,7 @@ export class Pipeline {
   readonly #maxBatchRecords: number;
   readonly #maxBatchBytes: number;
   readonly #loop: Promise<void>;
-  readonly #backoff: RetryPolicy;
+  readonly #backoff: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">;
   readonly #drops: DropLog;
   /** Records accepted here that were sent or dropped after acceptance. */
   readonly #settlement = new Settlement();
@@ -71,11 +71,7 @@ export class Pipeline {
     this.#counters = counters;
     this.#maxBatchRecords = config.maxBatchRecords;
     this.#maxBatchBytes = config.maxBatchBytes;
-    this.#backoff = {
-      maxRetries: Number.POSITIVE_INFINITY,
-      baseDelayMs: config.retryBackoffMs,
-      maxDelayMs: config.maxRetryBackoffMs,
-    };
+    this.#backoff = { baseDelayMs: config.retryBackoffMs, maxDelayMs: config.maxRetryBackoffMs };
     this.#drops = new DropLog(counters, config.logger);
     spool?.attach({
       written: (count) => {
