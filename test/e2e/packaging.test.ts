@@ -23,6 +23,7 @@ import {
   publint,
   readmeSnippet,
   replaceOnce,
+  run,
   type PublicPackage,
   type Tarballs,
 } from "../src/packaging.js";
@@ -60,6 +61,25 @@ console.log(JSON.stringify({ make: typeof make, schema: typeof ClickHouseTraceSc
 const make: typeof createWorker = createWorker;
 console.log(JSON.stringify({ make: typeof make }));`,
     exports: ["createWorker"],
+  },
+  receiver: {
+    code: `import { createReceiver, resolveReceiverConfig, TRACES_PATH } from "@tracehouse/receiver";
+const make: typeof createReceiver = createReceiver;
+const path: string = TRACES_PATH;
+console.log(JSON.stringify({ make: typeof make, resolve: typeof resolveReceiverConfig, path }));`,
+    exports: ["createReceiver", "resolveReceiverConfig", "TRACES_PATH"],
+  },
+  ui: {
+    code: `import { parseAuth, startUiServer, type UiServerOptions } from "@tracehouse/ui";
+const start: (options: UiServerOptions) => unknown = startUiServer;
+console.log(JSON.stringify({ start: typeof start, auth: typeof parseAuth }));`,
+    exports: ["startUiServer", "parseAuth"],
+  },
+  cli: {
+    code: `import { ExitCode, main } from "@tracehouse/cli";
+const run: typeof main = main;
+console.log(JSON.stringify({ run: typeof run, codes: typeof ExitCode }));`,
+    exports: ["main", "ExitCode"],
   },
 };
 
@@ -191,6 +211,18 @@ describe("packages as a user installs them: npm pack, then npm install outside t
       expect(extra).to.equal("");
     });
   }
+
+  it("installs the tracehouse command with @tracehouse/cli: it runs and lists its commands", async () => {
+    const dir = await project("cli", ["@tracehouse/cli"]);
+    const result = await run(join(dir, "node_modules", ".bin", "tracehouse"), ["--help"], {
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    for (const command of ["worker", "receive", "ui", "topics", "migrate"]) {
+      expect(result.stdout).to.include(command);
+    }
+  });
 
   it("depends on its sibling packages by semver range, not exact version", async () => {
     for (const name of PUBLIC_PACKAGES) {

@@ -9,7 +9,16 @@ import { join } from "node:path";
 import { REPO_ROOT } from "./deployment-files.js";
 
 /** The packages published to the registry. */
-export const PUBLIC_PACKAGES = ["schemas", "context", "producer", "clickhouse", "worker"] as const;
+export const PUBLIC_PACKAGES = [
+  "schemas",
+  "context",
+  "producer",
+  "clickhouse",
+  "worker",
+  "receiver",
+  "ui",
+  "cli",
+] as const;
 export type PublicPackage = (typeof PUBLIC_PACKAGES)[number];
 
 /** Package name → absolute path of its tarball. */

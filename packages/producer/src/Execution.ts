@@ -2,126 +2,26 @@ import type { CorrelationRelationship } from "@tracehouse/schemas";
 import { AgentEventKind, ErrorSeverity, ExecutionLifecycle, RecordType } from "@tracehouse/schemas";
 import type { TraceContext } from "@tracehouse/context";
 import type { AgentSpan } from "./AgentSpan.js";
-import type { AgentSpanLink } from "./AgentTracer.js";
+import type {
+  ChildExecutionOptions,
+  CompleteOptions,
+  EventDetails,
+  FailOptions,
+  LlmCall,
+  LlmCallOptions,
+  MetricsInput,
+  RecordErrorOptions,
+  ToolCall,
+  ToolCallOptions,
+} from "./execution-options.js";
 import { ExecutionTimingCollector, TimingPhase } from "./ExecutionTimingCollector.js";
-import type { TimingBreakdown } from "./ExecutionTimingCollector.js";
-import type { LlmResponseFields, TokenUsage } from "./genai.js";
+import type { TokenUsage } from "./genai.js";
+import { addTokens, metricsFields, usageMetricsFields } from "./internal/execution-metrics.js";
 import { describeError, summarize } from "./internal/summaries.js";
 import type { EmitFields } from "./Producer.js";
 
 export const ExecutionState = { Running: "running", Completed: "completed", Failed: "failed" } as const;
 export type ExecutionState = (typeof ExecutionState)[keyof typeof ExecutionState];
-
-export interface StartExecutionOptions {
-  readonly agentName: string;
-  /** Summarised into `input_summary`. Default: none. */
-  readonly input?: unknown;
-  /** Copied into every record of the execution. Default: none. */
-  readonly metadata?: Readonly<Record<string, string>>;
-  /** Default: a new UUIDv7. */
-  readonly executionId?: string;
-  /** The parent execution, when it is not started through this tracker (another process). Default: none. */
-  readonly parentExecutionId?: string;
-  /** Status of the STARTED record. Default: `"running"`. */
-  readonly status?: string;
-  /** The execution this one retries (`retry_of_execution_id`). Default: none. */
-  readonly retryOfExecutionId?: string;
-  /** Traces that caused this execution (the retried one, the request that queued it): span links. Default: none. */
-  readonly links?: readonly AgentSpanLink[];
-  /** The agent runs in another process: its span is a CLIENT `invoke_agent`. Default: false. */
-  readonly remoteAgent?: boolean;
-}
-
-export interface ChildExecutionOptions extends Omit<
-  StartExecutionOptions,
-  "agentName" | "parentExecutionId"
-> {
-  /** Default: `SUBAGENT`. */
-  readonly relationship?: CorrelationRelationship;
-}
-
-export interface EventDetails {
-  readonly status?: string;
-  readonly durationMs?: number;
-  readonly payloadBytes?: number;
-  /** Payload metadata. */
-  readonly attributes?: Readonly<Record<string, string>>;
-}
-
-export type { TokenUsage } from "./genai.js";
-
-/** Values for the performance-metrics record; given ones replace what the timing collector measured. */
-export interface MetricsInput extends TokenUsage {
-  readonly initializationMs?: number;
-  readonly toolExecutionMs?: number;
-  readonly llmProcessingMs?: number;
-  readonly websocketNotificationMs?: number;
-  readonly totalMs?: number;
-  readonly timeToFirstTokenMs?: number;
-  readonly queueWaitMs?: number;
-  readonly databaseQueryMs?: number;
-  readonly externalApiMs?: number;
-  readonly websocketLatencyMs?: number;
-}
-
-export interface CompleteOptions {
-  readonly usage?: TokenUsage;
-  /** Default: `"completed"`. */
-  readonly status?: string;
-}
-
-export interface FailOptions {
-  /** The phase the execution failed in, e.g. `tool_execution`. Default: none. */
-  readonly phase?: string;
-  /** Default: `ERROR`. */
-  readonly severity?: ErrorSeverity;
-  /** Default: `"failed"`. */
-  readonly status?: string;
-}
-
-export interface RecordErrorOptions {
-  readonly phase?: string;
-  /** Default: `WARNING`. */
-  readonly severity?: ErrorSeverity;
-}
-
-/** Span fields of a tool call (`execute_tool` span). */
-export interface ToolCallOptions {
-  /** `gen_ai.tool.call.id`. Default: none. */
-  readonly callId?: string;
-  /** `function`, `extension` or `datastore`. Default: none. */
-  readonly type?: string;
-  /** Recorded on the span only when the tracer captures content. */
-  readonly arguments?: unknown;
-}
-
-/** A tool call in progress: `end()` records TOOL_CALL_END with its duration. */
-export interface ToolCall {
-  end(
-    details?: Omit<EventDetails, "durationMs"> & { readonly result?: unknown; readonly error?: unknown },
-  ): boolean;
-}
-
-/** Span fields of an LLM call (`{operation} {model}` CLIENT span). */
-export interface LlmCallOptions {
-  /** `chat`, `text_completion`, `embeddings`, `generate_content`. Default: `chat`. */
-  readonly operation?: string;
-  /** `gen_ai.provider.name`, e.g. `openai`. Default: none. */
-  readonly provider?: string;
-  /** Recorded on the span only when the tracer captures content. */
-  readonly inputMessages?: unknown;
-}
-
-/** How an LLM call ended. */
-export type LlmCallEnd = Omit<EventDetails, "durationMs"> &
-  Omit<LlmResponseFields, "timeToFirstChunkMs"> & { readonly error?: unknown };
-
-/** An LLM call in progress. */
-export interface LlmCall {
-  /** Records LLM_FIRST_TOKEN and the time to first token (first call only). */
-  firstToken(): boolean;
-  end(details?: LlmCallEnd): boolean;
-}
 
 /** What an execution needs from its tracker; not public. */
 export interface ExecutionHost {
@@ -139,48 +39,6 @@ export interface ExecutionInit {
   readonly parentExecutionId: string | null;
   readonly metadata: Readonly<Record<string, string>>;
   readonly span: AgentSpan | null;
-}
-
-function metricsFields(
-  breakdown: TimingBreakdown,
-  given: MetricsInput,
-): EmitFields<typeof RecordType.Metrics> {
-  return {
-    initialization_ms: given.initializationMs ?? breakdown.initializationMs,
-    tool_execution_ms: given.toolExecutionMs ?? breakdown.toolExecutionMs,
-    llm_processing_ms: given.llmProcessingMs ?? breakdown.llmProcessingMs,
-    websocket_notification_ms: given.websocketNotificationMs ?? breakdown.websocketNotificationMs,
-    total_ms: given.totalMs ?? breakdown.totalMs,
-    time_to_first_token_ms: given.timeToFirstTokenMs ?? breakdown.timeToFirstTokenMs,
-    queue_wait_ms: given.queueWaitMs ?? breakdown.queueWaitMs,
-    database_query_ms: given.databaseQueryMs ?? breakdown.databaseQueryMs,
-    external_api_ms: given.externalApiMs ?? breakdown.externalApiMs,
-    websocket_latency_ms: given.websocketLatencyMs ?? breakdown.websocketLatencyMs,
-    prompt_tokens: given.promptTokens ?? null,
-    completion_tokens: given.completionTokens ?? null,
-  };
-}
-
-/**
- * A metrics record of tokens alone, every phase zero: what sums over metrics records
- * (tokens per agent, phase totals) add for usage that arrived after the execution's
- * metrics record was sent. Its null time to first token keeps it out of those quantiles.
- */
-export function usageMetricsFields(usage: TokenUsage): EmitFields<typeof RecordType.Metrics> {
-  return {
-    initialization_ms: 0,
-    tool_execution_ms: 0,
-    llm_processing_ms: 0,
-    websocket_notification_ms: 0,
-    total_ms: 0,
-    time_to_first_token_ms: null,
-    queue_wait_ms: null,
-    database_query_ms: null,
-    external_api_ms: null,
-    websocket_latency_ms: null,
-    prompt_tokens: usage.promptTokens ?? null,
-    completion_tokens: usage.completionTokens ?? null,
-  };
 }
 
 /**
@@ -339,8 +197,8 @@ export class Execution {
     const current = this.#metrics;
     this.#metrics = {
       ...current,
-      promptTokens: sum(current.promptTokens, usage.promptTokens),
-      completionTokens: sum(current.completionTokens, usage.completionTokens),
+      promptTokens: addTokens(current.promptTokens, usage.promptTokens),
+      completionTokens: addTokens(current.completionTokens, usage.completionTokens),
     };
   }
 
@@ -476,8 +334,4 @@ export class Execution {
   run<R>(fn: () => R): R {
     return this.#host.run(this.context, fn);
   }
-}
-
-function sum(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined ? b : b === undefined ? a : a + b;
 }

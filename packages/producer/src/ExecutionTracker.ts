@@ -10,14 +10,15 @@ import { TraceContext } from "@tracehouse/context";
 import type { AgentSpan } from "./AgentSpan.js";
 import type { AgentSpanLink, AgentTracer } from "./AgentTracer.js";
 import { EmitResult } from "./emit-result.js";
-import { Execution, usageMetricsFields } from "./Execution.js";
+import { Execution } from "./Execution.js";
+import type { ExecutionHost } from "./Execution.js";
 import type {
   ChildExecutionOptions,
-  ExecutionHost,
   MetricsInput,
   StartExecutionOptions,
   TokenUsage,
-} from "./Execution.js";
+} from "./execution-options.js";
+import { usageMetricsFields } from "./internal/execution-metrics.js";
 import { describeError, summarize } from "./internal/summaries.js";
 import type { EmitFields, Producer } from "./Producer.js";
 

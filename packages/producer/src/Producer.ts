@@ -1,6 +1,4 @@
 import {
-  CONTENT_TYPE_HEADER,
-  contentTypeOf,
   encodeRecord,
   newEventId,
   nowMicros,
@@ -10,15 +8,15 @@ import {
   ValidationError,
 } from "@tracehouse/schemas";
 import type { Envelope, RecordInputOf } from "@tracehouse/schemas";
-import { formatTraceparent, TraceContext, TraceFlag } from "@tracehouse/context";
+import { TraceContext } from "@tracehouse/context";
 import type { ContextManager } from "@tracehouse/context";
 import { resolveProducerConfig } from "./config.js";
 import type { ProducerConfig, ProducerOptions } from "./config.js";
 import { EmitResult } from "./emit-result.js";
 import { Counters } from "./internal/counters.js";
 import { KafkaTransport } from "./internal/KafkaTransport.js";
-import { outboundSize } from "./internal/outbound.js";
 import { Pipeline } from "./internal/Pipeline.js";
+import { RecordHeaders } from "./internal/RecordHeaders.js";
 import { Sampler } from "./internal/Sampler.js";
 import { Spool } from "./internal/Spool.js";
 import { DropReason } from "./stats.js";
@@ -47,7 +45,6 @@ export interface TimeoutOptions {
   readonly timeoutMs?: number;
 }
 
-type Headers = Record<string, string>;
 type EnvelopeFields = Partial<Envelope> & Readonly<Record<string, unknown>>;
 
 /**
@@ -62,7 +59,7 @@ export class Producer {
   readonly #sampler: Sampler;
   readonly #contextManager: ContextManager;
   readonly #topics: Readonly<Record<RecordType, string>>;
-  readonly #contentTypes: Readonly<Record<RecordType, string>>;
+  readonly #headers = new RecordHeaders();
   readonly #maxRecordBytes: number;
   readonly #spool: Spool | null;
   readonly #statsTimer: NodeJS.Timeout | null = null;
@@ -74,13 +71,10 @@ export class Producer {
     this.#contextManager = config.contextManager;
     this.#maxRecordBytes = config.maxRecordBytes;
     const topics = {} as Record<RecordType, string>;
-    const contentTypes = {} as Record<RecordType, string>;
     for (const type of RECORD_TYPES) {
       topics[type] = config.topics.topicFor(type);
-      contentTypes[type] = contentTypeOf(type);
     }
     this.#topics = topics;
-    this.#contentTypes = contentTypes;
     const transport = new KafkaTransport(config);
     this.#spool = config.spool === null ? null : Spool.open(config.spool, config.logger);
     this.#pipeline = new Pipeline(config, transport, this.#spool, this.#counters);
@@ -164,13 +158,14 @@ export class Producer {
       pipeline.drop(DropReason.Oversize);
       return EmitResult.Dropped;
     }
-    const headers = this.#headers(type, ctx, traceId, record.span_id as string);
+    const { headers, bytes } = this.#headers.of(type, ctx, traceId, record.span_id as string);
     return pipeline.offer({
       topic: this.#topics[type],
       key: traceId,
       value,
       headers,
-      size: outboundSize(traceId, value, headers),
+      size: traceId.length + value.length + bytes,
+      partition: undefined,
     });
   }
 
@@ -190,21 +185,6 @@ export class Producer {
       return this.emit(type, fields, ctx);
     }
     return this.emit(type, fields, context);
-  }
-
-  #headers(type: RecordType, ctx: TraceContext | undefined, traceId: string, spanId: string): Headers {
-    if (ctx === undefined || ctx.traceId !== traceId) {
-      const traceparent = formatTraceparent({ traceId, spanId, traceFlags: TraceFlag.Sampled });
-      return { [CONTENT_TYPE_HEADER]: this.#contentTypes[type], traceparent };
-    }
-    const trace = ctx.toHeaders();
-    const headers: Headers = {
-      [CONTENT_TYPE_HEADER]: this.#contentTypes[type],
-      traceparent: trace.traceparent,
-    };
-    if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
-    if (trace.baggage !== undefined) headers.baggage = trace.baggage;
-    return headers;
   }
 
   emitExecution(fields: EmitFields<typeof RecordType.Execution>, context?: TraceContext): EmitResult {

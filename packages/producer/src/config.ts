@@ -103,13 +103,19 @@ export interface ProducerOptions extends KafkaSecurityOptions {
   readonly spool?: SpoolOptions | false;
   /** Head-based sampling per trace. Default: keep everything. */
   readonly sampling?: SamplingOptions;
+  /**
+   * Idempotent Kafka producers a batch is sent over in parallel, each owning a disjoint set of
+   * partitions (partition p goes to lane p mod sendLanes), so the order within a partition is
+   * kept; a batch is done when every lane's partitions acknowledged it. From 1 to 16. Default: 4.
+   */
+  readonly sendLanes?: number;
   /** Broker acknowledgement timeout of one send. Default: 30000. */
   readonly sendTimeoutMs?: number;
   /** TCP connect timeout. Default: 3000. */
   readonly connectionTimeoutMs?: number;
   /** Retries of one send inside kafkajs (at least 1: the idempotent producer needs them) before the batch is spooled and retried by the producer. Default: 2. */
   readonly sendRetries?: number;
-  /** First wait before the producer retries a failed batch; doubles up to `maxRetryBackoffMs`. Default: 200. */
+  /** Ceiling of the first wait before the producer retries a failed batch; doubles up to `maxRetryBackoffMs`, each wait a random time below it (full jitter). Default: 200. */
   readonly retryBackoffMs?: number;
   /** Default: 5000. */
   readonly maxRetryBackoffMs?: number;
@@ -162,6 +168,7 @@ export interface ProducerConfig {
   readonly backpressure: BackpressurePolicy;
   readonly spool: SpoolConfig | null;
   readonly sampling: SamplingConfig;
+  readonly sendLanes: number;
   readonly sendTimeoutMs: number;
   readonly connectionTimeoutMs: number;
   readonly sendRetries: number;
@@ -245,6 +252,15 @@ function resolveSpool(
     fsync,
     fsyncIntervalMs: integerOption(spool.fsyncIntervalMs, 1000, "spool.fsyncIntervalMs", 1),
   });
+}
+
+const MAX_SEND_LANES = 16;
+
+function sendLanes(value: number | undefined): number {
+  const lanes = integerOption(value, 4, "sendLanes", 1);
+  if (lanes > MAX_SEND_LANES)
+    throw new ConfigError(`sendLanes must be at most ${MAX_SEND_LANES}, got ${lanes}`);
+  return lanes;
 }
 
 function resolveSampling(options: SamplingOptions | undefined): SamplingConfig {
@@ -356,6 +372,7 @@ export function resolveProducerConfig(options: ProducerOptions): ProducerConfig 
     backpressure,
     spool,
     sampling: resolveSampling(options.sampling),
+    sendLanes: sendLanes(options.sendLanes),
     sendTimeoutMs: integerOption(options.sendTimeoutMs, 30_000, "sendTimeoutMs", 1),
     connectionTimeoutMs: integerOption(options.connectionTimeoutMs, 3000, "connectionTimeoutMs", 1),
     sendRetries: integerOption(options.sendRetries, 2, "sendRetries", 1),

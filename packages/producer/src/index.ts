@@ -38,7 +38,7 @@ export type {
   LlmCall,
   LlmCallOptions,
   LlmCallEnd,
-} from "./Execution.js";
+} from "./execution-options.js";
 export { ExecutionTimingCollector, TimingPhase } from "./ExecutionTimingCollector.js";
 export type { PhaseTimer, TimingBreakdown, TimingCollectorOptions } from "./ExecutionTimingCollector.js";
 export { AgentTracer, createAgentTracer } from "./AgentTracer.js";

@@ -18,7 +18,14 @@ function record(i: number, valueBytes = 64): Outbound {
     "content-type": "application/vnd.tracehouse.event+avro",
     traceparent: `00-${key}-0000000000000001-01`,
   };
-  return { topic: "t.events", key, value, headers, size: outboundSize(key, value, headers) };
+  return {
+    topic: "t.events",
+    key,
+    value,
+    headers,
+    size: outboundSize(key, value, headers),
+    partition: undefined,
+  };
 }
 
 function config(dir: string, overrides: Partial<SpoolConfig> = {}): SpoolConfig {

@@ -1,21 +1,15 @@
 import kafkajs from "kafkajs";
-import type { Kafka, LogEntry, Producer as KafkaProducer, RecordMetadata, TopicMessages } from "kafkajs";
-import {
-  checkKafkaTls,
-  ConfigError,
-  createTraceIdPartitioner,
-  ErrorCode,
-  PartitionAcks,
-  securityErrorOf,
-  TracehouseError,
-} from "@tracehouse/schemas";
+import type { Kafka, LogEntry, RecordMetadata } from "kafkajs";
+import { checkKafkaTls, ConfigError, ErrorCode, securityErrorOf, TracehouseError } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { Compression } from "../config.js";
 import { ensureTopics } from "../topics.js";
 import { ensureLz4Codec } from "./lz4-codec.js";
 import type { Outbound } from "./outbound.js";
+import { PartitionRouter } from "./PartitionRouter.js";
 import { SchemaPublisher } from "./SchemaPublisher.js";
+import { SendLane } from "./SendLane.js";
 
 const { CompressionCodecs, CompressionTypes, logLevel } = kafkajs;
 type CompressionTypes = kafkajs.CompressionTypes;
@@ -54,20 +48,30 @@ function logCreator(logger: Logger) {
     };
 }
 
+/** A send that left records undelivered: `unsent` (the others were acknowledged) go again, in this order. */
+export class SendError extends TracehouseError {
+  override readonly name: string = "SendError";
+  readonly unsent: readonly Outbound[];
+
+  constructor(message: string, unsent: readonly Outbound[], cause: unknown) {
+    super(message, { code: ErrorCode.Kafka, retriable: true, cause });
+    this.unsent = unsent;
+  }
+}
+
 /**
- * The idempotent kafkajs producer behind the pipeline: acks=all, one request in flight,
- * records keyed by trace id with the Java-compatible partitioner. A failed batch must be
- * retried as the same batch so the broker can drop what already arrived.
+ * Kafka behind the pipeline: a batch is split by partition over `sendLanes` idempotent kafkajs
+ * producers sent in parallel (acks=all, one request in flight each, records keyed by trace id
+ * with the Java-compatible partitioner), each owning a disjoint set of partitions so the order
+ * within a partition is kept.
  */
 export class KafkaTransport {
   readonly #config: ProducerConfig;
   readonly #kafka: Kafka;
-  #producer: KafkaProducer | null = null;
-  #connected = false;
-  #topicsEnsured = false;
+  readonly #router: PartitionRouter;
+  readonly #lanes: SendLane[];
+  #ready = false;
   readonly #compression: CompressionTypes;
-  /** The partition kafkajs's partitioner chose for each record, to check every one was answered. */
-  readonly #acks = new PartitionAcks();
   readonly #schemas: SchemaPublisher;
 
   constructor(config: ProducerConfig) {
@@ -98,35 +102,65 @@ export class KafkaTransport {
         logLevel: logLevel.WARN,
         logCreator: logCreator(config.logger),
       });
+    this.#router = new PartitionRouter(config.sendLanes);
+    this.#lanes = Array.from(
+      { length: config.sendLanes },
+      () => new SendLane(this.#kafka, this.#router, config.sendRetries),
+    );
     this.#schemas = new SchemaPublisher(this.#kafka, config.topics.schemas, config.logger);
   }
 
-  #producerInstance(): KafkaProducer {
-    this.#producer ??= this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: () => this.#acks.wrap(createTraceIdPartitioner()),
-      retry: { retries: this.#config.sendRetries, initialRetryTime: 100, maxRetryTime: 1000 },
-    });
-    return this.#producer;
-  }
-
   /**
-   * Sends one batch, acks=all. Throws a SecurityError (not retriable) when the brokers refuse the
-   * TLS handshake or the login, else a TracehouseError (code KAFKA) when kafkajs gives up.
+   * Sends one batch, acks=all, over the lanes in parallel. Throws a SendError naming the records
+   * not acknowledged (retriable; its cause a SecurityError when the brokers refuse the TLS
+   * handshake or the login).
    *
    * kafkajs 2.2.4 keeps, across its own retries of one send, the answers of the brokers that already
    * answered; when a dead leader's partitions move to such a broker, their records are never sent,
-   * yet the send resolves (kafkajs pull request 1798). So every partition the batch wrote to must be
-   * in the answer, and the records of a partition that is not are sent again.
+   * yet the send resolves (kafkajs pull request 1798). So every partition a lane wrote to must be
+   * in its answer, and the records of a partition that is not are sent again.
    */
   async send(records: readonly Outbound[]): Promise<void> {
-    const producer = this.#producerInstance();
     try {
-      if (this.#config.ensureTopics && !this.#topicsEnsured) {
+      await this.#prepare(records);
+    } catch (error) {
+      throw this.#failure(error, records);
+    }
+    let pending = records;
+    for (let attempt = 0; ; attempt++) {
+      const byLane = this.#router.route(pending);
+      const outcomes = await Promise.allSettled(
+        byLane.map((lane, i) => (lane.length === 0 ? [] : this.#sendLane(i, lane))),
+      );
+      const failed: Outbound[] = [];
+      const unanswered: Outbound[] = [];
+      let error: unknown;
+      for (const [i, outcome] of outcomes.entries()) {
+        const lane = byLane[i] as Outbound[];
+        if (outcome.status === "fulfilled") unanswered.push(...unansweredOf(lane, outcome.value));
+        else {
+          failed.push(...lane);
+          error ??= outcome.reason;
+        }
+      }
+      if (failed.length > 0) throw this.#failure(error, [...failed, ...unanswered]);
+      if (unanswered.length === 0) return;
+      if (attempt >= this.#config.sendRetries) {
+        const message = `${unanswered.length} records were not acknowledged by their partition leaders`;
+        throw this.#failure(new Error(message), unanswered);
+      }
+      this.#config.logger.warn("kafka left partitions of a batch unanswered: sending their records again", {
+        records: unanswered.length,
+      });
+      pending = unanswered;
+    }
+  }
+
+  /** Topics (when asked to ensure them), the TLS check, the first lane connected, the writer schemas published. */
+  async #prepare(records: readonly Outbound[]): Promise<void> {
+    if (!this.#ready) {
+      if (this.#config.ensureTopics) {
         const report = await ensureTopics(this.#kafka, { topics: this.#config.topics });
-        this.#topicsEnsured = true;
         const mismatched = report.topics.filter((t) => t.mismatches.length > 0);
         if (mismatched.length > 0) {
           this.#config.logger.warn("topics exist with other settings than the catalogue's", {
@@ -134,84 +168,74 @@ export class KafkaTransport {
           });
         }
       }
-      if (!this.#connected) {
-        if (this.#config.kafka === null)
-          await checkKafkaTls(this.#config.brokers, this.#config.security, this.#config.connectionTimeoutMs);
-        await producer.connect();
-        this.#connected = true;
-      }
-      await this.#schemas.publishFor(producer, records);
-      let unanswered = records;
-      for (let attempt = 0; unanswered.length > 0; attempt++) {
-        if (attempt > this.#config.sendRetries) {
-          throw new Error(`${unanswered.length} records were not acknowledged by their partition leaders`);
-        }
-        const answers = await producer.sendBatch({
-          topicMessages: groupByTopic(unanswered),
-          acks: -1,
-          timeout: this.#config.sendTimeoutMs,
-          compression: this.#compression,
-        });
-        unanswered = this.#unanswered(unanswered, answers);
-        if (unanswered.length > 0) {
-          this.#config.logger.warn(
-            "kafka left partitions of a batch unanswered: sending their records again",
-            {
-              records: unanswered.length,
-            },
-          );
-        }
-      }
+      if (this.#config.kafka === null)
+        await checkKafkaTls(this.#config.brokers, this.#config.security, this.#config.connectionTimeoutMs);
+      this.#ready = true;
+    }
+    await this.#learnPartitions(records);
+    await this.#schemas.publishFor(await (this.#lanes[0] as SendLane).producer(), records);
+  }
+
+  /**
+   * Looks up the partitions of topics not sent to before, so that even their first batch is
+   * split over the lanes that will retry it: a retry on another producer would not be deduplicated.
+   */
+  async #learnPartitions(records: readonly Outbound[]): Promise<void> {
+    const unknown = this.#router.unknownTopics(records);
+    if (unknown.length === 0) return;
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: unknown });
+      for (const topic of metadata.topics) this.#router.learn(topic.name, topic.partitions);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async #sendLane(index: number, records: readonly Outbound[]): Promise<RecordMetadata[]> {
+    const lane = this.#lanes[index] as SendLane;
+    try {
+      return await lane.send(records, {
+        timeoutMs: this.#config.sendTimeoutMs,
+        compression: this.#compression,
+      });
     } catch (error) {
-      const refused = securityErrorOf(error, "kafka");
-      if (refused !== null) throw refused;
       const root = rootCause(error) as { type?: unknown; message?: unknown };
       if (typeof root?.type === "string" && PRODUCER_STATE_ERRORS.has(root.type)) {
         this.#config.logger.warn("kafka rejected the producer's sequence state: starting a new producer id", {
           error: String(root.message),
         });
-        await this.#reset();
+        await lane.reset();
       }
-      throw new TracehouseError(
-        `kafka send failed: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          code: ErrorCode.Kafka,
-          retriable: true,
-          cause: error,
-        },
-      );
+      throw error;
     }
   }
 
-  #unanswered(records: readonly Outbound[], answers: readonly RecordMetadata[]): Outbound[] {
-    return this.#acks.unanswered(records, (record) => record.topic, answers);
-  }
-
-  async #reset(): Promise<void> {
-    const producer = this.#producer;
-    this.#producer = null;
-    this.#connected = false;
-    try {
-      await producer?.disconnect();
-    } catch {
-      // the new producer does not depend on the old one closing cleanly
-    }
+  #failure(error: unknown, unsent: readonly Outbound[]): SendError {
+    const refused = securityErrorOf(error, "kafka");
+    if (refused !== null) return new SendError(refused.message, unsent, refused);
+    return new SendError(
+      `kafka send failed: ${error instanceof Error ? error.message : String(error)}`,
+      unsent,
+      error,
+    );
   }
 
   async disconnect(): Promise<void> {
-    await this.#reset();
+    await Promise.all(this.#lanes.map((lane) => lane.reset()));
   }
 }
 
-function groupByTopic(records: readonly Outbound[]): TopicMessages[] {
-  const byTopic = new Map<string, Outbound[]>();
-  for (const record of records) {
-    const list = byTopic.get(record.topic);
-    if (list === undefined) byTopic.set(record.topic, [record]);
-    else list.push(record);
+/** The records of partitions missing from the answers. */
+function unansweredOf(records: readonly Outbound[], answers: readonly RecordMetadata[]): Outbound[] {
+  const answered = new Map<string, Set<number>>();
+  for (const { topicName, partition } of answers) {
+    const partitions = answered.get(topicName);
+    if (partitions === undefined) answered.set(topicName, new Set([partition]));
+    else partitions.add(partition);
   }
-  const topicMessages: TopicMessages[] = [];
-  for (const [topic, messages] of byTopic)
-    topicMessages.push({ topic, messages: messages as TopicMessages["messages"] });
-  return topicMessages;
+  return records.filter(
+    (record) => record.partition === undefined || answered.get(record.topic)?.has(record.partition) !== true,
+  );
 }

@@ -1,28 +1,29 @@
-import { ErrorCode, TracehouseError } from "@tracehouse/schemas";
+import { backoffDelayMs } from "@tracehouse/schemas";
+import type { RetryPolicy } from "@tracehouse/schemas";
 import type { ProducerConfig } from "../config.js";
 import { BackpressurePolicy } from "../config.js";
 import { EmitResult } from "../emit-result.js";
 import { DropReason, ProducerState } from "../stats.js";
 import { BoundedQueue } from "./BoundedQueue.js";
 import type { Counters } from "./counters.js";
+import { DropLog } from "./DropLog.js";
+import { SendError } from "./KafkaTransport.js";
 import type { KafkaTransport } from "./KafkaTransport.js";
 import type { Outbound } from "./outbound.js";
+import { Settlement } from "./Settlement.js";
 import type { Spool, SpoolPosition } from "./Spool.js";
+import { Wakeup } from "./Wakeup.js";
 
-/** The batch being sent: retried as the same batch until Kafka takes it. */
+/** The batch being sent: what Kafka has not acknowledged of it is retried until Kafka takes it. */
 interface Head {
-  readonly records: Outbound[];
+  /** The records not acknowledged yet. */
+  records: Outbound[];
+  /** Records of the batch acknowledged by an earlier, partly failed, send. */
+  acknowledged: number;
   /** Where these records end in the spool, once they are in it. */
   end: SpoolPosition | null;
   readonly recovered: boolean;
 }
-
-interface FlushWaiter {
-  readonly target: number;
-  readonly resolve: () => void;
-}
-
-const DROP_LOG_WINDOW_MS = 1000;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -43,11 +44,16 @@ export class Pipeline {
   readonly #maxBatchRecords: number;
   readonly #maxBatchBytes: number;
   readonly #loop: Promise<void>;
+  readonly #backoff: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">;
+  readonly #drops: DropLog;
+  /** Records accepted here that were sent or dropped after acceptance. */
+  readonly #settlement = new Settlement();
   #head: Head | null = null;
   #degraded = false;
-  #backoffMs: number;
+  /** Failed sends in a row. */
+  #failures = 0;
   #retryAt = 0;
-  #wakeup: (() => void) | null = null;
+  readonly #wakeup = new Wakeup();
   #lingerArmed = false;
   #lingerDue = false;
   #draining = 0;
@@ -55,11 +61,7 @@ export class Pipeline {
   #spoolClosed = false;
   #closing = false;
   #closed: Promise<void> | null = null;
-  /** Records accepted here that were sent or dropped after acceptance; they leave in acceptance order. */
-  #settled = 0;
-  readonly #flushWaiters: FlushWaiter[] = [];
   readonly #roomWaiters: (() => void)[] = [];
-  readonly #dropWindows = new Map<DropReason, number>();
 
   constructor(config: ProducerConfig, transport: KafkaTransport, spool: Spool | null, counters: Counters) {
     this.#config = config;
@@ -69,7 +71,8 @@ export class Pipeline {
     this.#counters = counters;
     this.#maxBatchRecords = config.maxBatchRecords;
     this.#maxBatchBytes = config.maxBatchBytes;
-    this.#backoffMs = config.retryBackoffMs;
+    this.#backoff = { baseDelayMs: config.retryBackoffMs, maxDelayMs: config.maxRetryBackoffMs };
+    this.#drops = new DropLog(counters, config.logger);
     spool?.attach({
       written: (count) => {
         counters.spooled += count;
@@ -77,7 +80,7 @@ export class Pipeline {
       },
       dropped: (count, reason) => {
         this.drop(reason, count);
-        this.#settle(count);
+        this.#settlement.settle(count);
         this.#wake();
       },
     });
@@ -138,20 +141,7 @@ export class Pipeline {
 
   /** Counts a record that was not accepted, logging at most once a second per reason with the count. */
   drop(reason: DropReason, count = 1, error?: string): void {
-    this.#counters.dropped[reason] += count;
-    if (reason === DropReason.Sampling) return;
-    const pending = this.#dropWindows.get(reason);
-    if (pending !== undefined) {
-      this.#dropWindows.set(reason, pending + count);
-      return;
-    }
-    this.#dropWindows.set(reason, count);
-    setTimeout(() => {
-      const dropped = this.#dropWindows.get(reason) ?? count;
-      this.#dropWindows.delete(reason);
-      const fields = error === undefined ? { reason, dropped } : { reason, dropped, firstError: error };
-      this.#config.logger.warn(`dropped ${dropped} records: ${reason}`, fields);
-    }, DROP_LOG_WINDOW_MS).unref();
+    this.#drops.drop(reason, count, error);
   }
 
   #offerWhenFull(record: Outbound): EmitResult {
@@ -196,29 +186,11 @@ export class Pipeline {
   }
 
   #wake(): void {
-    const wakeup = this.#wakeup;
-    if (wakeup !== null) {
-      this.#wakeup = null;
-      wakeup();
-    }
+    this.#wakeup.wake();
   }
 
-  /** Waits for `wake()` or `ms`, whichever comes first. */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      this.#wakeup = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        resolve();
-      };
-      if (Number.isFinite(ms)) {
-        timer = setTimeout(() => {
-          this.#wakeup = null;
-          resolve();
-        }, ms);
-        timer.unref();
-      }
-    });
+    return this.#wakeup.sleep(ms);
   }
 
   async #run(): Promise<void> {
@@ -227,7 +199,7 @@ export class Pipeline {
         await this.#step();
       } catch (error) {
         this.#config.logger.error("producer send loop failed: retrying", { error: String(error) });
-        await this.#sleep(this.#backoffMs);
+        await this.#sleep(this.#config.retryBackoffMs);
       }
     }
   }
@@ -263,7 +235,8 @@ export class Pipeline {
       const batch = spool.read(this.#maxBatchRecords, this.#maxBatchBytes);
       const lost = spool.takeLost();
       if (lost > 0) this.drop(DropReason.Corrupt, lost);
-      if (batch !== null) return { records: batch.records, end: batch.end, recovered: batch.recovered };
+      if (batch !== null)
+        return { records: batch.records, acknowledged: 0, end: batch.end, recovered: batch.recovered };
     }
     // records still on their way to disk are older than the queue: wait for the writer, which wakes the loop
     if (spool !== null && spool.unwrittenRecords > 0) return null;
@@ -274,17 +247,15 @@ export class Pipeline {
     const records = queue.take(this.#maxBatchRecords, this.#maxBatchBytes);
     if (queue.length === 0) this.#lingerDue = false;
     this.#notifyRoom();
-    return { records, end: null, recovered: false };
+    return { records, acknowledged: 0, end: null, recovered: false };
   }
 
   #onSuccess(batch: Head, elapsedMs: number): void {
     const counters = this.#counters;
-    const count = batch.records.length;
     counters.recordLatency(elapsedMs);
     counters.batchesSent += 1;
-    counters.sent += count;
-    if (batch.recovered) counters.recovered += count;
-    else this.#settle(count);
+    this.#countSent(batch, batch.records.length);
+    if (!batch.recovered) this.#settlement.settle(batch.acknowledged + batch.records.length);
     this.#head = null;
     if (batch.end !== null && this.#spool !== null && !this.#spoolClosed) {
       try {
@@ -295,15 +266,21 @@ export class Pipeline {
         });
       }
     }
+    this.#failures = 0;
     if (this.#degraded) {
       this.#degraded = false;
-      this.#backoffMs = this.#config.retryBackoffMs;
       this.#config.logger.info("kafka is reachable again: sending spooled records first", {
         spoolBytes: this.spoolBytes,
       });
     }
   }
 
+  #countSent(batch: Head, count: number): void {
+    this.#counters.sent += count;
+    if (batch.recovered) this.#counters.recovered += count;
+  }
+
+  /** The records Kafka did acknowledge leave the batch; the others are spooled (once) and retried after a backoff. */
   #onFailure(batch: Head, error: unknown): void {
     this.#counters.sendErrors += 1;
     if (!this.#degraded) {
@@ -311,6 +288,12 @@ export class Pipeline {
       this.#config.logger.warn("kafka send failed: spooling records and retrying the oldest batch", {
         error: error instanceof Error ? error.message : String(error),
       });
+    }
+    if (error instanceof SendError && error.unsent.length < batch.records.length) {
+      const acknowledged = batch.records.length - error.unsent.length;
+      this.#countSent(batch, acknowledged);
+      batch.acknowledged += acknowledged;
+      batch.records = [...error.unsent];
     }
     const spool = this.#spool;
     if (spool !== null && !this.#spoolClosed && batch.end === null) {
@@ -324,46 +307,21 @@ export class Pipeline {
       }
     }
     this.#spoolQueue();
-    this.#retryAt = performance.now() + this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#config.maxRetryBackoffMs);
-  }
-
-  #settle(count: number): void {
-    this.#settled += count;
-    const waiters = this.#flushWaiters;
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      const waiter = waiters[i] as FlushWaiter;
-      if (waiter.target <= this.#settled) {
-        waiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
+    this.#retryAt = performance.now() + backoffDelayMs(this.#backoff, this.#failures);
+    this.#failures += 1;
   }
 
   /** Resolves once every record accepted before the call is sent (or was dropped); rejects with code TIMEOUT. */
   async flush(timeoutMs: number): Promise<void> {
     const target = this.#counters.accepted;
-    if (this.#settled >= target) return;
+    if (this.#settlement.settled >= target) return;
     this.#draining += 1;
     this.#wake();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        this.#flushWaiters.push({ target, resolve });
-        timer = setTimeout(() => {
-          const index = this.#flushWaiters.findIndex((w) => w.resolve === resolve);
-          if (index >= 0) this.#flushWaiters.splice(index, 1);
-          reject(
-            new TracehouseError(
-              `flush timed out after ${timeoutMs} ms with ${target - this.#settled} records unsent` +
-                (this.#degraded ? " (kafka unavailable; they are kept in the spool)" : ""),
-              { code: ErrorCode.Timeout, retriable: true },
-            ),
-          );
-        }, timeoutMs);
-      });
+      await this.#settlement.waitFor(target, timeoutMs, () =>
+        this.#degraded ? " (kafka unavailable; they are kept in the spool)" : "",
+      );
     } finally {
-      clearTimeout(timer);
       this.#draining -= 1;
     }
   }

@@ -4,23 +4,14 @@ import { ErrorCode, NonRetriableError } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import type { SpoolConfig } from "../config.js";
 import { FsyncPolicy } from "../config.js";
-import { DropReason } from "../stats.js";
 import { lockDirectory } from "./dir-lock.js";
 import type { Outbound } from "./outbound.js";
-import {
-  createSegmentFile,
-  fdatasync,
-  FIRST_ID,
-  ftruncate,
-  recoverSegments,
-  syncDirectory,
-  writeAck,
-  writeAllAt,
-  writeAllAtAsync,
-} from "./segment-files.js";
+import { createSegmentFile, FIRST_ID, recoverSegments, writeAck, writeAllAt } from "./segment-files.js";
 import type { Segment } from "./segment-files.js";
 import { readRecords } from "./segment-reader.js";
-import { encodeFrames, frameLength, renumber, SEGMENT_MAGIC } from "./spool-format.js";
+import { encodeFrames, renumber, SEGMENT_MAGIC } from "./spool-format.js";
+import { SpoolWriter } from "./SpoolWriter.js";
+import type { SegmentFiles, SpoolListener } from "./SpoolWriter.js";
 
 /** Where a batch of spooled records ends; acknowledging it releases everything before. */
 export interface SpoolPosition {
@@ -35,46 +26,27 @@ export interface SpoolBatch {
   readonly recovered: boolean;
 }
 
-/** Told what became of records handed to {@link Spool.enqueue}: each is written or dropped, once. */
-export interface SpoolListener {
-  written(count: number): void;
-  dropped(count: number, reason: DropReason): void;
-}
-
-/** Records handed to the writer per disk write, at most. */
-const WRITE_CHUNK_RECORDS = 4096;
+export type { SpoolListener } from "./SpoolWriter.js";
 
 /**
  * Append-only on-disk spool of encoded records: numbered segment files, each a header
- * then numbered frames (length, CRC-32, sequence, payload). Appends are written behind,
- * on libuv's worker threads: `enqueue` only hands records over, bounded by
- * `maxPendingBytes`. Writes go to explicit offsets and a failed write is cut back, so
- * every record handed over is reported written or dropped, exactly once. A damaged frame
- * is skipped (by its length, or by resynchronising on the next valid frame) and the
- * records lost are counted. The directory is locked by one live producer.
+ * then numbered frames (length, CRC-32, sequence, payload). Appends are written behind by
+ * its {@link SpoolWriter}; the sender's own batch is written ahead of the others, and read
+ * back and acknowledged in order. A damaged frame is skipped (by its length, or by
+ * resynchronising on the next valid frame) and the records lost are counted. The directory
+ * is locked by one live producer.
  */
 export class Spool {
   readonly #config: SpoolConfig;
   readonly #dir: string;
   readonly #logger: Logger;
   readonly #release: () => void;
+  readonly #files: SegmentFiles;
   readonly #segments: Segment[];
-  #listener: SpoolListener = { written: () => undefined, dropped: () => undefined };
-  #active: Segment | null = null;
-  #diskBytes: number;
+  readonly #writer: SpoolWriter;
   #cache: { readonly segment: Segment; readonly data: Buffer } | null = null;
-  #pending: Outbound[][] = [];
-  #unwrittenRecords = 0;
-  #unwrittenBytes = 0;
-  #writing = false;
-  #idleWaiters: (() => void)[] = [];
-  #dirty = false;
-  #syncing = false;
-  #syncTimer: NodeJS.Timeout | null = null;
   #lost = 0;
   #closed = false;
-  /** Why the last records not written were not: no room, or a failed write. */
-  #lastDropReason: DropReason = DropReason.SpoolFull;
 
   private constructor(
     config: SpoolConfig,
@@ -88,11 +60,8 @@ export class Spool {
     this.#logger = logger;
     this.#release = release;
     this.#segments = segments;
-    this.#diskBytes = segments.reduce((sum, s) => sum + s.fileBytes, 0);
-    if (config.fsync === FsyncPolicy.Interval) {
-      this.#syncTimer = setInterval(() => this.#syncInBackground(), config.fsyncIntervalMs);
-      this.#syncTimer.unref();
-    }
+    this.#files = { dir, segments, diskBytes: segments.reduce((sum, s) => sum + s.fileBytes, 0) };
+    this.#writer = new SpoolWriter(config, logger, this.#files);
   }
 
   /**
@@ -128,7 +97,7 @@ export class Spool {
 
   /** Where written and dropped records are reported. */
   attach(listener: SpoolListener): void {
-    this.#listener = listener;
+    this.#writer.attach(listener);
   }
 
   get dir(): string {
@@ -144,34 +113,26 @@ export class Spool {
 
   /** Records handed over and not yet written (or dropped). */
   get unwrittenRecords(): number {
-    return this.#unwrittenRecords;
+    return this.#writer.unwrittenRecords;
   }
 
   get isEmpty(): boolean {
-    return this.#unwrittenRecords === 0 && this.pendingBytes === 0;
+    return this.#writer.unwrittenRecords === 0 && this.pendingBytes === 0;
   }
 
   /** True when `bytes` more (by record size) may wait for the writer. */
   canTake(bytes: number): boolean {
-    return !this.#closed && this.#unwrittenBytes + bytes <= this.#config.maxPendingBytes;
+    return this.#writer.canTake(bytes);
   }
 
   /** Hands records to the background writer, in order; check {@link canTake} first. Never touches the disk. */
   enqueue(records: Outbound[], bytes: number): void {
-    if (records.length === 0) return;
-    this.#pending.push(records);
-    this.#unwrittenRecords += records.length;
-    this.#unwrittenBytes += bytes;
-    if (!this.#writing) {
-      this.#writing = true;
-      setImmediate(() => void this.#drain());
-    }
+    this.#writer.enqueue(records, bytes);
   }
 
   /** Resolves once every record handed over was written or dropped. */
   whenWritten(): Promise<void> {
-    if (!this.#writing) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#writer.whenWritten();
   }
 
   /** Records found torn or corrupt since the last call. */
@@ -201,7 +162,10 @@ export class Spool {
       bytes += length;
     }
     groups.push(frames.subarray(start, start + bytes));
-    if (this.#diskBytes + frames.length + groups.length * SEGMENT_MAGIC.length > this.#config.maxBytes) {
+    if (
+      this.#files.diskBytes + frames.length + groups.length * SEGMENT_MAGIC.length >
+      this.#config.maxBytes
+    ) {
       return null;
     }
     const firstId = (this.#segments[0]?.id ?? FIRST_ID) - groups.length;
@@ -231,7 +195,7 @@ export class Spool {
           segment.fd = null;
         }
       }
-      for (const segment of created) this.#diskBytes += segment.size;
+      for (const segment of created) this.#files.diskBytes += segment.size;
       this.#segments.unshift(...created);
       const last = created[created.length - 1] as Segment;
       return { segment: last, offset: last.size };
@@ -243,7 +207,7 @@ export class Spool {
     while (this.#segments.length > 0) {
       const segment = this.#segments[0] as Segment;
       if (segment.readOffset >= segment.size) {
-        if (segment === this.#active) return null;
+        if (this.#writer.isActive(segment)) return null;
         this.#remove(segment);
         continue;
       }
@@ -263,7 +227,7 @@ export class Spool {
       if (!this.#segments.includes(segment)) return;
       segment.readOffset = Math.max(segment.readOffset, end.offset);
       if (segment.readOffset < segment.size) writeAck(segment);
-      else if (segment !== this.#active || !this.#writing) this.#remove(segment);
+      else if (!this.#writer.isAppending(segment)) this.#remove(segment);
     });
   }
 
@@ -271,28 +235,8 @@ export class Spool {
   async close(timeoutMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#syncTimer !== null) clearInterval(this.#syncTimer);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.whenWritten(),
-      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs)))),
-    ]);
-    clearTimeout(timer);
-    if (this.#pending.length > 0) {
-      // the disk did not take them in time: they are reported dropped, never left unaccounted
-      let count = 0;
-      for (const chunk of this.#pending.splice(0)) count += chunk.length;
-      this.#unwrittenRecords -= count;
-      this.#listener.dropped(count, DropReason.Closed);
-    }
     try {
-      const fd = this.#active?.fd;
-      if (fd != null && !this.#writing) {
-        if (this.#config.fsync !== FsyncPolicy.Never && this.#dirty) fs.fdatasyncSync(fd);
-        fs.closeSync(fd);
-        (this.#active as Segment).fd = null;
-        this.#active = null;
-      }
+      await this.#writer.close(timeoutMs);
       for (const segment of [...this.#segments]) {
         if (segment.readOffset >= segment.size && segment.fd === null) this.#remove(segment);
       }
@@ -312,149 +256,14 @@ export class Spool {
     }
   }
 
-  async #drain(): Promise<void> {
-    try {
-      while (this.#pending.length > 0) {
-        const records: Outbound[] = [];
-        let bytes = 0;
-        while (this.#pending.length > 0 && records.length < WRITE_CHUNK_RECORDS) {
-          const chunk = this.#pending[0] as Outbound[];
-          const take = Math.min(chunk.length, WRITE_CHUNK_RECORDS - records.length);
-          for (let i = 0; i < take; i++) {
-            const record = chunk[i] as Outbound;
-            records.push(record);
-            bytes += record.size;
-          }
-          if (take === chunk.length) this.#pending.shift();
-          else this.#pending[0] = chunk.slice(take);
-        }
-        const written = await this.#append(records);
-        this.#unwrittenRecords -= records.length;
-        this.#unwrittenBytes -= bytes;
-        if (written > 0) this.#listener.written(written);
-        if (written < records.length) this.#listener.dropped(records.length - written, this.#lastDropReason);
-      }
-    } finally {
-      this.#writing = false;
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    }
-  }
-
-  /** Appends a prefix of `records`: what fits and what the disk took. Returns its length; never throws. */
-  async #append(records: readonly Outbound[]): Promise<number> {
-    const lengths = records.map(frameLength);
-    let done = 0;
-    while (done < records.length) {
-      let segment: Segment;
-      try {
-        segment = this.#activeSegment(lengths[done] as number);
-      } catch (error) {
-        return this.#failed(done, error, null);
-      }
-      let room = this.#config.maxBytes - this.#diskBytes;
-      let end = done;
-      let bytes = 0;
-      while (end < records.length) {
-        const length = lengths[end] as number;
-        if (length > room) break;
-        const fitsSegment = segment.size + bytes + length <= this.#config.segmentBytes;
-        if (!fitsSegment && (bytes > 0 || segment.size > SEGMENT_MAGIC.length)) break;
-        room -= length;
-        bytes += length;
-        end += 1;
-      }
-      if (end === done) {
-        if ((lengths[done] as number) > room) {
-          this.#lastDropReason = DropReason.SpoolFull;
-          return done;
-        }
-        this.#rollAfter(segment);
-        continue;
-      }
-      const frames = encodeFrames(records.slice(done, end), [], segment.nextSeq);
-      const fd = segment.fd as number;
-      try {
-        await writeAllAtAsync(fd, frames, segment.size);
-      } catch (error) {
-        return this.#failed(done, error, segment);
-      }
-      segment.size += frames.length;
-      segment.fileBytes = segment.size;
-      segment.nextSeq += end - done;
-      this.#diskBytes += frames.length;
-      if (this.#config.fsync === FsyncPolicy.Always) {
-        try {
-          await fdatasync(fd);
-        } catch (error) {
-          this.#logger.warn("spool fsync failed", { dir: this.#dir, error: String(error) });
-        }
-      } else {
-        this.#dirty = true;
-      }
-      done = end;
-    }
-    return done;
-  }
-
-  /** A failed write: the segment is cut back to its last good size so the next write lands right after it. */
-  async #failed(done: number, error: unknown, segment: Segment | null): Promise<number> {
-    this.#lastDropReason = DropReason.SpoolError;
-    this.#logger.error("spool write failed: records not written are dropped and counted", {
-      dir: this.#dir,
-      error: String(error),
-    });
-    if (segment !== null && segment.fd !== null) {
-      try {
-        await ftruncate(segment.fd, segment.size);
-      } catch {
-        // cannot cut back: stop appending to this file, whose tail past `size` is garbage
-        this.#rollAfter(segment);
-      }
-    }
-    return done;
-  }
-
-  /** The segment to append a frame of `length` bytes to, rolled when it is full. */
-  #activeSegment(length: number): Segment {
-    const active = this.#active;
-    if (active !== null && active.fd !== null) {
-      if (active.size + length <= this.#config.segmentBytes || active.size === SEGMENT_MAGIC.length) {
-        return active;
-      }
-      this.#rollAfter(active);
-    }
-    const last = this.#segments[this.#segments.length - 1];
-    const segment = createSegmentFile(this.#dir, last === undefined ? FIRST_ID : last.id + 1, SEGMENT_MAGIC);
-    if (this.#config.fsync === FsyncPolicy.Always) syncDirectory(this.#dir);
-    this.#segments.push(segment);
-    this.#diskBytes += segment.fileBytes;
-    this.#active = segment;
-    return segment;
-  }
-
-  /** Closes the active segment; the next append starts a new one. */
-  #rollAfter(segment: Segment): void {
-    if (segment.fd !== null) {
-      const fd = segment.fd;
-      segment.fd = null;
-      if (this.#config.fsync !== FsyncPolicy.Never && this.#dirty) {
-        fs.fdatasync(fd, () => fs.close(fd, () => undefined));
-      } else {
-        fs.close(fd, () => undefined);
-      }
-    }
-    this.#dirty = false;
-    if (this.#active === segment) this.#active = null;
-  }
-
   #remove(segment: Segment): void {
     const index = this.#segments.indexOf(segment);
     if (index >= 0) this.#segments.splice(index, 1);
-    if (segment === this.#active) this.#rollAfter(segment);
+    this.#writer.release(segment);
     if (this.#cache?.segment === segment) this.#cache = null;
     fs.rmSync(segment.path, { force: true });
     fs.rmSync(`${segment.path.slice(0, -".seg".length)}.ack`, { force: true });
-    this.#diskBytes -= segment.fileBytes;
+    this.#files.diskBytes -= segment.fileBytes;
   }
 
   /** The segment's bytes [0, size) for a closed segment, or [readOffset, size) for the active one. */
@@ -492,19 +301,6 @@ export class Spool {
       return null;
     }
     return { records, end: { segment, offset: end }, recovered: segment.recovered };
-  }
-
-  #syncInBackground(): void {
-    const fd = this.#active?.fd;
-    if (!this.#dirty || this.#syncing || fd == null) return;
-    this.#dirty = false;
-    this.#syncing = true;
-    fs.fdatasync(fd, (error) => {
-      this.#syncing = false;
-      if (error !== null && error.code !== "EBADF") {
-        this.#logger.warn("spool fsync failed", { dir: this.#dir, error: error.message });
-      }
-    });
   }
 }
 

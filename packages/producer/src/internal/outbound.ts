@@ -7,6 +7,12 @@ export interface Outbound {
   readonly headers: Readonly<Record<string, string>>;
   /** Encoded size counted against the queue and batch bounds. */
   readonly size: number;
+  /**
+   * The partition it is sent to: set by the transport before each attempt (undefined, kafkajs's
+   * partitioner chooses and the transport notes its choice here, while a topic's partition count is
+   * unknown). Kafka messages read it too.
+   */
+  partition: number | undefined;
 }
 
 export function outboundSize(key: string, value: Buffer, headers: Readonly<Record<string, string>>): number {

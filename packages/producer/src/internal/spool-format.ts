@@ -185,7 +185,14 @@ function parsePayload(payload: Buffer): Outbound | null {
     const valueLength = payload.readUInt32LE(at);
     if (at + 4 + valueLength !== payload.length) return null;
     const value = Buffer.from(payload.subarray(at + 4));
-    return { topic: topic.value, key: key.value, headers, value, size: size + value.length };
+    return {
+      topic: topic.value,
+      key: key.value,
+      headers,
+      value,
+      size: size + value.length,
+      partition: undefined,
+    };
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { decodeRecord, createTopicCatalogue, recordTypeFromContentType } from "@tracehouse/schemas";
-import type { DecodedRecord, TopicCatalogue } from "@tracehouse/schemas";
+import type { DecodedRecord, RecordType, TopicCatalogue } from "@tracehouse/schemas";
 import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
 import type { Admin, Kafka } from "kafkajs";
 
@@ -46,18 +46,34 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
   }
 }
 
+export interface TopicFixtureOptions {
+  /** Default: true. */
+  readonly schemasTopic?: boolean;
+  /** Topic settings per record type, set when the topic is created. Default: none. */
+  readonly configs?: Partial<Record<RecordType, readonly { name: string; value: string }[]>>;
+}
+
 /** Record topics (and, unless `schemasTopic` is false, the schemas topic) with a unique prefix. */
-export async function topicFixture(partitions = 3, { schemasTopic = true } = {}): Promise<TopicFixture> {
+export async function topicFixture(
+  partitions = 3,
+  { schemasTopic = true, configs = {} }: TopicFixtureOptions = {},
+): Promise<TopicFixture> {
   const { brokers } = await useKafka();
   const kafka = await testKafka();
   const topics = createTopicCatalogue({ prefix: `${uniqueName("producer")}.` });
-  const names = topics.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
+  const records = topics.all.filter((spec) => spec.recordType !== null);
+  const names = records.map((spec) => spec.name);
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: false,
     topics: [
-      ...names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      ...records.map((spec) => ({
+        topic: spec.name,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: [...(configs[spec.recordType as RecordType] ?? [])],
+      })),
       ...(schemasTopic
         ? [
             {
