@@ -122,12 +122,8 @@ function agentUsage(
   options: AgentStatsOptions,
   group: "agent_name" | "agent_hour",
 ) {
-  const { params, filter } = agentParams(options);
-  return usageBy(sink, prices, {
-    group,
-    where: `event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")}${filter}`,
-    params,
-  });
+  const window = options.agent === undefined ? {} : { agent: options.agent };
+  return usageBy(sink, prices, { group, ...rangeParams(options), window });
 }
 
 /** {@link agentStats} with each agent's tokens and cost. */
