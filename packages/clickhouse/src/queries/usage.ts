@@ -42,25 +42,15 @@ export const EMPTY_COST: CostSummary = {
   byModel: [],
 };
 
-/** What usage rows are grouped by besides the model: a column of the per-execution usage. */
-export type UsageGroup = "trace_id" | "execution_id" | "agent_name" | "agent_hour";
+/** What usage rows of whole traces are grouped by besides the model. */
+export type UsageGroup = "trace_id" | "execution_id";
 
-const GROUP_KEYS: { readonly [G in UsageGroup]: string } = {
-  trace_id: "trace_id",
-  execution_id: "execution_id",
-  agent_name: "agent_name",
-  agent_hour: "concat(toString(toUnixTimestamp(metrics_hour)), ' ', agent_name)",
-};
-
-/** Which executions' usage to read: every record of them lies between from_us and to_us (epoch µs). */
+/** Which traces' usage to read: every record of them lies between from_us and to_us (epoch µs). */
 export interface UsageQuery {
   readonly group: UsageGroup;
   readonly from_us: number;
   readonly to_us: number;
-  /** Only these traces (whole traces). */
-  readonly traceIds?: readonly string[];
-  /** Only metrics records in [from_us, to_us), and only this agent's executions (a window of time). */
-  readonly window?: { readonly agent?: string };
+  readonly traceIds: readonly string[];
 }
 
 export interface UsageRow {
@@ -76,42 +66,90 @@ export interface UsageRow {
  * not say which tokens went to which model. Grouped by `group` and model.
  */
 export async function usageBy(sink: Sink, prices: PriceTable, query: UsageQuery): Promise<UsageRow[]> {
-  if (query.traceIds?.length === 0) return [];
-  const params: Record<string, unknown> = { from_us: query.from_us, to_us: query.to_us };
-  const where = [SUMMARY_HOURS];
-  const having = ["notEmpty(m)"];
-  let metrics = "groupUniqArrayMerge(metrics)";
-  if (query.traceIds !== undefined) {
-    params["trace_ids"] = query.traceIds;
-    where.push("trace_id IN {trace_ids:Array(String)}");
-  }
-  if (query.window !== undefined) {
-    metrics = `arrayFilter(x -> x.2 >= ${timeParam("from_us")} AND x.2 < ${timeParam("to_us")}, ${metrics})`;
-    if (query.window.agent !== undefined) {
-      params["agent"] = query.window.agent;
-      having.push("agent_name = {agent:String}");
-    }
-  }
+  if (query.traceIds.length === 0) return [];
   const rows = await sink.query<Record<string, unknown>>(
-    `SELECT ${GROUP_KEYS[query.group]} AS group_key, if(length(models) = 1, models[1], '') AS model,
+    `SELECT ${query.group} AS group_key, if(length(models) = 1, models[1], '') AS model,
             count() AS executions, sum(input) AS input_tokens, sum(output) AS output_tokens,
             sum(least(cached, input)) AS cached_tokens
      FROM (
-       SELECT trace_id, execution_id, max(agent_name) AS agent_name, ${metrics} AS m,
-              toStartOfHour(arrayMin(x -> x.2, m)) AS metrics_hour, arraySum(x -> x.3, m) AS input,
+       SELECT trace_id, execution_id, groupUniqArrayMerge(metrics) AS m, arraySum(x -> x.3, m) AS input,
               arraySum(x -> x.4, m) AS output, groupUniqArrayArray(models) AS models,
               arraySum(x -> x.2, groupUniqArrayMerge(cached)) AS cached
        FROM ${sink.database}.execution_summary
-       WHERE ${where.join(" AND ")}
+       WHERE ${SUMMARY_HOURS} AND trace_id IN {trace_ids:Array(String)}
        GROUP BY trace_id, execution_id
-       HAVING ${having.join(" AND ")}
+       HAVING notEmpty(m)
      )
      GROUP BY group_key, model
      ORDER BY group_key, model`,
-    params,
+    { from_us: query.from_us, to_us: query.to_us, trace_ids: query.traceIds },
   );
   return toUsageRows(rows, prices);
 }
+
+/**
+ * Usage of the executions whose metrics fall in [from_us, to_us), per agent, and of those whose
+ * metrics fall in the whole hours from toStartOfHour(from_us), per agent and hour (the hour of their
+ * first metrics record): both from one read of the summary (the agents page shows both).
+ */
+export async function agentUsage(
+  sink: Sink,
+  prices: PriceTable,
+  range: { readonly from_us: number; readonly to_us: number; readonly agent?: string },
+): Promise<{ byAgent: UsageRow[]; byAgentHour: UsageRow[] }> {
+  const params: Record<string, unknown> = { from_us: range.from_us, to_us: range.to_us };
+  const having = ["notEmpty(m)"];
+  if (range.agent !== undefined) {
+    params["agent"] = range.agent;
+    having.push("agent_name = {agent:String}");
+  }
+  const from = timeParam("from_us");
+  const to = timeParam("to_us");
+  const rows = await sink.query<Record<string, unknown>>(
+    `SELECT agent_name, toUnixTimestamp(metrics_hour) AS hour_s, if(length(models) = 1, models[1], '') AS model,
+            count() AS executions, sum(input) AS input_tokens, sum(output) AS output_tokens,
+            sum(least(cached, input)) AS cached_tokens,
+            countIf(notEmpty(mw)) AS w_executions, sum(arraySum(x -> x.3, mw)) AS w_input_tokens,
+            sum(arraySum(x -> x.4, mw)) AS w_output_tokens,
+            sum(if(notEmpty(mw), least(cached, arraySum(x -> x.3, mw)), 0)) AS w_cached_tokens
+     FROM (
+       SELECT trace_id, execution_id, max(agent_name) AS agent_name,
+              arrayFilter(x -> x.2 >= toStartOfHour(${from}) AND x.2 < ${to}, groupUniqArrayMerge(metrics)) AS m,
+              arrayFilter(x -> x.2 >= ${from}, m) AS mw, toStartOfHour(arrayMin(x -> x.2, m)) AS metrics_hour,
+              arraySum(x -> x.3, m) AS input, arraySum(x -> x.4, m) AS output, groupUniqArrayArray(models) AS models,
+              arraySum(x -> x.2, groupUniqArrayMerge(cached)) AS cached
+       FROM ${sink.database}.execution_summary
+       WHERE ${SUMMARY_HOURS}
+       GROUP BY trace_id, execution_id
+       HAVING ${having.join(" AND ")}
+     )
+     GROUP BY agent_name, metrics_hour, model
+     ORDER BY agent_name, metrics_hour, model`,
+    params,
+  );
+  const byAgentHour = toUsageRows(
+    rows.map((row) => ({ ...row, group_key: `${num(row["hour_s"])} ${String(row["agent_name"])}` })),
+    prices,
+  );
+  const inWindow = new Map<string, Record<string, unknown> & { [K in (typeof SUMS)[number]]: number }>();
+  for (const row of rows) {
+    if (num(row["w_executions"]) === 0) continue;
+    const key = `${String(row["agent_name"])}\u0000${String(row["model"])}`;
+    const sums = inWindow.get(key) ?? {
+      group_key: row["agent_name"],
+      model: row["model"],
+      executions: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cached_tokens: 0,
+    };
+    for (const column of SUMS) sums[column] += num(row[`w_${column}`]);
+    inWindow.set(key, sums);
+  }
+  return { byAgent: toUsageRows([...inWindow.values()], prices), byAgentHour };
+}
+
+const SUMS = ["executions", "input_tokens", "output_tokens", "cached_tokens"] as const;
 
 function toUsageRows(rows: readonly Record<string, unknown>[], prices: PriceTable): UsageRow[] {
   return rows.map((row) => {

@@ -1,12 +1,13 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import type * as ChartPagesModule from "./chart-pages.js";
 import { Link } from "./Link.js";
 import { TracePage } from "./pages/Trace.js";
 import { TracesPage } from "./pages/Traces.js";
 import { useLocation } from "./router.js";
 import "./styles.css";
 
-type ChartPages = typeof import("./chart-pages.js");
+type ChartPages = typeof ChartPagesModule;
 
 /** The Agents or Errors page, once its chunk (with the charting library) has loaded. */
 function ChartPage(props: { page: "agents" | "errors"; query: URLSearchParams }) {
