@@ -163,6 +163,9 @@ describe("deployment artifacts (infra/)", function () {
               websocket_notification_ms: 1,
               total_ms: durationMs,
               time_to_first_token_ms: 10 * (i + 1),
+              // tokens for the cost panels (no LLM call names a model: tokens without a price)
+              prompt_tokens: 100,
+              completion_tokens: 10,
             });
             if (i === 0) redeliveredMetrics.push(metricsRecord, metricsRecord);
           }

@@ -2,6 +2,7 @@ import { DEFAULT_PRICES } from "./cost.js";
 import type { PriceTable } from "./cost.js";
 import type { Sink } from "./sink.js";
 import {
+  agentCostOverview,
   agentCostStats,
   agentHourlyCostStats,
   agentHourlyStats,
@@ -70,6 +71,13 @@ export class TraceQueries {
   /** {@link agentStats} with tokens and cost per agent. */
   agentCostStats(options: AgentStatsOptions): Promise<AgentCostStats[]> {
     return agentCostStats(this.sink, this.prices, options);
+  }
+
+  /** {@link agentCostStats} and {@link agentHourlyCostStats} together, reading the usage once. */
+  agentCostOverview(
+    options: AgentStatsOptions,
+  ): Promise<{ agents: AgentCostStats[]; hourly: AgentHourlyCostStats[] }> {
+    return agentCostOverview(this.sink, this.prices, options);
   }
 
   /** Per agent and hour (hours overlapping the window, whole hours). */

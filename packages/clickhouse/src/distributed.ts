@@ -3,7 +3,7 @@ import type { InsertOptions, InsertResult, QueryParams, Row, Sink } from "./sink
 /** Suffix of the Distributed table that cluster mode (migration 0007) puts over each replicated table. */
 export const DISTRIBUTED_SUFFIX = "_all";
 
-/** The tables that have a Distributed table in cluster mode (migration 0007). */
+/** The tables that have a Distributed table in cluster mode (migrations 0007, 0008, 0009). */
 export const DISTRIBUTED_TABLES: readonly string[] = [
   "agent_executions",
   "agent_events",
@@ -15,6 +15,8 @@ export const DISTRIBUTED_TABLES: readonly string[] = [
   "agent_hourly_facts",
   "errors_hourly",
   "trace_index",
+  "execution_summary",
+  "model_prices",
 ];
 
 /**

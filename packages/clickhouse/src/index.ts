@@ -47,6 +47,7 @@ export type {
 } from "./queries/agents.js";
 export type { ErrorSummaryRow, ErrorHourlyRow, ErrorExample } from "./queries/errors.js";
 export { CACHED_INPUT_ATTRIBUTE, EMPTY_COST } from "./queries/usage.js";
+export { PRICES_TABLE, writePriceTable } from "./queries/prices.js";
 export type { ModelUsage, CostSummary } from "./queries/usage.js";
 export {
   DEFAULT_PRICES,

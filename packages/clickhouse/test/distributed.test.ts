@@ -43,7 +43,7 @@ describe("cluster mode: Distributed tables over the replicated ones", () => {
       );
     }
     const views = statements.filter((statement) => statement.startsWith("CREATE OR REPLACE VIEW"));
-    expect(views).to.have.length(3);
+    expect(views).to.have.length(4);
     for (const view of views) expect(view).to.match(/FROM tracehouse\.\w+_all\b/);
   });
 

@@ -2,8 +2,13 @@
  * The trace explorer's benchmark: ≥ 1,000,000 executions and ≥ 10,000,000 events in the embedded
  * engine, then p95 of the trace, list and agents APIs over HTTP and the first render of the trace
  * page in headless Chromium. Prints figures, then one line of JSON.
+ *
+ * The generated data is kept between runs in TRACEHOUSE_BENCH_DIR (default: a folder under the
+ * system's temporary directory named after the trace count) and reused when it holds the same
+ * number of traces; TRACEHOUSE_BENCH_FRESH=1 generates it again. Migrations added since are applied
+ * to kept data, and materialized views they add are backfilled from the record tables.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClickHouseTraceSchema, EmbeddedSink } from "@tracehouse/clickhouse";
@@ -12,7 +17,26 @@ import { launchChromium } from "../test/support/browser.js";
 import { FANOUT, generate } from "./generate.js";
 
 const TRACES = Number(process.env["TRACEHOUSE_BENCH_TRACES"] ?? 200_000);
-const ROUNDS = 40;
+const ROUNDS = Number(process.env["TRACEHOUSE_BENCH_ROUNDS"] ?? 40);
+const DATA_DIR = process.env["TRACEHOUSE_BENCH_DIR"] ?? join(tmpdir(), `tracehouse-ui-bench-${TRACES}`);
+const MARKER = join(DATA_DIR, "bench-data.json");
+const HOUR_MS = 3_600_000;
+
+/** What a kept data directory holds: written once the generation finished. */
+interface BenchData {
+  readonly traces: number;
+  readonly executions: number;
+  readonly events: number;
+  /** Epoch ms where the generated day starts; traces follow evenly for 24 hours. */
+  readonly fromMs: number;
+  readonly generateS: number;
+}
+
+function keptData(): BenchData | null {
+  if (process.env["TRACEHOUSE_BENCH_FRESH"] === "1" || !existsSync(MARKER)) return null;
+  const data = JSON.parse(readFileSync(MARKER, "utf8")) as BenchData;
+  return data.traces === TRACES ? data : null;
+}
 
 function p95(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -27,23 +51,58 @@ async function timed(url: string): Promise<number> {
   return performance.now() - started;
 }
 
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), "tracehouse-ui-bench-"));
-  const sink = new EmbeddedSink({ dataDir, database: "th_ui_bench" });
-  try {
-    await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
-    const now = Date.now() * 1000;
-    const spacingUs = Math.floor((24 * 3600 * 1e6) / TRACES);
-    let started = performance.now();
-    const { executions, events } = await generate(sink, {
-      traces: TRACES,
-      baseUs: now - 24 * 3600 * 1e6,
-      spacingUs,
-    });
-    const generateS = (performance.now() - started) / 1000;
-    console.log(
-      `generated ${executions} executions, ${events} events (${TRACES} traces) in ${generateS.toFixed(1)} s`,
+/** Fills the (empty) targets of materialized views created after the data was generated. */
+async function backfillNewViews(sink: EmbeddedSink): Promise<void> {
+  const views = await sink.query<{ name: string; target: string; select: string }>(
+    `SELECT name, extract(create_table_query, ' TO (\\S+)') AS target, as_select AS select
+     FROM system.tables WHERE database = {db:String} AND engine = 'MaterializedView'`,
+    { db: sink.database },
+  );
+  const rowsOf = async (table: string): Promise<number> =>
+    Number((await sink.query<{ n: number }>(`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
+  const empty = new Set<string>();
+  for (const view of views) if ((await rowsOf(view.target)) === 0) empty.add(view.target);
+  for (const view of views.filter((v) => empty.has(v.target))) {
+    const started = performance.now();
+    const columns = await sink.query<{ name: string }>(`DESCRIBE TABLE (${view.select})`);
+    await sink.command(
+      `INSERT INTO ${view.target} (${columns.map((column) => column.name).join(", ")}) ${view.select}`,
     );
+    console.log(
+      `backfilled ${view.target} through ${view.name} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  let data = keptData();
+  if (data === null) rmSync(DATA_DIR, { recursive: true, force: true });
+  const sink = new EmbeddedSink({ dataDir: DATA_DIR, database: "th_ui_bench" });
+  try {
+    let started = performance.now();
+    const migrated = await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
+    if (data !== null) {
+      if (migrated.applied.length > 0)
+        console.log(`applied migrations ${migrated.applied.join(", ")} to the kept data`);
+      await backfillNewViews(sink);
+    }
+    if (data === null) {
+      const fromMs = Date.now() - 24 * HOUR_MS;
+      started = performance.now();
+      const counts = await generate(sink, {
+        traces: TRACES,
+        baseUs: fromMs * 1000,
+        spacingUs: Math.floor((24 * HOUR_MS * 1000) / TRACES),
+      });
+      data = { traces: TRACES, ...counts, fromMs, generateS: (performance.now() - started) / 1000 };
+      writeFileSync(MARKER, JSON.stringify(data));
+    }
+    const { executions, events, generateS } = data;
+    console.log(
+      `${executions} executions, ${events} events (${TRACES} traces) in ${DATA_DIR}, generated in ${generateS.toFixed(1)} s`,
+    );
+    // The last hour of the generated day, wherever the clock is now.
+    const window = `from=${data.fromMs + 23 * HOUR_MS}&to=${data.fromMs + 24 * HOUR_MS}`;
 
     const server = await startUiServer({ sink });
     const traceIds = (
@@ -59,12 +118,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++)
       list.push(
         await timed(
-          `${server.url}/api/traces?range=3600000&agent=${agents[i % 4]}&errors=${i % 2 ? "yes" : "no"}`,
+          `${server.url}/api/traces?${window}&agent=${agents[i % 4]}&errors=${i % 2 ? "yes" : "no"}`,
         ),
       );
     const agentTimes: number[] = [];
-    for (let i = 0; i < ROUNDS / 2; i++)
-      agentTimes.push(await timed(`${server.url}/api/agents?range=3600000`));
+    for (let i = 0; i < ROUNDS / 2; i++) agentTimes.push(await timed(`${server.url}/api/agents?${window}`));
 
     const browser = await launchChromium();
     const renders: number[] = [];
@@ -100,7 +158,6 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
   } finally {
     await sink.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

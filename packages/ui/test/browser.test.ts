@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { DEFAULT_PRICES, costOf } from "@tracehouse/clickhouse";
+import type { QueryParams, Sink } from "@tracehouse/clickhouse";
 import { createAgentTracer, createExecutionTracker } from "@tracehouse/producer";
 import type { Browser, Page } from "playwright-core";
 import { openPipeline } from "../../../test/src/harness/index.js";
@@ -186,6 +187,36 @@ describe("trace explorer in Chromium, on a real pipeline (broker, worker, embedd
       expect(bad.status).to.equal(400);
     } finally {
       await guarded.close();
+    }
+  });
+
+  it("preloads a trace page's data while its script loads: one request for it per page view", async () => {
+    let lookups = 0;
+    const monitor = pipeline.monitor;
+    const counting: Sink = {
+      kind: monitor.kind,
+      database: monitor.database,
+      insert: (table, rows, options) => monitor.insert(table, rows, options),
+      command: (sql) => monitor.command(sql),
+      close: () => monitor.close(),
+      query<T>(sql: string, params?: QueryParams): Promise<T[]> {
+        if (/trace_index WHERE trace_id = \{trace_id:String\}/.test(sql)) lookups += 1;
+        return monitor.query<T>(sql, params);
+      },
+    };
+    const own = await startUiServer({ sink: counting });
+    const fresh = await browser.newPage();
+    try {
+      const response = await fresh.goto(`${own.url}/trace/${good.traceId}`);
+      expect(response?.headers()["link"]).to.equal(
+        `</api/traces/${good.traceId}>; rel=preload; as=fetch; crossorigin=anonymous`,
+      );
+      await fresh.locator(".wf-row.execution").first().waitFor();
+      expect(lookups, "the page used the preloaded response").to.equal(1);
+      expect((await fetch(`${own.url}/traces`)).headers.get("link")).to.equal(null);
+    } finally {
+      await fresh.close();
+      await own.close();
     }
   });
 

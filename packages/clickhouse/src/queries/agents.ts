@@ -4,7 +4,7 @@ import { METRIC_FIELDS } from "./fields.js";
 import type { PhaseSums } from "./fields.js";
 import { limitParam, num, quantiles, rangeParams, strOrNull, timeParam } from "./sql.js";
 import type { Quantiles, TimeRange } from "./sql.js";
-import { costByKey, EMPTY_COST, usageBy } from "./usage.js";
+import { agentUsage, costByKey, EMPTY_COST } from "./usage.js";
 import type { CostSummary } from "./usage.js";
 
 export interface AgentStatsOptions extends TimeRange {
@@ -115,33 +115,13 @@ export async function agentHourlyStats(sink: Sink, options: AgentStatsOptions): 
   return rows.map((row) => ({ ...toAgentStats(row), hour: new Date(num(row.hour_us) / 1000) }));
 }
 
-/** Tokens and cost of the executions whose metrics fall in the window, per agent (and hour). */
-function agentUsage(
-  sink: Sink,
-  prices: PriceTable,
-  options: AgentStatsOptions,
-  group: "agent_name" | "agent_hour",
-) {
-  const { params, filter } = agentParams(options);
-  return usageBy(sink, prices, {
-    group,
-    where: `event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")}${filter}`,
-    params,
-  });
-}
-
 /** {@link agentStats} with each agent's tokens and cost. */
 export async function agentCostStats(
   sink: Sink,
   prices: PriceTable,
   options: AgentStatsOptions,
 ): Promise<AgentCostStats[]> {
-  const [stats, usage] = await Promise.all([
-    agentStats(sink, options),
-    agentUsage(sink, prices, options, "agent_name"),
-  ]);
-  const costs = costByKey(usage);
-  return stats.map((row) => ({ ...row, cost: costs.get(row.agentName) ?? EMPTY_COST }));
+  return (await agentCostOverview(sink, prices, options)).agents;
 }
 
 /** {@link agentHourlyStats} with each agent's tokens and cost per hour. */
@@ -150,16 +130,32 @@ export async function agentHourlyCostStats(
   prices: PriceTable,
   options: AgentStatsOptions,
 ): Promise<AgentHourlyCostStats[]> {
-  const hourStart = new Date(Math.floor(options.from.getTime() / 3_600_000) * 3_600_000);
-  const [stats, usage] = await Promise.all([
+  return (await agentCostOverview(sink, prices, options)).hourly;
+}
+
+/** {@link agentCostStats} and {@link agentHourlyCostStats} together, reading the usage once. */
+export async function agentCostOverview(
+  sink: Sink,
+  prices: PriceTable,
+  options: AgentStatsOptions,
+): Promise<{ agents: AgentCostStats[]; hourly: AgentHourlyCostStats[] }> {
+  const [stats, hourlyStats, usage] = await Promise.all([
+    agentStats(sink, options),
     agentHourlyStats(sink, options),
-    agentUsage(sink, prices, { ...options, from: hourStart }, "agent_hour"),
+    agentUsage(sink, prices, {
+      ...rangeParams(options),
+      ...(options.agent === undefined ? {} : { agent: options.agent }),
+    }),
   ]);
-  const costs = costByKey(usage);
-  return stats.map((row) => ({
-    ...row,
-    cost: costs.get(`${row.hour.getTime() / 1000} ${row.agentName}`) ?? EMPTY_COST,
-  }));
+  const costs = costByKey(usage.byAgent);
+  const hourlyCosts = costByKey(usage.byAgentHour);
+  return {
+    agents: stats.map((row) => ({ ...row, cost: costs.get(row.agentName) ?? EMPTY_COST })),
+    hourly: hourlyStats.map((row) => ({
+      ...row,
+      cost: hourlyCosts.get(`${row.hour.getTime() / 1000} ${row.agentName}`) ?? EMPTY_COST,
+    })),
+  };
 }
 
 /** Completed or failed executions in the window, longest first (one row per execution). */

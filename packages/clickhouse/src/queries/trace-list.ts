@@ -4,7 +4,7 @@ import type { Sink } from "../sink.js";
 import { limitParam, num, rangeParams, strOrNull, timeParam } from "./sql.js";
 import type { TimeRange } from "./sql.js";
 import type { TraceSummary } from "./trace-tree.js";
-import { costByKey, EMPTY_COST, usageBy } from "./usage.js";
+import { costByKey, EMPTY_COST, SUMMARY_HOURS, usageBy } from "./usage.js";
 import type { CostSummary } from "./usage.js";
 
 export interface FindTracesOptions extends TimeRange {
@@ -235,38 +235,37 @@ const strings = (value: unknown): string[] =>
         .sort()
     : [];
 
-/** Counts, agents, models and cost of the page's traces, bounded by the page's time range. */
+/**
+ * Counts, agents, models and cost of the page's traces, from the per-execution summary of the hours
+ * the page spans (`range`, epoch µs: every record of its traces lies within).
+ */
 async function pageDetails(
   sink: Sink,
   prices: PriceTable,
   ids: readonly string[],
   range: { from_us: number; to_us: number },
 ): Promise<Map<string, PageDetail>> {
-  const db = sink.database;
-  const params = { ids, ...range };
-  const window = `trace_id IN {ids:Array(String)} AND event_time BETWEEN ${timeParam("from_us")} AND ${timeParam("to_us")}`;
-  const [index, executions, calls, usage] = await Promise.all([
+  const [traces, usage] = await Promise.all([
     sink.query<Record<string, unknown>>(
-      `SELECT trace_id, argMinMerge(root).1 AS root_agent, uniqExactMerge(spans) AS span_count,
-              uniqExactMerge(events) AS event_count, uniqExactMerge(errors) AS error_count
-       FROM ${db}.trace_index WHERE trace_id IN {ids:Array(String)} GROUP BY trace_id`,
-      params,
-    ),
-    sink.query<Record<string, unknown>>(
-      `SELECT trace_id, groupUniqArray(agent_name) AS agents, groupUniqArray(thread_id) AS threads, count() AS executions,
-              countIf(lifecycle NOT IN ('COMPLETED', 'FAILED')) AS running, countIf(lifecycle = 'FAILED') AS failed
-       FROM (SELECT trace_id, execution_id, max(agent_name) AS agent_name, max(thread_id) AS thread_id,
-                    argMaxMerge(lifecycle) AS lifecycle
-             FROM ${db}.executions_state WHERE trace_id IN {ids:Array(String)} GROUP BY trace_id, execution_id)
+      `SELECT trace_id, argMinMerge(root).1 AS root_agent, sum(span_count) AS span_count,
+              sum(event_count) AS event_count, sum(error_count) AS error_count,
+              groupUniqArrayIf(agent_name, lifecycle != '') AS agents, groupUniqArrayIf(thread_id, lifecycle != '') AS threads,
+              countIf(lifecycle != '') AS executions, countIf(lifecycle NOT IN ('', 'COMPLETED', 'FAILED')) AS running,
+              countIf(lifecycle = 'FAILED') AS failed, sum(llm_calls) AS llm_calls, groupUniqArrayArray(models) AS models
+       FROM (
+         SELECT trace_id, execution_id, max(agent_name) AS agent_name, max(thread_id) AS thread_id,
+                argMaxMerge(lifecycle) AS lifecycle, argMinMergeState(root) AS root,
+                uniqExactMerge(spans) AS span_count, uniqExactMerge(events) AS event_count,
+                uniqExactMerge(errors) AS error_count, uniqExactMerge(llm_calls) AS llm_calls,
+                groupUniqArrayArray(models) AS models
+         FROM ${sink.database}.execution_summary
+         WHERE ${SUMMARY_HOURS} AND trace_id IN {ids:Array(String)}
+         GROUP BY trace_id, execution_id
+       )
        GROUP BY trace_id`,
-      params,
+      { ids, ...range },
     ),
-    sink.query<Record<string, unknown>>(
-      `SELECT trace_id, uniqExact(event_id) AS llm_calls, groupUniqArray(name) AS models
-       FROM ${db}.agent_events WHERE ${window} AND event_kind = 'LLM_CALL_START' GROUP BY trace_id`,
-      params,
-    ),
-    usageBy(sink, prices, { group: "trace_id", where: window, params }),
+    usageBy(sink, prices, { group: "trace_id", traceIds: ids, ...range }),
   ]);
   const costs = costByKey(usage);
   const out = new Map<string, PageDetail>();
@@ -291,23 +290,17 @@ async function pageDetails(
     }
     return found;
   };
-  for (const row of index) {
+  for (const row of traces) {
     const d = detail(String(row["trace_id"]));
     d.rootAgent = strOrNull(row["root_agent"]);
     d.spanCount = num(row["span_count"]);
     d.eventCount = num(row["event_count"]);
     d.errorCount = num(row["error_count"]);
-  }
-  for (const row of executions) {
-    const d = detail(String(row["trace_id"]));
     d.agents = strings(row["agents"]);
     d.threadIds = strings(row["threads"]);
     d.executionCount = num(row["executions"]);
     d.runningCount = num(row["running"]);
     d.failed = num(row["failed"]);
-  }
-  for (const row of calls) {
-    const d = detail(String(row["trace_id"]));
     d.llmCalls = num(row["llm_calls"]);
     d.models = strings(row["models"]);
   }

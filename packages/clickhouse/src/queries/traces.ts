@@ -11,6 +11,9 @@ const NESTED_TIME_COLUMNS = {
     "CAST(arrayMap(e -> (e.name, toUnixTimestamp64Micro(e.time), e.attributes), t.events), 'Array(Tuple(name String, time Int64, attributes Map(String, String)))')",
 } as const;
 
+/** 2100-01-01 in epoch µs: later than any event time DateTime hours can hold. */
+const ALL_TIME_TO_US = 4_102_444_800_000_000;
+
 function selectList(table: RecordTable): string {
   return TABLE_COLUMNS[table]
     .map((column) => {
@@ -34,6 +37,8 @@ export async function getTrace(
   const useIndex = options.useIndex ?? true;
   const params: Record<string, unknown> = { trace_id: traceId };
   let bounds = "";
+  /** Every record of the trace is within these (the whole supported time range without the index). */
+  let span = { from_us: 0, to_us: ALL_TIME_TO_US };
   if (useIndex) {
     const [range] = await sink.query<{ from_us: number; to_us: number }>(
       `SELECT toUnixTimestamp64Micro(min(start_time)) AS from_us, toUnixTimestamp64Micro(max(end_time)) AS to_us
@@ -43,6 +48,7 @@ export async function getTrace(
     if (range === undefined) return null;
     params["from_us"] = range.from_us;
     params["to_us"] = range.to_us;
+    span = range;
     bounds = ` AND t.event_time BETWEEN ${timeParam("from_us")} AND ${timeParam("to_us")}`;
   }
   const records = (table: RecordTable): Promise<StoredRecord[]> =>
@@ -68,11 +74,7 @@ export async function getTrace(
     records(RecordTable.Metrics),
     records(RecordTable.Errors),
     records(RecordTable.Spans),
-    usageBy(sink, prices, {
-      group: "execution_id",
-      where: `trace_id = {trace_id:String}${bounds.replaceAll("t.event_time", "event_time")}`,
-      params,
-    }),
+    usageBy(sink, prices, { group: "execution_id", traceIds: [traceId], ...span }),
   ]);
   if (
     executions.length +

@@ -1,10 +1,13 @@
 import type { Sink } from "../sink.js";
 import { costOf, findPrice } from "../cost.js";
 import type { PriceTable } from "../cost.js";
-import { num, strOrNull } from "./sql.js";
+import { num, strOrNull, timeParam } from "./sql.js";
 
-/** The LLM_CALL_END attribute holding the input tokens served from cache (OpenTelemetry GenAI). */
+/** The LLM_CALL_END attribute holding the input tokens served from cache (OpenTelemetry GenAI); migration 0008 reads it. */
 export const CACHED_INPUT_ATTRIBUTE = "gen_ai.usage.cache_read.input_tokens";
+
+/** The hours of execution_summary between the epoch-µs parameters from_us and to_us. */
+export const SUMMARY_HOURS = `hour >= toStartOfHour(${timeParam("from_us")}) AND hour <= ${timeParam("to_us")}`;
 
 /** Tokens of one model (or of executions whose model is not known) and what they cost. */
 export interface ModelUsage {
@@ -39,21 +42,15 @@ export const EMPTY_COST: CostSummary = {
   byModel: [],
 };
 
-/** What usage rows are grouped by besides the model: a column of the per-execution usage. */
-export type UsageGroup = "trace_id" | "execution_id" | "agent_name" | "agent_hour";
+/** What usage rows of whole traces are grouped by besides the model. */
+export type UsageGroup = "trace_id" | "execution_id";
 
-const GROUP_KEYS: { readonly [G in UsageGroup]: string } = {
-  trace_id: "t.trace_id",
-  execution_id: "t.execution_id",
-  agent_name: "t.agent_name",
-  agent_hour: "concat(toString(toUnixTimestamp(t.hour)), ' ', t.agent_name)",
-};
-
+/** Which traces' usage to read: every record of them lies between from_us and to_us (epoch µs). */
 export interface UsageQuery {
   readonly group: UsageGroup;
-  /** SQL conditions on the record tables (both have trace_id, execution_id, agent_name, event_time). */
-  readonly where: string;
-  readonly params: Readonly<Record<string, unknown>>;
+  readonly from_us: number;
+  readonly to_us: number;
+  readonly traceIds: readonly string[];
 }
 
 export interface UsageRow {
@@ -62,52 +59,106 @@ export interface UsageRow {
 }
 
 /**
- * Token usage per execution (one aggregation over both tables, no join): tokens from its
- * performance-metrics records (each counted once),
- * cached input from its LLM_CALL_END events, and its model from its LLM calls. An execution that
- * called one model is priced at that model; one that called several (or none) stays unpriced,
- * because its metrics do not say which tokens went to which model.
+ * Token usage per execution, from the per-execution summary (migration 0008) of the hours asked
+ * for: tokens from its performance-metrics records (each counted once), cached input from its
+ * LLM_CALL_END events, and its model from its LLM calls. An execution that called one model is
+ * priced at that model; one that called several (or none) stays unpriced, because its metrics do
+ * not say which tokens went to which model. Grouped by `group` and model.
  */
 export async function usageBy(sink: Sink, prices: PriceTable, query: UsageQuery): Promise<UsageRow[]> {
-  const db = sink.database;
+  if (query.traceIds.length === 0) return [];
   const rows = await sink.query<Record<string, unknown>>(
-    `SELECT ${GROUP_KEYS[query.group]} AS group_key, if(length(t.models) = 1, t.models[1], '') AS model,
-            count() AS executions, sum(t.input) AS input, sum(t.output) AS output, sum(least(t.cached, t.input)) AS cached
+    `SELECT ${query.group} AS group_key, if(length(models) = 1, models[1], '') AS model,
+            count() AS executions, sum(input) AS input_tokens, sum(output) AS output_tokens,
+            sum(least(cached, input)) AS cached_tokens
      FROM (
-       SELECT trace_id, execution_id, any(agent_name) AS agent_name,
-              toStartOfHour(minIf(event_time, source = 'metrics')) AS hour,
-              sumIf(input, source = 'metrics') AS input, sumIf(output, source = 'metrics') AS output,
-              groupUniqArrayIf(name, kind = 'LLM_CALL_START') AS models, sumIf(cached, kind = 'LLM_CALL_END') AS cached
-       FROM (
-         SELECT 'metrics' AS source, trace_id, execution_id, toString(agent_name) AS agent_name, event_time,
-                ifNull(prompt_tokens, 0) AS input, ifNull(completion_tokens, 0) AS output, '' AS name, '' AS kind,
-                toUInt64(0) AS cached
-         FROM (
-           SELECT trace_id, execution_id, agent_name, event_time, prompt_tokens, completion_tokens
-           FROM ${db}.performance_metrics
-           WHERE ${query.where} AND (prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL)
-           LIMIT 1 BY event_id
-         )
-         UNION ALL
-         SELECT 'events', trace_id, execution_id, toString(agent_name), event_time, toInt64(0), toInt64(0),
-                toString(name), toString(event_kind), toUInt64OrZero(attributes['${CACHED_INPUT_ATTRIBUTE}'])
-         FROM (
-           SELECT trace_id, execution_id, agent_name, event_time, name, event_kind, attributes
-           FROM ${db}.agent_events
-           WHERE ${query.where} AND event_kind IN ('LLM_CALL_START', 'LLM_CALL_END')
-           LIMIT 1 BY event_id
-         )
-       )
+       SELECT trace_id, execution_id, groupUniqArrayMerge(metrics) AS m, arraySum(x -> x.3, m) AS input,
+              arraySum(x -> x.4, m) AS output, groupUniqArrayArray(models) AS models,
+              arraySum(x -> x.2, groupUniqArrayMerge(cached)) AS cached
+       FROM ${sink.database}.execution_summary
+       WHERE ${SUMMARY_HOURS} AND trace_id IN {trace_ids:Array(String)}
        GROUP BY trace_id, execution_id
-       HAVING countIf(source = 'metrics') > 0
-     ) AS t
+       HAVING notEmpty(m)
+     )
      GROUP BY group_key, model
      ORDER BY group_key, model`,
-    query.params,
+    { from_us: query.from_us, to_us: query.to_us, trace_ids: query.traceIds },
   );
+  return toUsageRows(rows, prices);
+}
+
+/**
+ * Usage of the executions whose metrics fall in [from_us, to_us), per agent, and of those whose
+ * metrics fall in the whole hours from toStartOfHour(from_us), per agent and hour (the hour of their
+ * first metrics record): both from one read of the summary (the agents page shows both).
+ */
+export async function agentUsage(
+  sink: Sink,
+  prices: PriceTable,
+  range: { readonly from_us: number; readonly to_us: number; readonly agent?: string },
+): Promise<{ byAgent: UsageRow[]; byAgentHour: UsageRow[] }> {
+  const params: Record<string, unknown> = { from_us: range.from_us, to_us: range.to_us };
+  const having = ["notEmpty(m)"];
+  if (range.agent !== undefined) {
+    params["agent"] = range.agent;
+    having.push("agent_name = {agent:String}");
+  }
+  const from = timeParam("from_us");
+  const to = timeParam("to_us");
+  const rows = await sink.query<Record<string, unknown>>(
+    `SELECT agent_name, toUnixTimestamp(metrics_hour) AS hour_s, if(length(models) = 1, models[1], '') AS model,
+            count() AS executions, sum(input) AS input_tokens, sum(output) AS output_tokens,
+            sum(least(cached, input)) AS cached_tokens,
+            countIf(notEmpty(mw)) AS w_executions, sum(arraySum(x -> x.3, mw)) AS w_input_tokens,
+            sum(arraySum(x -> x.4, mw)) AS w_output_tokens,
+            sum(if(notEmpty(mw), least(cached, arraySum(x -> x.3, mw)), 0)) AS w_cached_tokens
+     FROM (
+       SELECT trace_id, execution_id, max(agent_name) AS agent_name,
+              arrayFilter(x -> x.2 >= toStartOfHour(${from}) AND x.2 < ${to}, groupUniqArrayMerge(metrics)) AS m,
+              arrayFilter(x -> x.2 >= ${from}, m) AS mw, toStartOfHour(arrayMin(x -> x.2, m)) AS metrics_hour,
+              arraySum(x -> x.3, m) AS input, arraySum(x -> x.4, m) AS output, groupUniqArrayArray(models) AS models,
+              arraySum(x -> x.2, groupUniqArrayMerge(cached)) AS cached
+       FROM ${sink.database}.execution_summary
+       WHERE ${SUMMARY_HOURS}
+       GROUP BY trace_id, execution_id
+       HAVING ${having.join(" AND ")}
+     )
+     GROUP BY agent_name, metrics_hour, model
+     ORDER BY agent_name, metrics_hour, model`,
+    params,
+  );
+  const byAgentHour = toUsageRows(
+    rows.map((row) => ({ ...row, group_key: `${num(row["hour_s"])} ${String(row["agent_name"])}` })),
+    prices,
+  );
+  const inWindow = new Map<string, Record<string, unknown> & { [K in (typeof SUMS)[number]]: number }>();
+  for (const row of rows) {
+    if (num(row["w_executions"]) === 0) continue;
+    const key = `${String(row["agent_name"])}\u0000${String(row["model"])}`;
+    const sums = inWindow.get(key) ?? {
+      group_key: row["agent_name"],
+      model: row["model"],
+      executions: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cached_tokens: 0,
+    };
+    for (const column of SUMS) sums[column] += num(row[`w_${column}`]);
+    inWindow.set(key, sums);
+  }
+  return { byAgent: toUsageRows([...inWindow.values()], prices), byAgentHour };
+}
+
+const SUMS = ["executions", "input_tokens", "output_tokens", "cached_tokens"] as const;
+
+function toUsageRows(rows: readonly Record<string, unknown>[], prices: PriceTable): UsageRow[] {
   return rows.map((row) => {
     const model = strOrNull(row["model"]);
-    const tokens = { input: num(row["input"]), output: num(row["output"]), cachedInput: num(row["cached"]) };
+    const tokens = {
+      input: num(row["input_tokens"]),
+      output: num(row["output_tokens"]),
+      cachedInput: num(row["cached_tokens"]),
+    };
     const price = findPrice(prices, model);
     return {
       key: String(row["group_key"]),

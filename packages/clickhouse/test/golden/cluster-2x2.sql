@@ -632,3 +632,119 @@ AS SELECT
     argMaxMerge(sample_message) AS sample_message
 FROM tracehouse.errors_hourly_all
 GROUP BY hour, agent_name, error_class, severity;
+
+-- 8 execution_summary
+CREATE TABLE IF NOT EXISTS tracehouse.execution_summary ON CLUSTER 'tracehouse_2x2'
+(
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    trace_id String CODEC(ZSTD(1)),
+    execution_id String CODEC(ZSTD(1)),
+    agent_name SimpleAggregateFunction(max, LowCardinality(String)),
+    thread_id SimpleAggregateFunction(max, String),
+    lifecycle AggregateFunction(argMax, String, Tuple(UInt8, DateTime64(6, 'UTC'), String)),
+    root AggregateFunction(argMin, Tuple(String, String), Tuple(UInt8, DateTime64(6, 'UTC'), String)),
+    events AggregateFunction(uniqExact, String),
+    errors AggregateFunction(uniqExact, String),
+    spans AggregateFunction(uniqExact, String),
+    metrics AggregateFunction(groupUniqArray, Tuple(String, DateTime64(6, 'UTC'), Int64, Int64)),
+    models SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+    llm_calls AggregateFunction(uniqExact, String),
+    cached AggregateFunction(groupUniqArray, Tuple(String, UInt64))
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, trace_id, execution_id)
+TTL hour + INTERVAL 90 DAY
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.execution_summary_executions_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.execution_summary
+AS SELECT
+    toStartOfHour(src.event_time) AS hour,
+    src.trace_id AS trace_id,
+    src.execution_id AS execution_id,
+    max(src.agent_name) AS agent_name,
+    max(src.thread_id) AS thread_id,
+    argMaxState(toString(src.lifecycle), (toUInt8(multiIf(src.lifecycle = 'STARTED', 0, src.lifecycle = 'UPDATED', 1, 2)), src.event_time, src.event_id)) AS lifecycle,
+    argMinState((toString(src.agent_name), src.execution_id), (toUInt8(src.parent_execution_id != ''), src.event_time, src.event_id)) AS root
+FROM tracehouse.agent_executions AS src
+GROUP BY hour, trace_id, execution_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.execution_summary_events_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.execution_summary
+AS SELECT
+    toStartOfHour(event_time) AS hour,
+    trace_id,
+    execution_id,
+    max(agent_name) AS agent_name,
+    uniqExactState(event_id) AS events,
+    groupUniqArrayIf(toString(name), event_kind = 'LLM_CALL_START') AS models,
+    uniqExactIfState(event_id, event_kind = 'LLM_CALL_START') AS llm_calls,
+    groupUniqArrayIfState((event_id, toUInt64OrZero(attributes['gen_ai.usage.cache_read.input_tokens'])), event_kind = 'LLM_CALL_END') AS cached
+FROM tracehouse.agent_events
+GROUP BY hour, trace_id, execution_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.execution_summary_metrics_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.execution_summary
+AS SELECT
+    toStartOfHour(event_time) AS hour,
+    trace_id,
+    execution_id,
+    max(agent_name) AS agent_name,
+    groupUniqArrayIfState((event_id, event_time, ifNull(prompt_tokens, 0), ifNull(completion_tokens, 0)), prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL) AS metrics
+FROM tracehouse.performance_metrics
+GROUP BY hour, trace_id, execution_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.execution_summary_errors_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.execution_summary
+AS SELECT
+    toStartOfHour(event_time) AS hour,
+    trace_id,
+    execution_id,
+    uniqExactState(event_id) AS errors
+FROM tracehouse.error_logs
+GROUP BY hour, trace_id, execution_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.execution_summary_spans_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.execution_summary
+AS SELECT
+    toStartOfHour(event_time) AS hour,
+    trace_id,
+    execution_id,
+    argMinIfState((toString(agent_name), execution_id), (toUInt8(0), event_time, event_id), parent_span_id = '') AS root,
+    uniqExactState(span_id) AS spans
+FROM tracehouse.spans
+GROUP BY hour, trace_id, execution_id;
+
+CREATE TABLE IF NOT EXISTS tracehouse.execution_summary_all ON CLUSTER 'tracehouse_2x2'
+AS tracehouse.execution_summary
+ENGINE = Distributed('tracehouse_2x2', tracehouse, execution_summary, cityHash64(trace_id));
+
+-- 9 model_prices
+CREATE TABLE IF NOT EXISTS tracehouse.model_prices ON CLUSTER 'tracehouse_2x2'
+(
+    generation UInt64,
+    model String,
+    input_per_million Float64,
+    output_per_million Float64,
+    cached_input_per_million Float64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (generation, model)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE VIEW IF NOT EXISTS tracehouse.model_prices_current ON CLUSTER 'tracehouse_2x2'
+AS SELECT model, input_per_million, output_per_million, cached_input_per_million
+FROM tracehouse.model_prices
+WHERE generation = (SELECT max(generation) FROM tracehouse.model_prices)
+LIMIT 1 BY model;
+
+CREATE TABLE IF NOT EXISTS tracehouse.model_prices_all ON CLUSTER 'tracehouse_2x2'
+AS tracehouse.model_prices
+ENGINE = Distributed('tracehouse_2x2', tracehouse, model_prices, rand());
+
+CREATE OR REPLACE VIEW tracehouse.model_prices_current ON CLUSTER 'tracehouse_2x2'
+AS SELECT model, input_per_million, output_per_million, cached_input_per_million
+FROM tracehouse.model_prices_all
+WHERE generation = (SELECT max(generation) FROM tracehouse.model_prices_all)
+LIMIT 1 BY model;

@@ -38,9 +38,8 @@ export async function handleApi(
     const range = rangeFrom(query, Date.now(), 86_400_000);
     const agent = query.get("agent") ?? undefined;
     const options = agent === undefined || agent === "" ? range : { ...range, agent };
-    const [agents, hourly, slowest] = await Promise.all([
-      queries.agentCostStats(options),
-      queries.agentHourlyCostStats(options),
+    const [{ agents, hourly }, slowest] = await Promise.all([
+      queries.agentCostOverview(options),
       queries.slowestExecutions({ ...options, limit: 20 }),
     ]);
     return { from: range.from, to: range.to, agents, hourly, slowest };

@@ -51,9 +51,21 @@ function send(
   body: string | Buffer,
   type: string,
   cache = "no-store",
+  extra: Readonly<Record<string, string>> = {},
 ): void {
-  response.writeHead(status, { ...SECURITY_HEADERS, "content-type": type, "cache-control": cache });
+  response.writeHead(status, { ...SECURITY_HEADERS, ...extra, "content-type": type, "cache-control": cache });
   response.end(body);
+}
+
+/**
+ * A trace page's data, fetched by the browser while it loads the script (the page asks for the
+ * same URL, so it gets this response instead of a second request).
+ */
+function preloadOf(path: string): Record<string, string> {
+  const trace = /^\/trace\/([0-9a-f]{32})$/.exec(path);
+  return trace === null
+    ? {}
+    : { link: `</api/traces/${trace[1]}>; rel=preload; as=fetch; crossorigin=anonymous` };
 }
 
 const json = (response: ServerResponse, status: number, value: unknown): void =>
@@ -117,6 +129,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       file.body,
       file.type,
       file.immutable ? "public, max-age=31536000, immutable" : "no-cache",
+      preloadOf(url.pathname),
     );
   };
 

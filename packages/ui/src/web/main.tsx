@@ -1,11 +1,26 @@
 import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import type * as ChartPagesModule from "./chart-pages.js";
 import { Link } from "./Link.js";
-import { AgentsPage } from "./pages/Agents.js";
-import { ErrorsPage } from "./pages/Errors.js";
 import { TracePage } from "./pages/Trace.js";
 import { TracesPage } from "./pages/Traces.js";
 import { useLocation } from "./router.js";
 import "./styles.css";
+
+type ChartPages = typeof ChartPagesModule;
+
+/** The Agents or Errors page, once its chunk (with the charting library) has loaded. */
+function ChartPage(props: { page: "agents" | "errors"; query: URLSearchParams }) {
+  const [pages, setPages] = useState<ChartPages | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  useEffect(() => {
+    import("./chart-pages.js").then(setPages, (error: unknown) => setFailed(String(error)));
+  }, []);
+  if (failed !== null) return <p class="error">{failed}</p>;
+  if (pages === null) return <p class="meta">loading…</p>;
+  const Page = props.page === "agents" ? pages.AgentsPage : pages.ErrorsPage;
+  return <Page query={props.query} />;
+}
 
 function App() {
   const { path, query } = useLocation();
@@ -37,10 +52,8 @@ function App() {
       <main>
         {trace !== null ? (
           <TracePage traceId={decodeURIComponent(trace[1]!)} query={query} />
-        ) : page === "agents" ? (
-          <AgentsPage query={query} />
-        ) : page === "errors" ? (
-          <ErrorsPage query={query} />
+        ) : page === "agents" || page === "errors" ? (
+          <ChartPage page={page} query={query} />
         ) : (
           <TracesPage query={query} />
         )}
