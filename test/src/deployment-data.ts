@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
+import { ClickHouseTraceSchema, createSink, toRow } from "@tracehouse/clickhouse";
 import type { Row, Sink } from "@tracehouse/clickhouse";
 import { decodeRecord, encodeRecord, newEventId } from "@tracehouse/schemas";
 import type { RecordInputOf, RecordType } from "@tracehouse/schemas";
 import { useClickHouse } from "@tracehouse/testkit";
-import { recordToRow } from "@tracehouse/worker";
 
 export const traceId = (): string => randomBytes(16).toString("hex");
 export const spanId = (): string => randomBytes(8).toString("hex");
@@ -26,7 +25,7 @@ export class RowBatch {
   readonly #rows = new Map<string, Row[]>();
 
   add<T extends RecordType>(type: T, record: RecordInputOf<T>): RecordInputOf<T> {
-    const { table, row } = recordToRow(decodeRecord(encodeRecord(type, record)));
+    const { table, row } = toRow(decodeRecord(encodeRecord(type, record)));
     const rows = this.#rows.get(table) ?? [];
     rows.push(row);
     this.#rows.set(table, rows);

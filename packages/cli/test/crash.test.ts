@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import type { Kafka } from "kafkajs";
-import { RECORD_TABLES, TABLE_OF_RECORD_TYPE } from "@tracehouse/worker";
+import { RECORD_TABLES, TABLE_OF_RECORD_TYPE } from "@tracehouse/clickhouse";
 import { runCli, spawnCli } from "./helpers/cli.js";
 import { setupEnv, waitFor } from "../../worker/test/helpers/env.js";
 import type { WorkerTestEnv } from "../../worker/test/helpers/env.js";

@@ -91,12 +91,19 @@ export {
 export type { MigrationSettings, Migration, RenderedMigration } from "./migrations.js";
 export {
   RecordTable,
+  TABLE_OF_RECORD_TYPE,
+  RECORD_TABLES,
+  isRecordTable,
   ENVELOPE_COLUMNS,
   TABLE_COLUMNS,
   EMPTY_MEANS_NULL_COLUMNS,
   TIME_COLUMNS,
-  SCHEMA_OBJECTS,
-  SchemaObjectKind,
-  MIGRATIONS_TABLE,
-} from "./tables.js";
+  RowMappingError,
+  eventTimeBounds,
+  lacksIdentity,
+  toRow,
+  fromRowSelect,
+} from "./projection.js";
+export type { EventTimeBounds, IdentityContext, MappedRow } from "./projection.js";
+export { SCHEMA_OBJECTS, SchemaObjectKind, MIGRATIONS_TABLE } from "./tables.js";
 export type { SchemaObject } from "./tables.js";

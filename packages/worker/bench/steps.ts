@@ -4,12 +4,11 @@
  * thread's CPU time taken around it. The rows then go straight into the engine (another database,
  * same schema, same batch size and concurrency as the worker): the direct-insert baseline.
  */
-import { encodeInsert } from "@tracehouse/clickhouse";
+import { encodeInsert, lacksIdentity, toRow } from "@tracehouse/clickhouse";
 import type { Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { decodeRecord } from "@tracehouse/schemas";
 import type { Kafka } from "kafkajs";
-import { lacksIdentity, recordToRow } from "../src/rows.js";
 import { StepClock, processCpuNs, round, threadCpuNs } from "./cpu.js";
 
 export interface StepsOptions {
@@ -99,7 +98,7 @@ export async function measureSteps(options: StepsOptions): Promise<StepsResult> 
           const decoded = clock.time("decode", () => messages.map((message) => decodeRecord(message.value)));
           const mapped = clock.time("project", () =>
             decoded.map((record, index) =>
-              recordToRow(
+              toRow(
                 record,
                 lacksIdentity(record) ? TraceContext.fromHeaders(messages[index]!.headers) : undefined,
               ),

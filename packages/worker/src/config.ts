@@ -1,3 +1,4 @@
+import { TABLE_OF_RECORD_TYPE, isRecordTable } from "@tracehouse/clickhouse";
 import type { RecordTable, SchemaOptions, Sink, SinkOptions } from "@tracehouse/clickhouse";
 import {
   ConfigError,
@@ -10,7 +11,6 @@ import {
 import type { KafkaSecurity, KafkaSecurityOptions, Logger } from "@tracehouse/schemas";
 import type { Kafka, KafkaConfig } from "kafkajs";
 import type { Registry } from "prom-client";
-import { TABLE_OF_RECORD_TYPE, isRecordTable } from "./rows.js";
 
 /** Also takes the shared Kafka security options `tls` and `sasl` (see {@link KafkaSecurityOptions}). */
 export interface WorkerOptions extends KafkaSecurityOptions {

@@ -3,16 +3,6 @@ export type { WorkerStatus } from "./Worker.js";
 export { resolveWorkerConfig, WORKER_BOUNDS, WORKER_DEFAULTS } from "./config.js";
 export type { WorkerOptions, WorkerConfig, RetryConfig } from "./config.js";
 export {
-  recordToRow,
-  eventTimeBounds,
-  lacksIdentity,
-  TABLE_OF_RECORD_TYPE,
-  RECORD_TABLES,
-  isRecordTable,
-  RowMappingError,
-} from "./rows.js";
-export type { MappedRow, EventTimeBounds } from "./rows.js";
-export {
   DeadLetterHeader,
   DeadLetterReason,
   DeadLetterValue,

@@ -1,3 +1,4 @@
+import { RECORD_TABLES, isRecordTable } from "@tracehouse/clickhouse";
 import { ConfigError } from "@tracehouse/schemas";
 import type { Admin, Kafka } from "kafkajs";
 import { resolveWorkerConfig } from "./config.js";
@@ -7,7 +8,6 @@ import { Consumption } from "./internal/Consumption.js";
 import { checkKafka, kafkaClientFor, kafkaError } from "./internal/kafka-client.js";
 import { openSink } from "./internal/open-sink.js";
 import { BoundedRange } from "./internal/steps/bounded-range.js";
-import { RECORD_TABLES, isRecordTable } from "./rows.js";
 import { WorkerMetrics } from "./internal/WorkerMetrics.js";
 
 /** Where a replay starts or ends, in every partition: an offset, a time (epoch ms), or a log end. */

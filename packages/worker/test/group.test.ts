@@ -1,7 +1,8 @@
 import { uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import { Registry } from "prom-client";
-import { RECORD_TABLES, TABLE_OF_RECORD_TYPE, createWorker } from "../src/index.js";
+import { RECORD_TABLES, TABLE_OF_RECORD_TYPE } from "@tracehouse/clickhouse";
+import { createWorker } from "../src/index.js";
 import type { Worker, WorkerOptions } from "../src/index.js";
 import { eventIds, setupEnv, waitFor } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";

@@ -1,8 +1,13 @@
-import { EMPTY_MEANS_NULL_COLUMNS, TABLE_COLUMNS, TIME_COLUMNS } from "@tracehouse/clickhouse";
+import {
+  EMPTY_MEANS_NULL_COLUMNS,
+  TABLE_COLUMNS,
+  TABLE_OF_RECORD_TYPE,
+  TIME_COLUMNS,
+} from "@tracehouse/clickhouse";
 import { RECORD_TYPES } from "@tracehouse/schemas";
 import { useKafka, uniqueName } from "@tracehouse/testkit";
 import { expect } from "chai";
-import { TABLE_OF_RECORD_TYPE, createWorker } from "../src/index.js";
+import { createWorker } from "../src/index.js";
 import { countRows, setupEnv, waitFor } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { produceRecords, recordsOfEveryType } from "./helpers/records.js";

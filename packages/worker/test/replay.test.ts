@@ -1,14 +1,13 @@
-import { ClickHouseTraceSchema } from "@tracehouse/clickhouse";
+import { ClickHouseTraceSchema, RECORD_TABLES, TABLE_OF_RECORD_TYPE } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
 import { uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
-import { RECORD_TABLES, parseReplayPosition, rebuild, replay } from "../src/index.js";
+import { parseReplayPosition, rebuild, replay } from "../src/index.js";
 import type { ReplayProgress } from "../src/index.js";
 import { countRows, eventIds, processSink, setupEnv } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { produceRecords, recordsOfEveryType } from "./helpers/records.js";
 import type { TestRecord } from "./helpers/records.js";
-import { TABLE_OF_RECORD_TYPE } from "../src/rows.js";
 
 async function freshDatabase(): Promise<Sink> {
   const sink = processSink(uniqueName("replay"));

@@ -1,6 +1,6 @@
+import { TABLE_OF_RECORD_TYPE } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
 import type { RecordType } from "@tracehouse/schemas";
-import { TABLE_OF_RECORD_TYPE } from "@tracehouse/worker";
 import { pollUntil, wallClockMs } from "./poll.js";
 
 /** A record to look for: its type names the table. */

@@ -1,5 +1,5 @@
+import { RECORD_TABLES } from "@tracehouse/clickhouse";
 import type { RecordTable, Sink } from "@tracehouse/clickhouse";
-import { RECORD_TABLES } from "@tracehouse/worker";
 
 export interface TableCount {
   readonly table: RecordTable;

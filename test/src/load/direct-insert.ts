@@ -1,7 +1,7 @@
+import { toRow } from "@tracehouse/clickhouse";
 import type { Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { decodeRecord } from "@tracehouse/schemas";
-import { recordToRow } from "@tracehouse/worker";
 import type { Kafka } from "kafkajs";
 
 export interface DirectInsertOptions {
@@ -31,7 +31,7 @@ export interface DirectInsertResult {
 
 /**
  * The baseline of the end-to-end ratio: the same rows the worker wrote (read back from the
- * topics and mapped by the worker's own `recordToRow`) inserted straight into ClickHouse in
+ * topics and mapped by the worker's own projection, `toRow`) inserted straight into ClickHouse in
  * batches of the same size, with the same concurrency, timing the inserts alone.
  */
 export async function directInsert(options: DirectInsertOptions): Promise<DirectInsertResult> {
@@ -82,7 +82,7 @@ export async function directInsert(options: DirectInsertOptions): Promise<Direct
         try {
           for (const message of batch.messages) {
             if (message.value === null) continue;
-            const { table, row } = recordToRow(
+            const { table, row } = toRow(
               decodeRecord(message.value),
               TraceContext.fromHeaders(message.headers),
             );

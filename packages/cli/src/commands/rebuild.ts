@@ -1,4 +1,5 @@
-import { RECORD_TABLES, rebuild } from "@tracehouse/worker";
+import { RECORD_TABLES } from "@tracehouse/clickhouse";
+import { rebuild } from "@tracehouse/worker";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { addClickHouseOptions, loggerFrom } from "../command-kit.js";

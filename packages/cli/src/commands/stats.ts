@@ -1,5 +1,4 @@
-import { ClickHouseTraceSchema, TraceQueries } from "@tracehouse/clickhouse";
-import { RECORD_TABLES } from "@tracehouse/worker";
+import { ClickHouseTraceSchema, RECORD_TABLES, TraceQueries } from "@tracehouse/clickhouse";
 import type { Command } from "commander";
 import { addClickHouseOptions, withSink } from "../command-kit.js";
 import type { Io } from "../command-kit.js";

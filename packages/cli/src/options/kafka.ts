@@ -1,6 +1,7 @@
 import { ConfigError, SaslMechanism, SecurityProtocol } from "@tracehouse/schemas";
 import type { KafkaSaslOptions, KafkaSecurityOptions, KafkaTlsOptions } from "@tracehouse/schemas";
-import { RECORD_TABLES, WORKER_DEFAULTS } from "@tracehouse/worker";
+import { RECORD_TABLES } from "@tracehouse/clickhouse";
+import { WORKER_DEFAULTS } from "@tracehouse/worker";
 import { optionTable, readOptions, secretOf } from "./spec.js";
 import type { Environment, RawOptions, Sources } from "./spec.js";
 

@@ -253,7 +253,7 @@ export function workerOptionsFrom(
   env: Environment = process.env,
   sources: Sources = {},
 ): WorkerOptions {
-  const tables = [KAFKA_CONNECTION, KAFKA_CONSUMER, ...TUNING];
+  const tables: readonly OptionTable[] = [KAFKA_CONNECTION, KAFKA_CONSUMER, ...TUNING];
   return Object.assign(
     {},
     ...tables.map((table) => readOptions(table, raw, sources)),

@@ -1,6 +1,6 @@
 import type { Row } from "../sink.js";
 import { DISTRIBUTED_SUFFIX } from "../distributed.js";
-import { TABLE_COLUMNS } from "../tables.js";
+import { TABLE_COLUMNS } from "../projection.js";
 import { encodeJsonEachRow, stringifyRow } from "./json-each-row.js";
 
 /** The insert formats the sinks produce. */

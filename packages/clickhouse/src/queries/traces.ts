@@ -1,30 +1,13 @@
 import type { PriceTable } from "../cost.js";
 import type { Sink } from "../sink.js";
-import { EMPTY_MEANS_NULL_COLUMNS, RecordTable, TABLE_COLUMNS, TIME_COLUMNS } from "../tables.js";
+import { RecordTable, fromRowSelect } from "../projection.js";
 import { timeParam } from "./sql.js";
 import { buildTree } from "./trace-tree.js";
 import type { ExecutionStateRow, GetTraceOptions, StoredRecord, TraceTree } from "./trace-tree.js";
 import { costByKey, EMPTY_COST, mergeByModel, summariseCost, usageBy } from "./usage.js";
 
-const NESTED_TIME_COLUMNS = {
-  events:
-    "CAST(arrayMap(e -> (e.name, toUnixTimestamp64Micro(e.time), e.attributes), t.events), 'Array(Tuple(name String, time Int64, attributes Map(String, String)))')",
-} as const;
-
 /** 2100-01-01 in epoch µs: later than any event time DateTime hours can hold. */
 const ALL_TIME_TO_US = 4_102_444_800_000_000;
-
-function selectList(table: RecordTable): string {
-  return TABLE_COLUMNS[table]
-    .map((column) => {
-      if (table === RecordTable.Spans && column === "events")
-        return `${NESTED_TIME_COLUMNS.events} AS events`;
-      if (TIME_COLUMNS.has(column)) return `toUnixTimestamp64Micro(t.${column}) AS ${column}`;
-      if (EMPTY_MEANS_NULL_COLUMNS.has(column)) return `nullIf(t.${column}, '') AS ${column}`;
-      return `t.${column} AS ${column}`;
-    })
-    .join(", ");
-}
 
 /** The execution tree of one trace with its events, metrics, errors, spans and cost; null if unknown. */
 export async function getTrace(
@@ -53,7 +36,7 @@ export async function getTrace(
   }
   const records = (table: RecordTable): Promise<StoredRecord[]> =>
     sink.query<StoredRecord>(
-      `SELECT ${selectList(table)} FROM ${db}.${table} AS t
+      `SELECT ${fromRowSelect(table)} FROM ${db}.${table} AS t
        WHERE t.trace_id = {trace_id:String}${bounds}
        ORDER BY t.event_time, t.event_id LIMIT 1 BY t.event_id`,
       params,

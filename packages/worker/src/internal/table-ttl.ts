@@ -1,6 +1,6 @@
+import { RECORD_TABLES } from "@tracehouse/clickhouse";
 import type { RecordTable, Sink } from "@tracehouse/clickhouse";
 import type { Logger } from "@tracehouse/schemas";
-import { RECORD_TABLES } from "../rows.js";
 
 /** `TTL toDateTime(event_time) + toIntervalDay(90)` as ClickHouse prints it back (also `INTERVAL 90 DAY`). */
 const TTL_DAYS = /\bTTL\b[^,]*?(?:toIntervalDay\((\d+)\)|INTERVAL\s+(\d+)\s+DAY)/i;

@@ -1,16 +1,15 @@
-import type { RecordTable, Sink } from "@tracehouse/clickhouse";
-import { TraceContext } from "@tracehouse/context";
-import type { DecodedRecord, Logger } from "@tracehouse/schemas";
-import type { IHeaders } from "kafkajs";
-import { DeadLetterReason } from "../../dead-letter.js";
 import {
   RowMappingError,
   TABLE_OF_RECORD_TYPE,
   eventTimeBounds,
   lacksIdentity,
-  recordToRow,
-} from "../../rows.js";
-import type { EventTimeBounds, MappedRow } from "../../rows.js";
+  toRow,
+} from "@tracehouse/clickhouse";
+import type { EventTimeBounds, MappedRow, RecordTable, Sink } from "@tracehouse/clickhouse";
+import { TraceContext } from "@tracehouse/context";
+import type { DecodedRecord, Logger } from "@tracehouse/schemas";
+import type { IHeaders } from "kafkajs";
+import { DeadLetterReason } from "../../dead-letter.js";
 import type { SourceRef } from "../source.js";
 import { readTableTtls } from "../table-ttl.js";
 import type { BatchStep } from "./batch.js";
@@ -80,7 +79,7 @@ export class Projector {
     try {
       const context = lacksIdentity(record) ? TraceContext.fromHeaders(headers) : undefined;
       const bounds = this.boundsOf(TABLE_OF_RECORD_TYPE[record.type], now);
-      return { ok: true, mapped: recordToRow(record, context, bounds) };
+      return { ok: true, mapped: toRow(record, context, bounds) };
     } catch (error) {
       if (error instanceof RowMappingError)
         return { ok: false, reason: DeadLetterReason.InvalidRow, error: error.message, field: error.column };

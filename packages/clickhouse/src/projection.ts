@@ -1,8 +1,24 @@
-import { EMPTY_MEANS_NULL_COLUMNS, RecordTable, TABLE_COLUMNS, TIME_COLUMNS } from "@tracehouse/clickhouse";
-import type { Row } from "@tracehouse/clickhouse";
-import type { TraceContext } from "@tracehouse/context";
-import { ErrorCode, NonRetriableError, RECORD_TYPES, RecordType, recordFields } from "@tracehouse/schemas";
+import {
+  ENVELOPE_FIELDS,
+  ErrorCode,
+  NonRetriableError,
+  RECORD_TYPES,
+  RecordType,
+  recordFields,
+} from "@tracehouse/schemas";
 import type { DecodedRecord, SpanEvent } from "@tracehouse/schemas";
+import type { Row } from "./sink.js";
+
+/** The six record tables: one row per record, one column per record field. */
+export const RecordTable = {
+  Executions: "agent_executions",
+  Events: "agent_events",
+  Metrics: "performance_metrics",
+  Correlations: "trace_correlations",
+  Errors: "error_logs",
+  Spans: "spans",
+} as const;
+export type RecordTable = (typeof RecordTable)[keyof typeof RecordTable];
 
 /** The table each record type is projected into. */
 export const TABLE_OF_RECORD_TYPE = {
@@ -22,6 +38,41 @@ const TABLES: ReadonlySet<string> = new Set(RECORD_TABLES);
 export function isRecordTable(value: unknown): value is RecordTable {
   return typeof value === "string" && TABLES.has(value);
 }
+
+/** The shared envelope, first in every record table: the columns are the schemas' envelope fields. */
+export const ENVELOPE_COLUMNS = ENVELOPE_FIELDS;
+
+/**
+ * Columns of each record table, in table order: the fields of the record type's current Avro
+ * schema, in schema order (envelope first). The insert formats send values in this order.
+ */
+export const TABLE_COLUMNS = Object.freeze(
+  Object.fromEntries(
+    RECORD_TYPES.map((type) => [
+      TABLE_OF_RECORD_TYPE[type],
+      Object.freeze(recordFields(type).map((field) => field.name)),
+    ]),
+  ),
+) as { readonly [T in RecordTable]: readonly string[] };
+
+/**
+ * Nullable string fields stored as '' for null (so they can sit in sorting keys and bloom
+ * filters). Inserting null writes ''; the trace queries read '' back as null.
+ */
+export const EMPTY_MEANS_NULL_COLUMNS: ReadonlySet<string> = new Set([
+  "parent_span_id",
+  "correlation_id",
+  "user_id",
+  "thread_id",
+  "execution_id",
+  "agent_name",
+  "parent_execution_id",
+  "child_agent_name",
+  "retry_of_execution_id",
+]);
+
+/** DateTime64(6) columns; rows may carry them as epoch microseconds. */
+export const TIME_COLUMNS: ReadonlySet<string> = new Set(["event_time", "start_time", "end_time"]);
 
 /** A record that decodes but cannot become a row (e.g. a time outside DateTime64(6)); dead-lettered, never retried. */
 export class RowMappingError extends NonRetriableError {
@@ -115,12 +166,19 @@ function checkSpanEvents(events: readonly SpanEvent[]): void {
   for (let index = 0; index < events.length; index++) checkTime(`events.${index}.time`, events[index]!.time);
 }
 
+/** The identity a record's headers carry in their baggage (a TraceContext fits). */
+export interface IdentityContext {
+  readonly correlationId?: string | undefined;
+  readonly userId?: string | undefined;
+  readonly threadId?: string | undefined;
+}
+
 /** Envelope identity fields a record may leave null and its headers' baggage may carry. */
 const IDENTITY_FROM_CONTEXT = [
   ["correlation_id", "correlationId"],
   ["user_id", "userId"],
   ["thread_id", "threadId"],
-] as const;
+] as const satisfies readonly (readonly [string, keyof IdentityContext])[];
 
 type IdentityField = (typeof IDENTITY_FROM_CONTEXT)[number];
 
@@ -162,9 +220,9 @@ export interface MappedRow {
  * from the trace context of its headers; a field the record has, even null, is the record's.
  * Throws RowMappingError for a record that cannot be stored faithfully.
  */
-export function recordToRow(
+export function toRow(
   decoded: DecodedRecord,
-  context?: TraceContext,
+  context?: IdentityContext,
   bounds: EventTimeBounds = DATETIME_BOUNDS,
 ): MappedRow {
   const plan = PLANS[decoded.type];
@@ -180,4 +238,23 @@ export function recordToRow(
     }
   }
   return { table: plan.table, row };
+}
+
+/** Span events' times as epoch µs, in the shape of the record's `events` field. */
+const SPAN_EVENTS_AS_RECORDED =
+  "CAST(arrayMap(e -> (e.name, toUnixTimestamp64Micro(e.time), e.attributes), t.events), 'Array(Tuple(name String, time Int64, attributes Map(String, String)))')";
+
+/**
+ * The inverse of `toRow`, in SQL: the select list that reads a row of `table` (aliased `t`) back
+ * as the record's fields, times as epoch µs and '' as null for the ids stored that way.
+ */
+export function fromRowSelect(table: RecordTable): string {
+  return TABLE_COLUMNS[table]
+    .map((column) => {
+      if (table === RecordTable.Spans && column === "events") return `${SPAN_EVENTS_AS_RECORDED} AS events`;
+      if (TIME_COLUMNS.has(column)) return `toUnixTimestamp64Micro(t.${column}) AS ${column}`;
+      if (EMPTY_MEANS_NULL_COLUMNS.has(column)) return `nullIf(t.${column}, '') AS ${column}`;
+      return `t.${column} AS ${column}`;
+    })
+    .join(", ");
 }
