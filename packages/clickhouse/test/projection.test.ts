@@ -1,6 +1,7 @@
 import { RECORD_TYPES, RecordType, decodeRecord, encodeRecord, recordFields } from "@tracehouse/schemas";
 import { expect } from "chai";
 import {
+  ClickHouseTraceSchema,
   RowMappingError,
   SCHEMA_OBJECTS,
   TABLE_COLUMNS,
@@ -10,6 +11,8 @@ import {
   lacksIdentity,
   toRow,
 } from "../src/index.js";
+import type { Sink } from "../src/index.js";
+import { embeddedTarget, uniqueDatabase } from "./support/engine.js";
 import { generateTraces } from "./support/records.js";
 
 const SAMPLES = generateTraces({ traces: 20, startUs: Date.UTC(2025, 0, 15) * 1000, seed: 7 });
@@ -112,5 +115,35 @@ describe("projection", () => {
     expect(fromRowSelect(TABLE_OF_RECORD_TYPE[RecordType.Execution])).to.include(
       "nullIf(t.parent_execution_id, '') AS parent_execution_id",
     );
+  });
+});
+
+describe("projection round trip (embedded engine)", () => {
+  let sink: Sink;
+
+  before(async () => {
+    sink = embeddedTarget.makeSink(uniqueDatabase("projection"));
+    await new ClickHouseTraceSchema(sink).createTables();
+  });
+
+  after(async () => {
+    await sink.command(`DROP DATABASE IF EXISTS ${sink.database}`);
+    await sink.close();
+  });
+
+  it("reads back through fromRowSelect every record written through toRow, nulls and times included", async () => {
+    const now = Date.now() * 1000;
+    for (const type of RECORD_TYPES) {
+      const changes: Record<string, unknown> = { event_time: now, parent_span_id: null, user_id: null };
+      if (type === RecordType.Span) Object.assign(changes, { start_time: now - 5, end_time: now });
+      const expected = decoded(type, changes).record;
+      const { table, row } = toRow(decoded(type, changes));
+      await sink.insert(table, [row]);
+      const [back] = await sink.query(
+        `SELECT ${fromRowSelect(table)} FROM ${sink.database}.${table} AS t WHERE t.event_id = {id:String}`,
+        { id: expected.event_id },
+      );
+      expect(back, table).to.deep.equal(expected);
+    }
   });
 });
