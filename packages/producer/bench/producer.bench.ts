@@ -24,6 +24,9 @@ const THROUGHPUT_RECORDS = Number(process.env["BENCH_RECORDS"] ?? 100_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 const SPILL_EMITS = Number(process.env["BENCH_SPILL_EMITS"] ?? 50_000);
 const CHUNK = 1000;
+/** Send lanes of the producers under test; the default of the producer's options when unset. */
+const SEND_LANES =
+  process.env["BENCH_SEND_LANES"] === undefined ? undefined : Number(process.env["BENCH_SEND_LANES"]);
 
 const { brokers } = await useKafka();
 const kafka = await testKafka("producer-bench");
@@ -58,6 +61,7 @@ function newProducer(): Producer {
     brokers,
     topics,
     clientId: uniqueName("bench"),
+    ...(SEND_LANES === undefined ? {} : { sendLanes: SEND_LANES }),
     spool: { dir: mkdtempSync(path.join(spoolRoot, "spool-")) },
   });
 }
@@ -264,6 +268,7 @@ try {
       kafkajs_records_per_s: Math.round(kafkajsPerS),
       ratio_vs_kafkajs: Number(ratio.toFixed(3)),
       compression: defaults.compression,
+      send_lanes: SEND_LANES ?? defaults.sendLanes,
       emits: EMITS,
       records: THROUGHPUT_RECORDS,
     }),

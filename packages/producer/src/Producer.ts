@@ -137,22 +137,19 @@ export class Producer {
       pipeline.drop(DropReason.Sampling);
       return EmitResult.SampledOut;
     }
-    const record: Record<string, unknown> = {
-      event_id: given.event_id ?? newEventId(),
-      event_time: given.event_time ?? nowMicros(),
-      trace_id: traceId,
-      span_id: given.span_id ?? ctx?.spanId,
-      parent_span_id: given.parent_span_id !== undefined ? given.parent_span_id : (ctx?.parentSpanId ?? null),
-      correlation_id:
-        given.correlation_id !== undefined ? given.correlation_id : (ctx?.correlationId ?? null),
-      user_id: given.user_id !== undefined ? given.user_id : (ctx?.userId ?? null),
-      thread_id: given.thread_id !== undefined ? given.thread_id : (ctx?.threadId ?? null),
-    };
-    // a copy loop, not a spread: spreading into an object literal this large is ~50x slower in V8
-    for (const name in given) {
-      const field = given[name];
-      if (field !== undefined && !(name in record)) record[name] = field;
-    }
+    // one fast-path clone of the caller's fields, then the envelope over it (given values win);
+    // a per-field copy loop or a spread into an object literal costs several times more in V8
+    const record: Record<string, unknown> = Object.assign({}, given);
+    record.event_id = given.event_id ?? newEventId();
+    record.event_time = given.event_time ?? nowMicros();
+    record.trace_id = traceId;
+    record.span_id = given.span_id ?? ctx?.spanId;
+    record.parent_span_id =
+      given.parent_span_id !== undefined ? given.parent_span_id : (ctx?.parentSpanId ?? null);
+    record.correlation_id =
+      given.correlation_id !== undefined ? given.correlation_id : (ctx?.correlationId ?? null);
+    record.user_id = given.user_id !== undefined ? given.user_id : (ctx?.userId ?? null);
+    record.thread_id = given.thread_id !== undefined ? given.thread_id : (ctx?.threadId ?? null);
     const value = encodeRecord(type, record as unknown as RecordInputOf<T>);
     if (value.length > this.#maxRecordBytes) {
       pipeline.drop(DropReason.Oversize);
