@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError } from "@tracehouse/schemas";
-import type { Admin, Kafka } from "kafkajs";
+import type { Admin } from "kafkajs";
 import { resolveWorkerConfig } from "./config.js";
 import type { WorkerConfig, WorkerOptions } from "./config.js";
 import { Chain, writerSchemasFor } from "./internal/Chain.js";
 import { Consumption } from "./internal/Consumption.js";
-import { kafkaClientFor } from "./internal/kafka-client.js";
+import { deleteGroup, kafkaClientFor } from "./internal/kafka-client.js";
 import { openSink } from "./internal/open-sink.js";
 import { BoundedRange } from "./internal/steps/bounded-range.js";
 import type { RangeProgress } from "./internal/steps/bounded-range.js";
@@ -78,15 +78,6 @@ function progressOf(range: RangeProgress, started: number): ReplayProgress {
     partitions: range.partitions,
     elapsedMs,
   };
-}
-
-async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin
-    .connect()
-    .then(() => admin.deleteGroups([groupId]))
-    .catch(() => undefined)
-    .finally(() => admin.disconnect());
 }
 
 /**

@@ -40,3 +40,13 @@ export async function checkKafka(config: WorkerConfig): Promise<void> {
 export function kafkaError(error: unknown): unknown {
   return securityErrorOf(error, "kafka") ?? error;
 }
+
+/** Deletes a throwaway consumer group (best effort: a group that cannot be deleted expires on its own). */
+export async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin
+    .connect()
+    .then(() => admin.deleteGroups([groupId]))
+    .catch(() => undefined)
+    .finally(() => admin.disconnect());
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Kafka, KafkaMessage } from "kafkajs";
+import { deleteGroup } from "./kafka-client.js";
 import { groupByTopic, partitionKey } from "./source.js";
 
 export interface RecordAddress {
@@ -75,12 +76,7 @@ export async function readOriginals(
   } finally {
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
-    const admin = kafka.admin();
-    await admin
-      .connect()
-      .then(() => admin.deleteGroups([groupId]))
-      .catch(() => undefined)
-      .finally(() => admin.disconnect());
+    await deleteGroup(kafka, groupId);
   }
   return found;
 }
