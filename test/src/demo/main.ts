@@ -176,7 +176,7 @@ async function main(argv: readonly string[]): Promise<number> {
   out();
   out(`done in ${ms(performance.now() - began)}. Look around:`);
   out(
-    `  npx tracehouse trace <trace-id> --data-dir ${relative(process.cwd(), DATA_DIR)} --database ${DATABASE}`,
+    `  npx tracehouse trace ${chosen.traceId} --data-dir ${relative(process.cwd(), DATA_DIR)} --database ${DATABASE}`,
   );
   out(`  npx tracehouse stats --data-dir ${relative(process.cwd(), DATA_DIR)} --database ${DATABASE}`);
   const traceUrl = `http://127.0.0.1:${options.uiPort}/trace/${chosen.traceId}`;
