@@ -45,7 +45,7 @@ export type {
 } from "./records.js";
 
 export { encodeRecord, decodeRecord } from "./codec.js";
-export type { DecodedRecord } from "./codec.js";
+export type { DecodedRecord, EncodeOptions } from "./codec.js";
 export {
   MAX_RUNTIME_WRITER_SCHEMAS,
   MAX_WRITER_SCHEMA_CHARS,

@@ -13,6 +13,53 @@ interface Tap {
   skipString(): void;
 }
 
+interface WriteTap {
+  buf: Buffer;
+  pos: number;
+  writeLong(value: number): void;
+  writeString(value: string): void;
+}
+
+interface Writable {
+  _write(tap: WriteTap, value: unknown): void;
+}
+
+/** ASCII strings this short have a one-byte length prefix: zig-zag(63) = 126. */
+const SHORT_STRING = 64;
+
+/**
+ * avsc's string write, without its per-string `Buffer.byteLength` call for the short ASCII
+ * strings (ids, names, statuses) that make up most of a record: their byte length is their
+ * length. Anything else, or a buffer too small, is left to avsc.
+ */
+function writeString(tap: WriteTap, value: string): void {
+  const length = value.length;
+  const { buf } = tap;
+  const start = tap.pos + 1;
+  if (length < SHORT_STRING && start + length <= buf.length) {
+    let i = 0;
+    for (; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) break;
+      buf[start + i] = code;
+    }
+    if (i === length) {
+      buf[tap.pos] = length << 1;
+      tap.pos = start + length;
+      return;
+    }
+  }
+  tap.writeString(value);
+}
+
+/** `string`, written by {@link writeString}. */
+class ShortStringType extends avro.types.StringType {
+  _write(tap: WriteTap, value: unknown): void {
+    if (typeof value !== "string") invalid(value, "string");
+    writeString(tap, value);
+  }
+}
+
 interface Readable {
   _read(tap: Tap): unknown;
   _skip(tap: Tap): void;
@@ -80,6 +127,20 @@ class BoundedArrayType extends avro.types.ArrayType {
 }
 
 class BoundedMapType extends avro.types.MapType {
+  _write(this: { valuesType: Writable }, tap: WriteTap, map: unknown): void {
+    if (typeof map !== "object" || map === null || Array.isArray(map)) invalid(map, "map");
+    const values = this.valuesType;
+    const keys = Object.keys(map);
+    if (keys.length > 0) {
+      tap.writeLong(keys.length);
+      for (const key of keys) {
+        writeString(tap, key);
+        values._write(tap, (map as Record<string, unknown>)[key]);
+      }
+    }
+    tap.writeLong(0);
+  }
+
   _read(this: { valuesType: Readable }, tap: Tap): Record<string, unknown> {
     const values = this.valuesType;
     const map: Record<string, unknown> = {};
@@ -195,7 +256,7 @@ export function createAvroType(schema: unknown): AvroType {
   return avro.Type.forSchema(schema as avro.schema.AvroSchema, {
     wrapUnions: "never",
     omitRecordMethods: true,
-    registry: { long: new ExactLongType(), double: new FiniteDoubleType() },
+    registry: { long: new ExactLongType(), double: new FiniteDoubleType(), string: new ShortStringType() },
     typeHook: boundedCollections as (schema: unknown, opts: unknown) => AvroType,
   });
 }

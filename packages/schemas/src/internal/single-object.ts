@@ -1,22 +1,30 @@
 import type { AvroType } from "./avro.js";
 import { HEADER_BYTES } from "./registry.js";
 
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/** Records are written one after another into a slab and handed out as slices of it. */
+const SLAB_BYTES = 256 * 1024;
+
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let used = 0;
 
 /**
- * Writes header + Avro body into a reused scratch buffer, then copies exactly the bytes
- * written into a fresh buffer. Throws (leaving nothing behind) when the value does not
- * match the type.
+ * Writes header + Avro body into the current slab and returns exactly those bytes, a slice
+ * of the slab (as Node's pooled `Buffer.allocUnsafe` does for small buffers): no copy, no
+ * allocation per record. A record that does not fit starts a new slab; the old one is freed
+ * once its last record is. Throws (leaving nothing behind) when the value does not match the type.
  */
 export function writeSingleObject(header: Buffer, avroType: AvroType, value: unknown): Buffer {
   for (;;) {
-    const end = avroType.encode(value, scratch, HEADER_BYTES);
+    const start = used;
+    const end = avroType.encode(value, slab, start + HEADER_BYTES);
     if (end > 0) {
-      const out = Buffer.allocUnsafe(end);
-      header.copy(out, 0);
-      scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
-      return out;
+      header.copy(slab, start);
+      used = (end + 7) & ~7;
+      return slab.subarray(start, end);
     }
-    scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end + HEADER_BYTES));
+    // avsc returns minus the bytes missing
+    const needed = slab.length - end - start;
+    slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, needed));
+    used = 0;
   }
 }
