@@ -7,7 +7,7 @@ import {
   RecordType,
   ValidationError,
 } from "@tracehouse/schemas";
-import type { Envelope, RecordInputOf } from "@tracehouse/schemas";
+import type { EncodeOptions, Envelope, RecordInputOf } from "@tracehouse/schemas";
 import { TraceContext } from "@tracehouse/context";
 import type { ContextManager } from "@tracehouse/context";
 import { resolveProducerConfig } from "./config.js";
@@ -21,6 +21,8 @@ import { Sampler } from "./internal/Sampler.js";
 import { Spool } from "./internal/Spool.js";
 import { DropReason } from "./stats.js";
 import type { ProducerStats } from "./stats.js";
+
+const IDS_CHECKED: EncodeOptions = { idsChecked: true };
 
 /** Envelope fields the producer fills from the trace context (or generates) unless given. */
 export type ContextFieldKey =
@@ -150,7 +152,17 @@ export class Producer {
       given.correlation_id !== undefined ? given.correlation_id : (ctx?.correlationId ?? null);
     record.user_id = given.user_id !== undefined ? given.user_id : (ctx?.userId ?? null);
     record.thread_id = given.thread_id !== undefined ? given.thread_id : (ctx?.threadId ?? null);
-    const value = encodeRecord(type, record as unknown as RecordInputOf<T>);
+    // ids made here or taken from a TraceContext are known to be well formed
+    const idsChecked =
+      given.event_id === undefined &&
+      given.trace_id === undefined &&
+      given.span_id === undefined &&
+      given.parent_span_id === undefined;
+    const value = encodeRecord(
+      type,
+      record as unknown as RecordInputOf<T>,
+      idsChecked ? IDS_CHECKED : undefined,
+    );
     if (value.length > this.#maxRecordBytes) {
       pipeline.drop(DropReason.Oversize);
       return EmitResult.Dropped;

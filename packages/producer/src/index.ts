@@ -1,3 +1,5 @@
+// first: kafkajs must find the linear grouping in place when it loads (see the module)
+import "./internal/kafkajs-grouping.js";
 export { createProducer, Producer } from "./Producer.js";
 export type { EmitFields, ContextFieldKey, TimeoutOptions } from "./Producer.js";
 export { resolveProducerConfig, Compression, BackpressurePolicy, FsyncPolicy } from "./config.js";
@@ -59,3 +61,5 @@ export {
 } from "./genai.js";
 export type { LlmRequestFields, LlmResponseFields, ToolCallFields } from "./genai.js";
 export { TracehouseSpanExporter, SpanAttribute, spanRecordFields } from "./TracehouseSpanExporter.js";
+export { linearGrouping } from "./internal/kafkajs-grouping.js";
+export type { GroupingState } from "./internal/kafkajs-grouping.js";
