@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RECORD_TYPES, createTopicCatalogue } from "@tracehouse/schemas";
+import { RECORD_TYPES } from "@tracehouse/schemas";
 import { uniqueName, useSecureKafka } from "@tracehouse/testkit";
 import type { SecureKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
-import { Kafka, logLevel } from "kafkajs";
-import { produceRecords, recordsOfEveryType } from "../../worker/test/helpers/records.js";
-import type { TopicsByType } from "../../worker/test/helpers/records.js";
+import { seedCatalogueTopics } from "../../worker/test/helpers/records.js";
 import { runCli, spawnCli } from "./helpers/cli.js";
 
 const PER_TYPE = 3;
@@ -22,23 +20,7 @@ describe("tracehouse over SASL_SSL (the secure test broker)", function () {
     broker = useSecureKafka();
     dir = mkdtempSync(join(tmpdir(), "tracehouse-secure-cli-"));
     prefix = `${uniqueName("seccli")}.`;
-    const catalogue = createTopicCatalogue({ prefix });
-    const kafka = new Kafka({
-      clientId: "secure-setup",
-      brokers: [...broker.plaintextBrokers],
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: catalogue.all.map((spec) => ({ topic: spec.name, numPartitions: 2, replicationFactor: 1 })),
-    });
-    await admin.disconnect();
-    const topics = Object.fromEntries(
-      RECORD_TYPES.map((type) => [type, catalogue.topicFor(type)]),
-    ) as TopicsByType;
-    await produceRecords(kafka, topics, recordsOfEveryType(PER_TYPE));
+    await seedCatalogueTopics(broker.plaintextBrokers, prefix, PER_TYPE);
   });
   after(() => {
     broker.stop();

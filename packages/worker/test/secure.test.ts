@@ -1,17 +1,15 @@
 import { inspect } from "node:util";
 import { ClickHouseTraceSchema } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
-import { RECORD_TYPES, SecurityError, SecurityErrorReason, createTopicCatalogue } from "@tracehouse/schemas";
+import { RECORD_TYPES, SecurityError, SecurityErrorReason } from "@tracehouse/schemas";
 import type { KafkaSecurityOptions, Logger } from "@tracehouse/schemas";
 import { uniqueName, useSecureKafka } from "@tracehouse/testkit";
 import type { SecureKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
-import { Kafka, logLevel } from "kafkajs";
 import { Registry } from "prom-client";
 import { createWorker, replay } from "../src/index.js";
 import { processSink, waitFor } from "./helpers/env.js";
-import { produceRecords, recordsOfEveryType } from "./helpers/records.js";
-import type { TopicsByType } from "./helpers/records.js";
+import { seedCatalogueTopics } from "./helpers/records.js";
 
 const PER_TYPE = 4;
 
@@ -33,23 +31,7 @@ describe("worker and replay over TLS and SASL (the secure test broker)", functio
   before(async () => {
     broker = useSecureKafka();
     prefix = `${uniqueName("secwk")}.`;
-    const catalogue = createTopicCatalogue({ prefix });
-    const kafka = new Kafka({
-      clientId: "secure-setup",
-      brokers: [...broker.plaintextBrokers],
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: catalogue.all.map((spec) => ({ topic: spec.name, numPartitions: 2, replicationFactor: 1 })),
-    });
-    await admin.disconnect();
-    const topics = Object.fromEntries(
-      RECORD_TYPES.map((type) => [type, catalogue.topicFor(type)]),
-    ) as TopicsByType;
-    await produceRecords(kafka, topics, recordsOfEveryType(PER_TYPE));
+    await seedCatalogueTopics(broker.plaintextBrokers, prefix, PER_TYPE);
     database = uniqueName("secwk");
     sink = processSink(database);
     await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();

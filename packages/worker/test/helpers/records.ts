@@ -4,12 +4,14 @@ import {
   RECORD_TYPES,
   RecordType,
   contentTypeOf,
+  createTopicCatalogue,
   encodeRecord,
   messageKeyOf,
   newEventId,
 } from "@tracehouse/schemas";
 import type { RecordOf, TracehouseRecord } from "@tracehouse/schemas";
-import type { Kafka, Message } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
+import type { Message } from "kafkajs";
 
 export type TopicsByType = { readonly [T in RecordType]: string };
 
@@ -149,6 +151,27 @@ export async function produceRecords(
   } finally {
     await producer.disconnect();
   }
+}
+
+/** Creates every catalogue topic under `prefix` (two partitions each) and sends `perType` records of each type to them. */
+export async function seedCatalogueTopics(
+  brokers: readonly string[],
+  prefix: string,
+  perType: number,
+): Promise<void> {
+  const catalogue = createTopicCatalogue({ prefix });
+  const kafka = new Kafka({ clientId: "seed", brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: catalogue.all.map((spec) => ({ topic: spec.name, numPartitions: 2, replicationFactor: 1 })),
+  });
+  await admin.disconnect();
+  const topics = Object.fromEntries(
+    RECORD_TYPES.map((type) => [type, catalogue.topicFor(type)]),
+  ) as TopicsByType;
+  await produceRecords(kafka, topics, recordsOfEveryType(perType));
 }
 
 /** Sends raw messages to one topic, in order. */
