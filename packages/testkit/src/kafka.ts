@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel, type Admin, type ITopicConfig } from "kafkajs";
+import { Kafka, logLevel, type Admin, type ITopicConfig, type KafkaMessage } from "kafkajs";
 import { dockerAvailable } from "./internal/docker.js";
 import { reportOnce } from "./internal/report.js";
 import { repoRoot } from "./internal/repo.js";
@@ -168,4 +168,44 @@ export async function testTopics(): Promise<TestTopics> {
       }
     },
   };
+}
+
+/** A message `readTopics` read, with the topic and partition it came from. */
+export interface ReadMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaMessage;
+}
+
+/**
+ * Reads `topics` from the beginning, in a fresh consumer group, until `count` messages arrived or
+ * `timeoutMs` passed, then half a second more, so that messages beyond `count` are seen too.
+ */
+export async function readTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  count: number,
+  timeoutMs = 30_000,
+): Promise<ReadMessage[]> {
+  const read: ReadMessage[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    let done: () => void = () => undefined;
+    const enough = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        read.push({ topic, partition, message });
+        if (read.length >= count) done();
+      },
+    });
+    const timer = setTimeout(done, timeoutMs);
+    await enough;
+    clearTimeout(timer);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    await consumer.disconnect();
+  }
+  return read;
 }

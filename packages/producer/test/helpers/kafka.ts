@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { decodeRecord, createTopicCatalogue, recordTypeFromContentType } from "@tracehouse/schemas";
 import type { DecodedRecord, RecordType, TopicCatalogue } from "@tracehouse/schemas";
-import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
-import type { Admin, Kafka } from "kafkajs";
+import { readTopics, testKafka, uniqueName, useKafka, waitForLeaders } from "@tracehouse/testkit";
+import type { Kafka } from "kafkajs";
 
 /** One consumed Kafka message, decoded. */
 export interface Received {
@@ -24,26 +24,6 @@ export interface TopicFixture {
   /** Reads every topic of the catalogue from the beginning until `count` messages arrived or `timeoutMs` passed. */
   consume(count: number, timeoutMs?: number): Promise<Received[]>;
   cleanup(): Promise<void>;
-}
-
-/**
- * Polls metadata until every partition of `topics` has a leader: kafkajs's own wait gives up when
- * the broker still says "unknown topic" right after creating (or just after deleting) topics.
- */
-async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
-      const partitions = metadata.topics.flatMap((topic) => topic.partitions);
-      if (metadata.topics.length === topics.length && partitions.every((p) => p.leader >= 0)) return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(", ")}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 export interface TopicFixtureOptions {
@@ -86,45 +66,27 @@ export async function topicFixture(
         : []),
     ],
   });
-  await waitForLeaders(admin, schemasTopic ? [...names, topics.schemas] : names);
+  for (const topic of schemasTopic ? [...names, topics.schemas] : names) await waitForLeaders(admin, topic);
   return {
     brokers,
     kafka,
     topics,
     async consume(count, timeoutMs = 30_000) {
-      const received: Received[] = [];
-      const consumer = kafka.consumer({ groupId: uniqueName("producer_test"), maxWaitTimeInMs: 200 });
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: names, fromBeginning: true });
-        let done: () => void = () => undefined;
-        const enough = new Promise<void>((resolve) => (done = resolve));
-        await consumer.run({
-          eachMessage: async ({ topic, partition, message }) => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {})) {
-              if (value !== undefined) headers[name] = value.toString();
-            }
-            received.push({
-              topic,
-              partition,
-              offset: message.offset,
-              key: message.key?.toString() ?? "",
-              headers,
-              decoded: decodeRecord(message.value as Buffer),
-            });
-            if (received.length >= count) done();
-          },
-        });
-        const timer = setTimeout(done, timeoutMs);
-        await enough;
-        clearTimeout(timer);
-        // a little longer, so duplicates beyond `count` would be seen
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      } finally {
-        await consumer.disconnect();
-      }
-      return received;
+      const read = await readTopics(kafka, names, count, timeoutMs);
+      return read.map(({ topic, partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) {
+          if (value !== undefined) headers[name] = value.toString();
+        }
+        return {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? "",
+          headers,
+          decoded: decodeRecord(message.value as Buffer),
+        };
+      });
     },
     async cleanup() {
       try {

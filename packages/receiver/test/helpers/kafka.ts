@@ -1,7 +1,7 @@
 import { decodeRecord, createTopicCatalogue } from "@tracehouse/schemas";
 import type { DecodedRecord, TopicCatalogue } from "@tracehouse/schemas";
-import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
-import type { Admin, Kafka } from "kafkajs";
+import { readTopics, testKafka, uniqueName, useKafka, waitForLeaders } from "@tracehouse/testkit";
+import type { Kafka } from "kafkajs";
 import { createReceiver } from "../../src/index.js";
 import type { Receiver, ReceiverOptions } from "../../src/index.js";
 
@@ -17,23 +17,6 @@ export interface TopicFixture {
   cleanup(): Promise<void>;
 }
 
-/** Polls metadata until every partition of `topics` has a leader (createTopics' own wait races the broker). */
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics });
-      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
-        return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`topics ${topics.join(", ")} have no leaders after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export async function topicFixture(): Promise<TopicFixture> {
   const { brokers } = await useKafka();
   const kafka = await testKafka();
@@ -45,34 +28,17 @@ export async function topicFixture(): Promise<TopicFixture> {
     waitForLeaders: false,
     topics: names.map((topic) => ({ topic, numPartitions: 2, replicationFactor: 1 })),
   });
-  await waitForLeaders(admin, names);
+  for (const topic of names) await waitForLeaders(admin, topic);
+  // the schemas topic holds schemas, not records
+  const recordTopics = topics.all.filter((spec) => spec.recordType !== null).map((spec) => spec.name);
   const receivers: Receiver[] = [];
   return {
     brokers,
     kafka,
     topics,
     async consume(count, timeoutMs = 30_000) {
-      const received: DecodedRecord[] = [];
-      const consumer = kafka.consumer({ groupId: uniqueName("receiver_test"), maxWaitTimeInMs: 200 });
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: names, fromBeginning: true });
-        let done: () => void = () => undefined;
-        const enough = new Promise<void>((resolve) => (done = resolve));
-        await consumer.run({
-          eachMessage: async ({ message }) => {
-            received.push(decodeRecord(message.value as Buffer));
-            if (received.length >= count) done();
-          },
-        });
-        const timer = setTimeout(done, timeoutMs);
-        await enough;
-        clearTimeout(timer);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      } finally {
-        await consumer.disconnect();
-      }
-      return received;
+      const read = await readTopics(kafka, recordTopics, count, timeoutMs);
+      return read.map(({ message }) => decodeRecord(message.value as Buffer));
     },
     async receiver(options = {}) {
       const receiver = createReceiver({
