@@ -1,4 +1,12 @@
-export { useKafka, testKafka, testTopics, localKafkaControl, waitForLeaders, readTopics } from "./kafka.js";
+export {
+  useKafka,
+  testKafka,
+  testTopics,
+  localKafkaControl,
+  waitForLeaders,
+  readTopics,
+  consumeUntil,
+} from "./kafka.js";
 export type { KafkaService, KafkaSource, TestTopics, LocalKafkaControl, ReadMessage } from "./kafka.js";
 export { useClickHouse, useClickHouseServer, embeddedDataDir } from "./clickhouse.js";
 export type { ClickHouseService, ClickHouseSource } from "./clickhouse.js";

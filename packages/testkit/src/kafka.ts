@@ -1,7 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel, type Admin, type ITopicConfig, type KafkaMessage } from "kafkajs";
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type ITopicConfig,
+  type KafkaMessage,
+} from "kafkajs";
 import { dockerAvailable } from "./internal/docker.js";
 import { reportOnce } from "./internal/report.js";
 import { repoRoot } from "./internal/repo.js";
@@ -208,4 +216,41 @@ export async function readTopics(
     await consumer.disconnect();
   }
   return read;
+}
+
+/**
+ * Connects `consumer`, runs `eachBatch` over `topics` from the beginning (no automatic commits) until
+ * it returns true, then disconnects; rejects with its error, or with `timeout.error()` after `timeout.ms`.
+ */
+export async function consumeUntil(
+  consumer: Consumer,
+  topics: readonly string[],
+  eachBatch: (payload: EachBatchPayload) => Promise<boolean>,
+  timeout?: { readonly ms: number; readonly error: () => Error },
+): Promise<void> {
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    let finish!: () => void;
+    let fail!: (error: unknown) => void;
+    const finished = new Promise<void>((resolve, reject) => {
+      finish = resolve;
+      fail = reject;
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async (payload) => {
+        try {
+          if (await eachBatch(payload)) finish();
+        } catch (error) {
+          fail(error);
+        }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    if (timeout !== undefined) timer = setTimeout(() => fail(timeout.error()), timeout.ms);
+    await finished.finally(() => clearTimeout(timer));
+  } finally {
+    await consumer.disconnect();
+  }
 }

@@ -8,6 +8,7 @@ import { encodeInsert, lacksIdentity, toRow } from "@tracehouse/clickhouse";
 import type { Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { decodeRecord } from "@tracehouse/schemas";
+import { consumeUntil } from "@tracehouse/testkit";
 import type { Kafka } from "kafkajs";
 import { StepClock, processCpuNs, round, threadCpuNs } from "./cpu.js";
 
@@ -81,62 +82,39 @@ export async function measureSteps(options: StepsOptions): Promise<StepsResult> 
   };
 
   const phaseStarted = threadCpuNs();
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
-    let finish!: () => void;
-    let fail!: (error: unknown) => void;
-    const finished = new Promise<void>((resolve, reject) => {
-      finish = resolve;
-      fail = reject;
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        try {
-          const messages = batch.messages.filter((message) => message.value !== null);
-          const decoded = clock.time("decode", () => messages.map((message) => decodeRecord(message.value)));
-          const mapped = clock.time("project", () =>
-            decoded.map((record, index) =>
-              toRow(
-                record,
-                lacksIdentity(record) ? TraceContext.fromHeaders(messages[index]!.headers) : undefined,
-              ),
-            ),
-          );
-          clock.time("batch", () => {
-            for (const { table, row } of mapped) {
-              let rows = open.get(table);
-              if (rows === undefined) open.set(table, (rows = []));
-              rows.push(row);
-              if (rows.length >= batchRows) {
-                ready.push({ table, rows });
-                open.set(table, []);
-              }
-            }
-          });
-          read += messages.length;
-          const offset = String(Number(batch.lastOffset()) + 1);
-          offsets.set(`${batch.topic}/${batch.partition}`, {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset,
-          });
-          if (read >= options.total) {
-            for (const [table, rows] of open) if (rows.length > 0) ready.push({ table, rows });
-            open.clear();
-          }
-          if (ready.length >= ROUND_BATCHES || read >= options.total) await insertRound();
-          if (read >= options.total) finish();
-        } catch (error) {
-          fail(error);
+  await consumeUntil(consumer, options.topics, async ({ batch }) => {
+    const messages = batch.messages.filter((message) => message.value !== null);
+    const decoded = clock.time("decode", () => messages.map((message) => decodeRecord(message.value)));
+    const mapped = clock.time("project", () =>
+      decoded.map((record, index) =>
+        toRow(record, lacksIdentity(record) ? TraceContext.fromHeaders(messages[index]!.headers) : undefined),
+      ),
+    );
+    clock.time("batch", () => {
+      for (const { table, row } of mapped) {
+        let rows = open.get(table);
+        if (rows === undefined) open.set(table, (rows = []));
+        rows.push(row);
+        if (rows.length >= batchRows) {
+          ready.push({ table, rows });
+          open.set(table, []);
         }
-      },
+      }
     });
-    await finished;
-  } finally {
-    await consumer.disconnect();
-  }
+    read += messages.length;
+    const offset = String(Number(batch.lastOffset()) + 1);
+    offsets.set(`${batch.topic}/${batch.partition}`, {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset,
+    });
+    if (read >= options.total) {
+      for (const [table, rows] of open) if (rows.length > 0) ready.push({ table, rows });
+      open.clear();
+    }
+    if (ready.length >= ROUND_BATCHES || read >= options.total) await insertRound();
+    return read >= options.total;
+  });
   const stepsNs = clock.total();
   const phaseNs = threadCpuNs() - phaseStarted;
   // Whatever the main thread did besides the timed steps: fetching (kafkajs decodes the fetch

@@ -2,6 +2,7 @@ import { toRow } from "@tracehouse/clickhouse";
 import type { Row, Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { decodeRecord } from "@tracehouse/schemas";
+import { consumeUntil } from "@tracehouse/testkit";
 import type { Kafka } from "kafkajs";
 
 export interface DirectInsertOptions {
@@ -67,50 +68,32 @@ export async function directInsert(options: DirectInsertOptions): Promise<Direct
   };
 
   const consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100 });
-  await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
-    let finish!: () => void;
-    let fail!: (error: unknown) => void;
-    const finished = new Promise<void>((resolve, reject) => {
-      finish = resolve;
-      fail = reject;
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        try {
-          for (const message of batch.messages) {
-            if (message.value === null) continue;
-            const { table, row } = toRow(
-              decodeRecord(message.value),
-              TraceContext.fromHeaders(message.headers),
-            );
-            let rows = buffers.get(table);
-            if (rows === undefined) buffers.set(table, (rows = []));
-            rows.push(row);
-            buffered++;
-            read++;
-          }
-          if (buffered >= chunkRows) await insertBatches(false);
-          if (read >= options.expected) finish();
-        } catch (error) {
-          fail(error);
+    await consumeUntil(
+      consumer,
+      options.topics,
+      async ({ batch }) => {
+        for (const message of batch.messages) {
+          if (message.value === null) continue;
+          const { table, row } = toRow(
+            decodeRecord(message.value),
+            TraceContext.fromHeaders(message.headers),
+          );
+          let rows = buffers.get(table);
+          if (rows === undefined) buffers.set(table, (rows = []));
+          rows.push(row);
+          buffered++;
+          read++;
         }
+        if (buffered >= chunkRows) await insertBatches(false);
+        return read >= options.expected;
       },
-    });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      finished,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`direct insert: read ${read} of ${options.expected} records in time`)),
-          options.timeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+      {
+        ms: options.timeoutMs,
+        error: () => new Error(`direct insert: read ${read} of ${options.expected} records in time`),
+      },
+    );
   } finally {
-    await consumer.disconnect();
     const admin = options.kafka.admin();
     await admin
       .connect()
