@@ -4,29 +4,17 @@ import { ErrorCode, isTracehouseError, newEventId, RecordType } from "@tracehous
 import { createProducer, DropReason, EmitResult } from "../src/index.js";
 import { expectExactlyOnceInOrder } from "./helpers/delivery.js";
 import type { Emitted } from "./helpers/delivery.js";
-import { tempSpoolDir, topicFixture } from "./helpers/kafka.js";
-import type { TopicFixture } from "./helpers/kafka.js";
+import { useTopicsAndSpool } from "./helpers/kafka.js";
 
 describe("backpressure, flush and close", function () {
   this.timeout(120_000);
-  let fixture: TopicFixture;
-  let spool: ReturnType<typeof tempSpoolDir>;
-
-  beforeEach(async () => {
-    fixture = await topicFixture();
-    spool = tempSpoolDir();
-  });
-
-  afterEach(async () => {
-    await fixture.cleanup();
-    spool.remove();
-  });
+  const setup = useTopicsAndSpool();
 
   it("spills to the spool when the queue is full, without losing order", async () => {
     const producer = createProducer({
-      brokers: fixture.brokers,
-      topics: fixture.topics,
-      spool: { dir: spool.dir },
+      brokers: setup.fixture.brokers,
+      topics: setup.fixture.topics,
+      spool: { dir: setup.spool.dir },
       maxQueueRecords: 16,
     });
     const contexts = [TraceContext.create(), TraceContext.create(), TraceContext.create()];
@@ -52,14 +40,14 @@ describe("backpressure, flush and close", function () {
     const stats = producer.stats();
     expect(stats.spooled).to.equal(Math.floor(500 / 17) * 17);
     expect(stats.sent).to.equal(500);
-    expectExactlyOnceInOrder(emitted, await fixture.consume(500));
+    expectExactlyOnceInOrder(emitted, await setup.fixture.consume(500));
   });
 
   it("emitWithBackpressure waits for room instead of spilling", async () => {
     const producer = createProducer({
-      brokers: fixture.brokers,
-      topics: fixture.topics,
-      spool: { dir: spool.dir },
+      brokers: setup.fixture.brokers,
+      topics: setup.fixture.topics,
+      spool: { dir: setup.spool.dir },
       maxQueueRecords: 16,
       maxBatchRecords: 8,
     });
@@ -84,13 +72,13 @@ describe("backpressure, flush and close", function () {
     }
     expect(new Set(results)).to.deep.equal(new Set([EmitResult.Queued]));
     expect(producer.stats().spooled).to.equal(0);
-    expectExactlyOnceInOrder(emitted, await fixture.consume(300));
+    expectExactlyOnceInOrder(emitted, await setup.fixture.consume(300));
   });
 
   it("drops and counts when the policy is drop; drops oversize records; refuses records after close", async () => {
     const producer = createProducer({
-      brokers: fixture.brokers,
-      topics: fixture.topics,
+      brokers: setup.fixture.brokers,
+      topics: setup.fixture.topics,
       spool: false,
       maxQueueRecords: 10,
       maxRecordBytes: 1000,
@@ -112,15 +100,15 @@ describe("backpressure, flush and close", function () {
     expect(stats.dropped[DropReason.Closed]).to.equal(1);
     expect(stats.sent).to.equal(10);
     expect(stats.state).to.equal("closed");
-    expect(await fixture.consume(10)).to.have.length(10);
+    expect(await setup.fixture.consume(10)).to.have.length(10);
   });
 
   it("flush times out with code TIMEOUT while Kafka is unreachable; close keeps the records in the spool", async () => {
     const seen: number[] = [];
     const producer = createProducer({
       brokers: ["127.0.0.1:1"],
-      topics: fixture.topics,
-      spool: { dir: spool.dir },
+      topics: setup.fixture.topics,
+      spool: { dir: setup.spool.dir },
       connectionTimeoutMs: 200,
       retryBackoffMs: 50,
       onStats: (stats) => seen.push(stats.accepted),
@@ -145,7 +133,11 @@ describe("backpressure, flush and close", function () {
   });
 
   it("rejects a record that does not match its schema without throwing, keeping nothing", async () => {
-    const producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: false });
+    const producer = createProducer({
+      brokers: setup.fixture.brokers,
+      topics: setup.fixture.topics,
+      spool: false,
+    });
     expect(producer.emitEvent({ event_kind: "NOPE" as never, name: "x" })).to.equal(EmitResult.Dropped);
     expect(producer.emitExecution({ lifecycle: "STARTED", status: "ok", span_id: "bad" })).to.equal(
       EmitResult.Dropped,

@@ -3,8 +3,8 @@ import { TraceContext } from "@tracehouse/context";
 import { AgentEventKind, ExecutionLifecycle, RecordType } from "@tracehouse/schemas";
 import type { DecodedRecord } from "@tracehouse/schemas";
 import { createAgentTracer, createExecutionTracker, createProducer } from "../src/index.js";
-import { contentTypeOfReceived, tempSpoolDir, topicFixture } from "./helpers/kafka.js";
-import type { Received, TopicFixture } from "./helpers/kafka.js";
+import { contentTypeOfReceived, useTopicsAndSpool } from "./helpers/kafka.js";
+import type { Received } from "./helpers/kafka.js";
 
 type RecordOfType<T extends DecodedRecord["type"]> = Extract<DecodedRecord, { type: T }>["record"];
 
@@ -14,24 +14,13 @@ function ofType<T extends DecodedRecord["type"]>(received: readonly Received[], 
 
 describe("nested sub-agents", function () {
   this.timeout(120_000);
-  let fixture: TopicFixture;
-  let spool: ReturnType<typeof tempSpoolDir>;
-
-  beforeEach(async () => {
-    fixture = await topicFixture();
-    spool = tempSpoolDir();
-  });
-
-  afterEach(async () => {
-    await fixture.cleanup();
-    spool.remove();
-  });
+  const setup = useTopicsAndSpool();
 
   it("arrive decodable, keyed by trace id, with parent/child ids, correlations, spans and W3C headers", async () => {
     const producer = createProducer({
-      brokers: fixture.brokers,
-      topics: fixture.topics,
-      spool: { dir: spool.dir },
+      brokers: setup.fixture.brokers,
+      topics: setup.fixture.topics,
+      spool: { dir: setup.spool.dir },
     });
     const tracer = createAgentTracer({ producer });
     const tracker = createExecutionTracker(producer, { tracer });
@@ -60,7 +49,7 @@ describe("nested sub-agents", function () {
     const expected = producer.stats().accepted;
     await producer.close();
     await tracer.shutdown();
-    const received = await fixture.consume(expected);
+    const received = await setup.fixture.consume(expected);
     expect(received).to.have.length(expected);
 
     for (const message of received) {
@@ -68,7 +57,7 @@ describe("nested sub-agents", function () {
       expect(record.trace_id).to.equal(request.traceId);
       expect(message.key).to.equal(request.traceId);
       expect(contentTypeOfReceived(message)).to.equal(message.decoded.type);
-      expect(message.topic).to.equal(fixture.topics.topicFor(message.decoded.type));
+      expect(message.topic).to.equal(setup.fixture.topics.topicFor(message.decoded.type));
       expect(message.headers.traceparent).to.match(
         new RegExp(`^00-${request.traceId}-${record.span_id}-0[13]$`),
       );
@@ -179,7 +168,11 @@ describe("nested sub-agents", function () {
   });
 
   it("takes the platform's write* calls and standalone agent spans, answering true or false", async () => {
-    const producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: false });
+    const producer = createProducer({
+      brokers: setup.fixture.brokers,
+      topics: setup.fixture.topics,
+      spool: false,
+    });
     const tracer = createAgentTracer({ producer });
     const tracker = createExecutionTracker(producer);
     const context = TraceContext.create({ correlationId: "corr-1" });
@@ -214,7 +207,7 @@ describe("nested sub-agents", function () {
     );
     const expected = producer.stats().accepted;
     expect(expected).to.equal(6);
-    const received = await fixture.consume(expected);
+    const received = await setup.fixture.consume(expected);
     const executions = ofType(received, RecordType.Execution).filter((e) => e.execution_id === executionId);
     expect(executions.map((e) => [e.lifecycle, e.status])).to.deep.equal([
       ["STARTED", "running"],
@@ -243,7 +236,11 @@ describe("nested sub-agents", function () {
   });
 
   it("keeps token usage given at completion after the metrics record was written, without counting anything twice", async () => {
-    const producer = createProducer({ brokers: fixture.brokers, topics: fixture.topics, spool: false });
+    const producer = createProducer({
+      brokers: setup.fixture.brokers,
+      topics: setup.fixture.topics,
+      spool: false,
+    });
     const tracker = createExecutionTracker(producer);
     const context = TraceContext.create();
     const early = "0192f0c4-7a10-7c3e-9f00-00000000000a";
@@ -292,7 +289,7 @@ describe("nested sub-agents", function () {
     expect(tracker.writeExecutionComplete({ executionId: quiet })).to.equal(true);
 
     await producer.close();
-    const received = await fixture.consume(producer.stats().accepted);
+    const received = await setup.fixture.consume(producer.stats().accepted);
     const metrics = ofType(received, RecordType.Metrics);
     const of = (executionId: string) => metrics.filter((m) => m.execution_id === executionId);
 

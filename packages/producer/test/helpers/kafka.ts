@@ -98,10 +98,39 @@ export async function topicFixture(
   };
 }
 
+export interface SpoolDir {
+  readonly dir: string;
+  remove(): void;
+}
+
 /** A fresh spool directory, removed by the returned function. */
-export function tempSpoolDir(): { dir: string; remove: () => void } {
+export function tempSpoolDir(): SpoolDir {
   const dir = mkdtempSync(path.join(tmpdir(), "tracehouse-producer-test-"));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A topic fixture and a spool directory made before each test of the calling suite and removed after it. */
+export function useTopicsAndSpool(partitions?: number): {
+  readonly fixture: TopicFixture;
+  readonly spool: SpoolDir;
+} {
+  const current: { fixture?: TopicFixture; spool?: SpoolDir } = {};
+  beforeEach(async () => {
+    current.fixture = await topicFixture(partitions);
+    current.spool = tempSpoolDir();
+  });
+  afterEach(async () => {
+    await current.fixture?.cleanup();
+    current.spool?.remove();
+  });
+  return {
+    get fixture() {
+      return current.fixture!;
+    },
+    get spool() {
+      return current.spool!;
+    },
+  };
 }
 
 /** The record type a received message's content-type header names. */
