@@ -18,6 +18,7 @@ export type { TracehouseErrorOptions, DecodeErrorOptions, ValidationIssue } from
 export { RecordType, RECORD_TYPES, isRecordType } from "./record-type.js";
 export {
   ENVELOPE_FIELDS,
+  EMPTY_METRICS,
   ExecutionLifecycle,
   AgentEventKind,
   CorrelationRelationship,

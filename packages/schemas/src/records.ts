@@ -98,6 +98,22 @@ export interface PerformanceMetricsRecord extends Envelope {
   readonly completion_tokens: number | null;
 }
 
+/** A metrics record's own fields with nothing measured: every phase zero, the optional timings and the tokens null. */
+export const EMPTY_METRICS: Readonly<Omit<PerformanceMetricsRecord, keyof Envelope>> = Object.freeze({
+  initialization_ms: 0,
+  tool_execution_ms: 0,
+  llm_processing_ms: 0,
+  websocket_notification_ms: 0,
+  total_ms: 0,
+  time_to_first_token_ms: null,
+  queue_wait_ms: null,
+  database_query_ms: null,
+  external_api_ms: null,
+  websocket_latency_ms: null,
+  prompt_tokens: null,
+  completion_tokens: null,
+});
+
 export const CorrelationRelationship = {
   Subagent: "SUBAGENT",
   Tool: "TOOL",

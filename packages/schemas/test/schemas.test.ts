@@ -4,6 +4,7 @@ import { expect } from "chai";
 import {
   AgentEventKind,
   CorrelationRelationship,
+  EMPTY_METRICS,
   ENVELOPE_FIELDS,
   ErrorSeverity,
   ExecutionLifecycle,
@@ -239,6 +240,16 @@ describe("schemas", () => {
     );
     expect(timestamps).to.include.members(["span.start_time", "span.end_time"]);
     expect(timestamps.filter((name) => name.endsWith(".event_time"))).to.have.length(RECORD_TYPES.length);
+  });
+
+  it("EMPTY_METRICS holds every field a metrics record adds to the envelope: the nullable ones null, the rest zero", () => {
+    const own = recordFields("metrics").slice(ENVELOPE_FIELDS.length);
+    expect(Object.keys(EMPTY_METRICS)).to.deep.equal(own.map((field) => field.name));
+    for (const field of own) {
+      const value = (EMPTY_METRICS as Readonly<Record<string, unknown>>)[field.name];
+      expect(value, field.name).to.equal(field.nullable ? null : 0);
+    }
+    expect(Object.isFrozen(EMPTY_METRICS)).to.equal(true);
   });
 
   it("makes exactly the defaulted fields optional in RecordInput", () => {

@@ -1,3 +1,4 @@
+import { EMPTY_METRICS } from "@tracehouse/schemas";
 import type { Row } from "../../src/index.js";
 import { emptyRows, envelope } from "./records.js";
 import type { Envelope, TraceRows } from "./records.js";
@@ -168,18 +169,7 @@ export function fixtureRows(): TraceRows {
   );
   const metrics = (env: Envelope, values: Record<string, number | null>): Row => ({
     ...env,
-    initialization_ms: 0,
-    tool_execution_ms: 0,
-    llm_processing_ms: 0,
-    websocket_notification_ms: 0,
-    total_ms: 0,
-    time_to_first_token_ms: null,
-    queue_wait_ms: null,
-    database_query_ms: null,
-    external_api_ms: null,
-    websocket_latency_ms: null,
-    prompt_tokens: null,
-    completion_tokens: null,
+    ...EMPTY_METRICS,
     ...values,
   });
   rows.performance_metrics.push(

@@ -1,3 +1,4 @@
+import { EMPTY_METRICS } from "@tracehouse/schemas";
 import type { RecordType } from "@tracehouse/schemas";
 import type { TimingBreakdown } from "../ExecutionTimingCollector.js";
 import type { MetricsInput, TokenUsage } from "../execution-options.js";
@@ -31,16 +32,7 @@ export function metricsFields(
  */
 export function usageMetricsFields(usage: TokenUsage): EmitFields<typeof RecordType.Metrics> {
   return {
-    initialization_ms: 0,
-    tool_execution_ms: 0,
-    llm_processing_ms: 0,
-    websocket_notification_ms: 0,
-    total_ms: 0,
-    time_to_first_token_ms: null,
-    queue_wait_ms: null,
-    database_query_ms: null,
-    external_api_ms: null,
-    websocket_latency_ms: null,
+    ...EMPTY_METRICS,
     prompt_tokens: usage.promptTokens ?? null,
     completion_tokens: usage.completionTokens ?? null,
   };
