@@ -1,7 +1,7 @@
 import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
 import { RECORD_TYPES } from "@tracehouse/schemas";
-import { embeddedDataDir, testTopics, uniqueName } from "@tracehouse/testkit";
+import { embeddedDataDir, readTopics, testTopics, uniqueName } from "@tracehouse/testkit";
 import type { TestTopics } from "@tracehouse/testkit";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import type { TopicsByType } from "./records.js";
@@ -98,24 +98,6 @@ export async function readTopic(
   count: number,
   timeoutMs = 20_000,
 ): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 100 });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let done!: () => void;
-    const enough = new Promise<void>((resolve) => (done = resolve));
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        messages.push(message);
-        if (messages.length >= count) done();
-      },
-    });
-    await Promise.race([enough, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
-    // A little longer, so that extra (unexpected) messages are seen too.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
+  const read = await readTopics(kafka, [topic], count, timeoutMs);
+  return read.map(({ message }) => message);
 }
