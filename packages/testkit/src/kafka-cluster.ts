@@ -17,8 +17,7 @@ export interface KafkaCluster {
   stop(node: ClusterNode): void;
   /** Starts a node again and waits until it answers. */
   start(node: ClusterNode): void;
-  /** As `stop` and `start`, without blocking the event loop: for clients running in this process meanwhile. */
-  stopAsync(node: ClusterNode): Promise<void>;
+  /** As `start`, without blocking the event loop: for clients running in this process meanwhile. */
   startAsync(node: ClusterNode): Promise<void>;
   /** Nodes whose process is running. */
   running(): ClusterNode[];
@@ -143,7 +142,6 @@ export function startKafkaCluster(port = clusterPort()): KafkaCluster {
     kill: (node) => void runCluster(port, "kill-node", String(node)),
     stop: (node) => void runCluster(port, "stop-node", String(node)),
     start: (node) => void runCluster(port, "start-node", String(node)),
-    stopAsync: (node) => runClusterAsync(port, "stop-node", String(node)),
     startAsync: (node) => runClusterAsync(port, "start-node", String(node)),
     running() {
       return runCluster(port, "status")
