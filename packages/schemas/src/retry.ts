@@ -8,6 +8,12 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
   /** Ceiling of every wait. */
   readonly maxDelayMs: number;
+  /**
+   * Retries go on past `maxRetries` until this long after the first attempt (the last wait ends
+   * then): for failures known to cure themselves within a bounded time (a consumer group settling).
+   * Default: 0 (the count alone decides).
+   */
+  readonly retryForMs?: number;
 }
 
 /** One failed attempt that will be retried: for logs and metrics. */
@@ -74,19 +80,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Runs `operation` until it succeeds, waiting with backoff after each retriable failure, at most
- * `policy.maxRetries` times. The last failure leaves unchanged: a retriable error escaping means
+ * `policy.maxRetries` times or, with `policy.retryForMs`, for as long as that lasts (whichever
+ * allows more). The last failure leaves unchanged: a retriable error escaping means
  * the retries are exhausted, a non-retriable one that retrying could not help. Never nest it: one
  * layer owns the retries of an operation (the others use `maxRetries: 0` or call it once).
  */
 export async function retry<T>(operation: () => Promise<T>, options: RetryOptions): Promise<T> {
   const isRetriable = options.isRetriable ?? isTransientError;
+  const { policy } = options;
+  const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
-      if (attempt >= options.policy.maxRetries || options.signal?.aborted === true || !isRetriable(error))
-        throw error;
-      const delayMs = backoffDelayMs(options.policy, attempt, options.random);
+      const counted = attempt < policy.maxRetries;
+      const leftMs = started + (policy.retryForMs ?? 0) - Date.now();
+      if ((!counted && leftMs <= 0) || options.signal?.aborted === true || !isRetriable(error)) throw error;
+      // past the count, the last wait ends at the deadline
+      const backoffMs = backoffDelayMs(policy, attempt, options.random);
+      const delayMs = counted ? backoffMs : Math.min(backoffMs, leftMs);
       options.onRetry?.({ error, retry: attempt + 1, delayMs });
       await sleep(delayMs, options.signal);
     }

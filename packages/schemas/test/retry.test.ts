@@ -25,6 +25,31 @@ describe("retry", () => {
     expect([calls, seen, error.message]).to.deep.equal([3, [1, 2], "attempt 3"]);
   });
 
+  it("with retryForMs, goes on past the count until the deadline, its last wait ending there", async () => {
+    const started = Date.now();
+    const times: number[] = [];
+    const error = await retry(
+      async () => {
+        times.push(Date.now() - started);
+        throw new Error("not the coordinator");
+      },
+      { policy: { maxRetries: 2, baseDelayMs: 40, maxDelayMs: 40, retryForMs: 300 }, random: () => 0.999 },
+    ).catch((failure: unknown) => failure as Error);
+    expect(error.message).to.equal("not the coordinator");
+    // waits of 39 ms: about eight attempts in 300 ms instead of the three the count allows
+    expect(times.length).to.be.within(6, 9);
+    expect(times.at(-1)).to.be.within(290, 400);
+    let calls = 0;
+    const done = await retry(
+      async () => {
+        if (++calls < 5) throw new Error("loading");
+        return "committed";
+      },
+      { policy: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1, retryForMs: 1000 } },
+    );
+    expect([done, calls]).to.deep.equal(["committed", 5]);
+  });
+
   it("never retries a non-retriable error, and stops waiting when aborted", async () => {
     let calls = 0;
     await retry(

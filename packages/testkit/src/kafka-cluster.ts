@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import type { Admin } from "kafkajs";
@@ -17,12 +17,16 @@ export interface KafkaCluster {
   stop(node: ClusterNode): void;
   /** Starts a node again and waits until it answers. */
   start(node: ClusterNode): void;
+  /** As `start`, without blocking the event loop: for clients running in this process meanwhile. */
+  startAsync(node: ClusterNode): Promise<void>;
   /** Nodes whose process is running. */
   running(): ClusterNode[];
   /** The node leading a partition, or null while it has none. */
   leaderOf(topic: string, partition: number): Promise<ClusterNode | null>;
   /** In-sync replicas of a partition. */
   inSyncReplicas(topic: string, partition: number): Promise<number[]>;
+  /** The node coordinating a consumer group (leader of its `__consumer_offsets` partition), or null. */
+  coordinatorOf(groupId: string): Promise<ClusterNode | null>;
   /** Stops every node and closes the metadata client. */
   shutdown(): void;
 }
@@ -30,13 +34,21 @@ export interface KafkaCluster {
 /** How long one cluster.sh command may take (starting three JVMs on a busy machine included). */
 const CLUSTER_SCRIPT_TIMEOUT_MS = 300_000;
 
+/** Java's String.hashCode, by which Kafka places a group in a `__consumer_offsets` partition. */
+function javaHashCode(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
 function clusterPort(): number {
   return Number(process.env["KAFKA_CLUSTER_PORT"] ?? 29092);
 }
 
+const clusterScript = (): string => join(repoRoot(), "infra", "kafka", "cluster.sh");
+
 function runCluster(port: number, ...args: string[]): string {
-  const script = join(repoRoot(), "infra", "kafka", "cluster.sh");
-  const run = spawnSync("bash", [script, ...args], {
+  const run = spawnSync("bash", [clusterScript(), ...args], {
     encoding: "utf8",
     env: { ...process.env, KAFKA_CLUSTER_PORT: String(port) },
     timeout: CLUSTER_SCRIPT_TIMEOUT_MS,
@@ -50,6 +62,24 @@ function runCluster(port: number, ...args: string[]): string {
     throw new Error(`cluster.sh ${args.join(" ")} ${why}:\n${run.stdout}\n${run.stderr}`);
   }
   return run.stdout;
+}
+
+function runClusterAsync(port: number, ...args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "bash",
+      [clusterScript(), ...args],
+      {
+        env: { ...process.env, KAFKA_CLUSTER_PORT: String(port) },
+        timeout: CLUSTER_SCRIPT_TIMEOUT_MS,
+        killSignal: "SIGKILL",
+      },
+      (error, stdout, stderr) =>
+        error === null
+          ? resolve()
+          : reject(new Error(`cluster.sh ${args.join(" ")} failed:\n${stdout}\n${stderr}`, { cause: error })),
+    );
+  });
 }
 
 /**
@@ -92,21 +122,27 @@ export function startKafkaCluster(port = clusterPort()): KafkaCluster {
     admin = null;
     void failed.then((client) => client.disconnect()).catch(() => undefined);
   };
-  async function partitionMetadata(topic: string, partition: number) {
+  async function topicPartitions(topic: string) {
     const client = connected();
     try {
       const { topics } = await (await client).fetchTopicMetadata({ topics: [topic] });
-      return topics[0]?.partitions.find((p) => p.partitionId === partition);
+      return topics[0]?.partitions ?? [];
     } catch (error) {
       drop(client);
       throw error;
     }
   }
+  async function partitionMetadata(topic: string, partition: number) {
+    return (await topicPartitions(topic)).find((p) => p.partitionId === partition);
+  }
+  const asNode = (id: number | undefined): ClusterNode | null =>
+    (CLUSTER_NODES as readonly number[]).includes(id ?? -1) ? (id as ClusterNode) : null;
   return {
     brokers,
     kill: (node) => void runCluster(port, "kill-node", String(node)),
     stop: (node) => void runCluster(port, "stop-node", String(node)),
     start: (node) => void runCluster(port, "start-node", String(node)),
+    startAsync: (node) => runClusterAsync(port, "start-node", String(node)),
     running() {
       return runCluster(port, "status")
         .split("\n")
@@ -114,8 +150,15 @@ export function startKafkaCluster(port = clusterPort()): KafkaCluster {
         .map((l) => Number(l.split(" ")[1]) as ClusterNode);
     },
     async leaderOf(topic, partition) {
-      const leader = (await partitionMetadata(topic, partition))?.leader ?? -1;
-      return (CLUSTER_NODES as readonly number[]).includes(leader) ? (leader as ClusterNode) : null;
+      return asNode((await partitionMetadata(topic, partition))?.leader);
+    },
+    async coordinatorOf(groupId) {
+      const partitions = await topicPartitions("__consumer_offsets");
+      if (partitions.length === 0) return null;
+      const hash = javaHashCode(groupId);
+      // Kafka's Utils.abs: Integer.MIN_VALUE maps to 0
+      const index = (hash === -2147483648 ? 0 : Math.abs(hash)) % partitions.length;
+      return asNode(partitions.find((p) => p.partitionId === index)?.leader);
     },
     async inSyncReplicas(topic, partition) {
       return [...((await partitionMetadata(topic, partition))?.isr ?? [])];

@@ -63,7 +63,9 @@ export interface WorkerOptions extends KafkaSecurityOptions {
   /**
    * Retries of one transient failure (insert, dead-letter send, commit). Afterwards the rows an engine
    * error keeps failing on are dead-lettered (`retries_exhausted`); an unreachable ClickHouse or
-   * broker stops the worker with RetriesExhaustedError. Default: 10.
+   * broker stops the worker with RetriesExhaustedError. A commit also retries for as long as its
+   * group may take to settle (`sessionTimeoutMs + rebalanceTimeoutMs`): a coordinator moving or a
+   * rebalance cures itself within that. Default: 10.
    */
   readonly maxRetries?: number;
   /**
@@ -248,6 +250,14 @@ function resolveBrokers(options: WorkerOptions): readonly string[] {
     }
   }
   return Object.freeze([...brokers]);
+}
+
+/**
+ * How long a consumer group may take to settle after losing a member or its coordinator: a session
+ * expiring, then a rebalance. A commit waits for a rejoin, and retries, for this long.
+ */
+export function groupSettleMs(config: Pick<WorkerConfig, "sessionTimeoutMs" | "rebalanceTimeoutMs">): number {
+  return config.sessionTimeoutMs + config.rebalanceTimeoutMs;
 }
 
 /** Resolves worker options into a complete config; throws ConfigError on invalid or contradictory options. */

@@ -38,9 +38,10 @@ export class RetriesExhaustedError extends NonRetriableError {
   readonly operation: string;
   readonly retries: number;
 
-  constructor(operation: string, retries: number, cause: unknown) {
+  constructor(operation: string, retries: number, cause: unknown, elapsedMs?: number) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super(`${operation} still failing after ${retries} retries: ${detail}`, {
+    const took = elapsedMs === undefined ? "" : ` in ${(elapsedMs / 1000).toFixed(1)} s`;
+    super(`${operation} still failing after ${retries} retries${took}: ${detail}`, {
       code: ErrorCode.Timeout,
       cause,
     });

@@ -88,7 +88,7 @@ export const RETRIES = optionTable("Retries and dead letters", {
     env: "TRACEHOUSE_MAX_RETRIES",
     default: D.maxRetries,
     ...B.maxRetries,
-    doc: "retries of one transient failure; then an engine error dead-letters its rows (retries_exhausted), an unreachable ClickHouse or broker stops the worker",
+    doc: "retries of one transient failure; then an engine error dead-letters its rows (retries_exhausted), an unreachable ClickHouse or broker stops the worker (a commit also retries while its group settles: session + rebalance timeout)",
   },
   maxDeadLetterRatio: {
     type: "number",

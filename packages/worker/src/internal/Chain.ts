@@ -1,6 +1,7 @@
 import type { Sink } from "@tracehouse/clickhouse";
 import type { Logger } from "@tracehouse/schemas";
 import type { Kafka } from "kafkajs";
+import { groupSettleMs } from "../config.js";
 import type { WorkerConfig } from "../config.js";
 import { DeadLetterSender } from "./DeadLetterSender.js";
 import { PartitionLedger } from "./PartitionLedger.js";
@@ -33,6 +34,8 @@ export type ChainConfig = Pick<
   | "retry"
   | "maxDeadLetterRatio"
   | "deadLetterWindow"
+  | "sessionTimeoutMs"
+  | "rebalanceTimeoutMs"
 >;
 
 /** What the chain needs of the consumer that feeds it. */
@@ -125,7 +128,7 @@ export class Chain {
     this.#commit = new CommitStep(
       context,
       this.#ledger,
-      config.retry,
+      { ...config.retry, retryForMs: groupSettleMs(config) },
       (offsets) => controls.commit(offsets),
       (offsets) => this.range?.committed(offsets),
     );

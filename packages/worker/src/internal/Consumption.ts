@@ -1,5 +1,6 @@
 import type { Logger } from "@tracehouse/schemas";
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { groupSettleMs } from "../config.js";
 import type { WorkerConfig } from "../config.js";
 import type { Chain, ChainStats, ConsumerControls } from "./Chain.js";
 import type { PartitionOffsets } from "./PartitionOffsets.js";
@@ -264,7 +265,7 @@ export class Consumption {
    */
   async #commit(offsets: readonly CommitOffset[]): Promise<void> {
     if (this.#rejoin !== null) {
-      const bound = this.#config.sessionTimeoutMs + this.#config.rebalanceTimeoutMs;
+      const bound = groupSettleMs(this.#config);
       await withTimeout(
         this.#rejoin.promise,
         bound,

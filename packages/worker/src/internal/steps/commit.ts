@@ -7,8 +7,9 @@ import type { CommitOffset, Step, StepContext } from "./step.js";
 /**
  * The commit step: commits the offset of every partition below which all records are written or
  * dead-lettered. One commit at a time; a request while one runs commits again after it. A failed
- * commit is retried (each attempt takes the offsets reached by then); when the retries run out the
- * chain stops: uncommitted records are read again.
+ * commit is retried (each attempt takes the offsets reached by then), past the count for as long as
+ * the policy's `retryForMs` (a group settling: its coordinator moving, a rebalance); when the
+ * retries run out the chain stops: uncommitted records are read again.
  */
 export class CommitStep implements Step {
   #committing: Promise<void> | null = null;
@@ -31,14 +32,24 @@ export class CommitStep implements Step {
       return;
     }
     if (this.ledger.committable().length === 0) return;
-    this.#committing = retrying(this.context, "commit", () => this.#commitOnce(), {
-      policy: this.retry,
-      // Any failed commit may succeed later (a rebalance, a coordinator moving).
-      isRetriable: () => true,
-    })
+    const started = Date.now();
+    let attempts = 0;
+    this.#committing = retrying(
+      this.context,
+      "commit",
+      () => {
+        attempts++;
+        return this.#commitOnce();
+      },
+      {
+        policy: this.retry,
+        // Any failed commit may succeed later (a rebalance, a coordinator moving).
+        isRetriable: () => true,
+      },
+    )
       .catch((error: unknown) => {
         if (!this.context.signal.aborted)
-          this.context.fail(new RetriesExhaustedError("commit", this.retry.maxRetries, error));
+          this.context.fail(new RetriesExhaustedError("commit", attempts - 1, error, Date.now() - started));
       })
       .finally(() => {
         this.#committing = null;

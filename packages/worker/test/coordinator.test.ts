@@ -1,0 +1,152 @@
+import { ClickHouseTraceSchema } from "@tracehouse/clickhouse";
+import type { Sink } from "@tracehouse/clickhouse";
+import { RECORD_TYPES, RecordType } from "@tracehouse/schemas";
+import { startKafkaCluster, uniqueName, waitForLeaders } from "@tracehouse/testkit";
+import type { KafkaCluster } from "@tracehouse/testkit";
+import { expect } from "chai";
+import { Kafka, logLevel } from "kafkajs";
+import type { Admin } from "kafkajs";
+import { createWorker } from "../src/index.js";
+import { countRows, eventIds, processSink, waitFor } from "./helpers/env.js";
+import { FaultInjectingSink } from "./helpers/faults.js";
+import { produceRecords, recordsOfEveryType } from "./helpers/records.js";
+import type { TestRecord, TopicsByType } from "./helpers/records.js";
+
+/** Every partition of the topics has all three replicas in sync (a restarted node caught up). */
+async function fullyReplicated(admin: Admin, topics: string[]): Promise<boolean> {
+  const metadata = await admin.fetchTopicMetadata({ topics });
+  return metadata.topics.every((t) => t.partitions.every((p) => p.isr.length === 3));
+}
+
+describe("worker on a three-node cluster: its group coordinator moves", function () {
+  this.timeout(110_000);
+  let cluster: KafkaCluster;
+  let kafka: Kafka;
+  let admin: Admin;
+  let sink: Sink;
+  const database = uniqueName("wkc");
+
+  before(async function () {
+    this.timeout(300_000);
+    cluster = startKafkaCluster();
+    kafka = new Kafka({
+      clientId: uniqueName("test"),
+      brokers: [...cluster.brokers],
+      logLevel: logLevel.NOTHING,
+    });
+    admin = kafka.admin();
+    await admin.connect();
+    sink = processSink(database);
+    await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await admin?.disconnect().catch(() => undefined);
+    await sink?.command(`DROP DATABASE IF EXISTS ${database} SYNC`).catch(() => undefined);
+    await sink?.close();
+    cluster?.shutdown();
+  });
+
+  it("keeps running while its coordinator is killed (SIGKILL): commits resume, every record written once", async () => {
+    const topic = uniqueName("wkc_event");
+    const dlq = uniqueName("wkc_dlq");
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        { topic, numPartitions: 3, replicationFactor: 3 },
+        { topic: dlq, numPartitions: 1, replicationFactor: 3 },
+      ],
+    });
+    for (const name of [topic, dlq]) await waitForLeaders(admin, name);
+    const topics = Object.fromEntries(RECORD_TYPES.map((type) => [type, topic])) as unknown as TopicsByType;
+    const groupId = uniqueName("g");
+    const complaints: string[] = [];
+    const complain = (message: string, fields?: Record<string, unknown>): void =>
+      void complaints.push(
+        `${new Date().toISOString()} ${message} ${JSON.stringify(fields ?? {}).slice(0, 200)}`,
+      );
+    const worker = createWorker({
+      brokers: cluster.brokers,
+      groupId,
+      topics: [topic],
+      deadLetterTopic: dlq,
+      schemasTopic: null,
+      // slow inserts of small batches: commits keep coming while a coordinator moves
+      sink: new FaultInjectingSink(sink, { delayMs: 100 }),
+      maxBatchRows: 10,
+      flushIntervalMs: 100,
+      maxConcurrentInserts: 1,
+      // short backoff and a session of a few seconds as the cluster fault run's worker, fewer
+      // retries: spent within a second, before a moving coordinator settles
+      maxRetries: 1,
+      retryBaseDelayMs: 100,
+      retryMaxDelayMs: 500,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+      rebalanceTimeoutMs: 10_000,
+      // few, short retries of the client's own: the worker's commit retries ride out the move
+      kafkaConfig: { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } },
+      logger: { debug: () => undefined, info: complain, warn: complain, error: complain },
+    });
+    let died: unknown = null;
+    worker.done.catch((error: unknown) => (died = error));
+    const commits = async (): Promise<number> =>
+      (await worker.registry.getSingleMetric("tracehouse_worker_commits_total")!.get()).values[0]?.value ?? 0;
+
+    const events = (from: number): TestRecord[] =>
+      recordsOfEveryType(600, from).filter((item) => item.type === RecordType.Event);
+    /** Every record so far in ClickHouse, and a commit made after `since` commits (through whichever node coordinates now). */
+    const caughtUp = (since: number, what: string): Promise<unknown> =>
+      Promise.race([
+        waitFor(
+          async () => (await countRows(sink, "agent_events")) === items.length && (await commits()) > since,
+          { timeoutMs: 40_000, intervalMs: 250, what },
+        ),
+        worker.done, // rejects at once when the worker stops
+      ]);
+    const items = events(0);
+    await worker.start();
+    try {
+      // the worker needs several seconds to write these: commits keep coming while the coordinator moves
+      const started = await commits();
+      await produceRecords(kafka, topics, items);
+      await waitFor(async () => (await commits()) > started, { what: "a commit of the first records" });
+      const coordinator = await waitFor(() => cluster.coordinatorOf(groupId), { what: "the coordinator" });
+      // SIGKILL: the group moves once the controller fences the node (seconds later)
+      const atKill = await commits();
+      cluster.kill(coordinator);
+      const successor = await waitFor(
+        async () => {
+          const node = await cluster.coordinatorOf(groupId).catch(() => null);
+          return node !== null && node !== coordinator ? node : null;
+        },
+        { what: `a coordinator other than node ${coordinator}` },
+      );
+      await caughtUp(atKill, `every record written and committed through node ${successor}`);
+      expect(died, "the worker stopped").to.equal(null);
+      await cluster.startAsync(coordinator);
+      await waitFor(() => fullyReplicated(admin, [topic, "__consumer_offsets"]), {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: `node ${coordinator} back in sync`,
+      });
+      // and it goes on: more records, produced with every node up again
+      const more = events(600);
+      const before = await commits();
+      await produceRecords(kafka, topics, more);
+      items.push(...more);
+      await caughtUp(before, "the records produced after the fault written and committed");
+      const expected = items.map((item) => item.record.event_id).sort();
+      expect((await eventIds(sink, "agent_events")).sort()).to.deep.equal(expected);
+      expect(died, "the worker stopped").to.equal(null);
+      expect(worker.status().state).to.equal("running");
+    } catch (error) {
+      console.log(`worker log (last 60 lines):\n${complaints.slice(-60).join("\n")}`);
+      throw error;
+    } finally {
+      await worker.stop();
+      await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+    }
+  });
+});
