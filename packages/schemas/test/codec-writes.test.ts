@@ -45,6 +45,8 @@ describe("encodeRecord's fast paths", () => {
       const record = event({
         name: text,
         agent_name: text,
+        user_id: text,
+        thread_id: null,
         metadata: { [text]: text, plain: "v" },
         attributes: { [`k${text}`]: text },
       });
@@ -54,6 +56,17 @@ describe("encodeRecord's fast paths", () => {
       expect(back.name).to.equal(text);
       expect(back.metadata).to.deep.equal({ [text]: text, plain: "v" });
     }
+  });
+
+  it("writes optional strings, null or not, as avsc does, and refuses anything else by its field", () => {
+    for (const value of [null, "", "x", "é"]) {
+      const record = event({ agent_name: value, correlation_id: value, parent_span_id: null });
+      expect(body(encodeRecord("event", record)).equals(plain.toBuffer(record)), String(value)).to.equal(true);
+    }
+    expect(() => encodeRecord("event", event({ agent_name: 5 as unknown as string }))).to.throw(
+      ValidationError,
+      /agent_name/,
+    );
   });
 
   it("gives every record bytes of its own, across slabs and for records larger than a slab", () => {

@@ -163,8 +163,29 @@ class BoundedMapType extends avro.types.MapType {
   }
 }
 
-function boundedCollections(schema: unknown, opts: unknown): AvroType | undefined {
-  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return undefined;
+/** `["null", "string"]`, the envelope's optional ids and names: written without avsc's branch lookup. */
+class NullableStringType extends avro.types.UnwrappedUnionType {
+  _write(tap: WriteTap, value: unknown): void {
+    if (value === null) {
+      tap.writeLong(0);
+    } else {
+      if (typeof value !== "string") invalid(value, "union");
+      tap.writeLong(1);
+      writeString(tap, value);
+    }
+  }
+}
+
+function isNullableString(schema: unknown[]): boolean {
+  return schema.length === 2 && schema[0] === "null" && schema[1] === "string";
+}
+
+/** The codec's own types: bounded collections, and the common nullable string. */
+function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
+  if (Array.isArray(schema)) {
+    return isNullableString(schema) ? new NullableStringType(schema as avro.schema.DefinedType[], opts) : undefined;
+  }
+  if (typeof schema !== "object" || schema === null) return undefined;
   const kind = (schema as { type?: unknown }).type;
   if (kind === "array") return new BoundedArrayType(schema as avro.schema.ArrayType, opts);
   if (kind === "map") return new BoundedMapType(schema as avro.schema.MapType, opts);
@@ -257,7 +278,7 @@ export function createAvroType(schema: unknown): AvroType {
     wrapUnions: "never",
     omitRecordMethods: true,
     registry: { long: new ExactLongType(), double: new FiniteDoubleType(), string: new ShortStringType() },
-    typeHook: boundedCollections as (schema: unknown, opts: unknown) => AvroType,
+    typeHook: typeHook as (schema: unknown, opts: unknown) => AvroType,
   });
 }
 
