@@ -42,7 +42,10 @@ describe("kafkajs's per-partition grouping", () => {
       [2000, 2],
     ] as const) {
       const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId }));
-      const messages = Array.from({ length: count }, (_, i) => ({ value: `m${i}`, partition: random(partitions) }));
+      const messages = Array.from({ length: count }, (_, i) => ({
+        value: `m${i}`,
+        partition: random(partitions),
+      }));
       const args = {
         topic: "t",
         partitionMetadata,

@@ -61,7 +61,9 @@ describe("encodeRecord's fast paths", () => {
   it("writes optional strings, null or not, as avsc does, and refuses anything else by its field", () => {
     for (const value of [null, "", "x", "é"]) {
       const record = event({ agent_name: value, correlation_id: value, parent_span_id: null });
-      expect(body(encodeRecord("event", record)).equals(plain.toBuffer(record)), String(value)).to.equal(true);
+      expect(body(encodeRecord("event", record)).equals(plain.toBuffer(record)), String(value)).to.equal(
+        true,
+      );
     }
     expect(() => encodeRecord("event", event({ agent_name: 5 as unknown as string }))).to.throw(
       ValidationError,

@@ -183,7 +183,9 @@ function isNullableString(schema: unknown[]): boolean {
 /** The codec's own types: bounded collections, and the common nullable string. */
 function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
   if (Array.isArray(schema)) {
-    return isNullableString(schema) ? new NullableStringType(schema as avro.schema.DefinedType[], opts) : undefined;
+    return isNullableString(schema)
+      ? new NullableStringType(schema as avro.schema.DefinedType[], opts)
+      : undefined;
   }
   if (typeof schema !== "object" || schema === null) return undefined;
   const kind = (schema as { type?: unknown }).type;
