@@ -88,13 +88,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function retry<T>(operation: () => Promise<T>, options: RetryOptions): Promise<T> {
   const isRetriable = options.isRetriable ?? isTransientError;
   const { policy } = options;
-  const started = Date.now();
+  const started = performance.now();
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
       const counted = attempt < policy.maxRetries;
-      const leftMs = started + (policy.retryForMs ?? 0) - Date.now();
+      const leftMs = started + (policy.retryForMs ?? 0) - performance.now();
       if ((!counted && leftMs <= 0) || options.signal?.aborted === true || !isRetriable(error)) throw error;
       // past the count, the last wait ends at the deadline
       const backoffMs = backoffDelayMs(policy, attempt, options.random);
