@@ -6,7 +6,7 @@ export { RecordingProducer, createRecordingProducer } from "./RecordingProducer.
 export type { EmittedRecord } from "./RecordingProducer.js";
 export { createCatalogueTopics, deleteCatalogueTopics } from "./topics.js";
 export type { CatalogueTopicsOptions } from "./topics.js";
-export { consumerLag } from "./lag.js";
+export { consumerLag, waitUntilCommitted } from "./lag.js";
 export type { ConsumerLag, PartitionLag } from "./lag.js";
 export { QueryableWatch, waitUntilQueryable } from "./queryable.js";
 export type { RecordRef, QueryableOptions } from "./queryable.js";

@@ -1,4 +1,5 @@
 import type { Kafka } from "kafkajs";
+import { pollUntil } from "./poll.js";
 
 export interface PartitionLag {
   readonly topic: string;
@@ -47,4 +48,36 @@ export async function consumerLag(
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Waits until the group has committed every record written to `topics` before the call. The worker
+ * commits after an insert has finished, so by then every view that insert feeds is written too: a
+ * row can be visible in its record table a moment before the materialized views of the same insert.
+ */
+export async function waitUntilCommitted(
+  kafka: Kafka,
+  groupId: string,
+  topics: readonly string[],
+  options: { readonly timeoutMs?: number } = {},
+): Promise<void> {
+  const written = (await consumerLag(kafka, groupId, topics)).partitions;
+  let behind = written;
+  await pollUntil(
+    async () => {
+      const now = (await consumerLag(kafka, groupId, topics)).partitions;
+      behind = written.filter(
+        (mark) =>
+          (now.find((p) => p.topic === mark.topic && p.partition === mark.partition)?.committed ?? -1) <
+          mark.high,
+      );
+      return behind.length === 0 ? true : undefined;
+    },
+    {
+      what: `group ${groupId} to commit what was written`,
+      timeoutMs: options.timeoutMs,
+      intervalMs: 50,
+      describe: () => behind.map((p) => `${p.topic}[${p.partition}] < ${p.high}`).join(", "),
+    },
+  );
 }

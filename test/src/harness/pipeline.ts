@@ -8,7 +8,7 @@ import type { TopicCatalogue } from "@tracehouse/schemas";
 import { uniqueName, useClickHouse, useKafka } from "@tracehouse/testkit";
 import type { Worker, WorkerOptions } from "@tracehouse/worker";
 import { Kafka, logLevel } from "kafkajs";
-import { consumerLag } from "./lag.js";
+import { consumerLag, waitUntilCommitted } from "./lag.js";
 import type { ConsumerLag } from "./lag.js";
 import { QueryableWatch, waitUntilQueryable } from "./queryable.js";
 import type { QueryableOptions, RecordRef } from "./queryable.js";
@@ -87,7 +87,10 @@ export interface Pipeline {
    * background until stopped: its `seenAt` times measure emit → queryable latency. Stopped by `close()`.
    */
   watchQueryable(options?: Pick<QueryableOptions, "intervalMs">): QueryableWatch;
-  /** Waits until `records` (default: every record emitted so far) can be read from ClickHouse. */
+  /**
+   * Waits until `records` (default: every record emitted so far) can be read from ClickHouse, and the
+   * inserts that stored them have finished (every materialized view they feed is written too).
+   */
   waitUntilQueryable(
     records?: readonly RecordRef[],
     options?: QueryableOptions,
@@ -222,8 +225,14 @@ export async function openPipeline(options: PipelineOptions = {}): Promise<Pipel
         });
         return watch;
       },
-      waitUntilQueryable(records, queryOptions) {
-        return waitUntilQueryable(monitor, records ?? producers.flatMap((p) => p.emitted), queryOptions);
+      async waitUntilQueryable(records, queryOptions) {
+        const seen = await waitUntilQueryable(
+          monitor,
+          records ?? producers.flatMap((p) => p.emitted),
+          queryOptions,
+        );
+        await waitUntilCommitted(kafka, groupId, recordTopics, queryOptions);
+        return seen;
       },
       lag: () => consumerLag(kafka, groupId, recordTopics),
       close() {
