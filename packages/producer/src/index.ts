@@ -1,5 +1,6 @@
-// first: kafkajs must find the linear grouping in place when it loads (see the module)
+// first: kafkajs must find the linear grouping and the direct record encoder in place when it loads
 import "./internal/kafkajs-grouping.js";
+import "./internal/kafkajs-record.js";
 export { createProducer, Producer } from "./Producer.js";
 export type { EmitFields, ContextFieldKey, TimeoutOptions } from "./Producer.js";
 export { resolveProducerConfig, Compression, BackpressurePolicy, FsyncPolicy } from "./config.js";
@@ -63,3 +64,5 @@ export type { LlmRequestFields, LlmResponseFields, ToolCallFields } from "./gena
 export { TracehouseSpanExporter, SpanAttribute, spanRecordFields } from "./TracehouseSpanExporter.js";
 export { linearGrouping } from "./internal/kafkajs-grouping.js";
 export type { GroupingState } from "./internal/kafkajs-grouping.js";
+export { directRecords } from "./internal/kafkajs-record.js";
+export type { ReplacementState } from "./internal/kafkajs-module.js";

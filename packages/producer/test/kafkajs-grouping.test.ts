@@ -1,31 +1,12 @@
 // The producer puts a linear `groupMessagesPerPartition` in kafkajs's place (kafkajs's own is
 // quadratic per partition): it must group exactly as kafkajs does, and kafkajs must really use it.
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import vm from "node:vm";
 import { expect } from "chai";
 import { groupMessagesPerPartition } from "../src/internal/kafkajs-grouping.js";
-
-const require = createRequire(import.meta.url);
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
+import { kafkajsOriginal, runFresh } from "./helpers/kafkajs-original.js";
 
 /** kafkajs's own function, compiled from its file (the module cache may hold the linear one). */
-function kafkajsGrouping(): typeof groupMessagesPerPartition {
-  const source = readFileSync(require.resolve("kafkajs/src/producer/groupMessagesPerPartition.js"), "utf8");
-  const module = { exports: {} as unknown };
-  vm.runInThisContext(`(function (module, exports) {${source}\n})`)(module, module.exports);
-  return module.exports as typeof groupMessagesPerPartition;
-}
-
-/** Runs an ES module in a fresh Node process from the package directory; its stdout. */
-function runFresh(source: string): string {
-  return execFileSync(process.execPath, ["--input-type=module", "-e", source], {
-    cwd: packageDir,
-    encoding: "utf8",
-  }).trim();
-}
+const kafkajsGrouping = (): typeof groupMessagesPerPartition =>
+  kafkajsOriginal("producer/groupMessagesPerPartition.js");
 
 describe("kafkajs's per-partition grouping", () => {
   it("groups like kafkajs: same partitions, same order within each", () => {

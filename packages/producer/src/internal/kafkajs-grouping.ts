@@ -6,9 +6,8 @@
 // Node's module cache, before kafkajs loads the file that requires it. It must be imported before
 // anything imports kafkajs (the package's entry point imports it first). When kafkajs was loaded
 // earlier, by the application, nothing is changed and kafkajs works as it always did, only slower.
-import Module, { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
+import { replaceKafkajsModule } from "./kafkajs-module.js";
+import type { ReplacementState } from "./kafkajs-module.js";
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -32,30 +31,15 @@ export function groupMessagesPerPartition(args: GroupArgs): Record<number, unkno
 }
 
 /** What {@link installLinearGrouping} found. */
-export type GroupingState = "installed" | "kafkajs-loaded-first" | "not-found";
-
-function resolve(file: string): string | undefined {
-  try {
-    return require.resolve(`kafkajs/src/producer/${file}`);
-  } catch {
-    return undefined;
-  }
-}
+export type GroupingState = ReplacementState;
 
 /** Puts {@link groupMessagesPerPartition} in kafkajs's place; idempotent. */
 export function installLinearGrouping(): GroupingState {
-  const grouping = resolve("groupMessagesPerPartition.js");
-  const sender = resolve("sendMessages.js");
-  if (grouping === undefined || sender === undefined) return "not-found";
-  const cached = require.cache[grouping];
-  if (cached?.exports === groupMessagesPerPartition) return "installed";
-  if (require.cache[sender] !== undefined) return "kafkajs-loaded-first";
-  const module = new Module(grouping);
-  module.filename = grouping;
-  module.loaded = true;
-  module.exports = groupMessagesPerPartition;
-  require.cache[grouping] = module;
-  return "installed";
+  return replaceKafkajsModule(
+    "producer/groupMessagesPerPartition.js",
+    "producer/sendMessages.js",
+    groupMessagesPerPartition,
+  );
 }
 
 export const linearGrouping: GroupingState = installLinearGrouping();
