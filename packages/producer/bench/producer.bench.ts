@@ -1,7 +1,7 @@
 // Caller-side cost of emit and sustained throughput against the real broker, compared with a
 // bare kafkajs producer sending the same pre-encoded records in batches of the same size.
-// The producer first: it puts its linear per-partition grouping into kafkajs before kafkajs loads,
-// so the bare kafkajs baseline below sends with it too (like for like).
+// The producer first: it puts its linear per-partition grouping and its record encoder into kafkajs
+// before kafkajs loads them, so the bare kafkajs baseline below sends with them too (like for like).
 import { createProducer, linearGrouping, resolveProducerConfig } from "../src/index.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
