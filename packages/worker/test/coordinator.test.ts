@@ -258,6 +258,9 @@ describe("worker on a three-node cluster: its group coordinator moves", function
     });
     const topics = Object.fromEntries(RECORD_TYPES.map((type) => [type, topic])) as unknown as TopicsByType;
     const groupId = uniqueName("g");
+    // its own database: the tables of the test before hold that test's rows
+    const rolled = processSink(uniqueName("wkr"));
+    await new ClickHouseTraceSchema(rolled, { ttlDays: null }).createTables();
     const complaints: string[] = [];
     const complain = (message: string, fields?: Record<string, unknown>): void =>
       void complaints.push(
@@ -270,7 +273,7 @@ describe("worker on a three-node cluster: its group coordinator moves", function
       deadLetterTopic: dlq,
       schemasTopic: null,
       // slow inserts of small batches: commits keep coming while the nodes restart one by one
-      sink: new FaultInjectingSink(sink, { delayMs: 100 }),
+      sink: new FaultInjectingSink(rolled, { delayMs: 100 }),
       maxBatchRows: 10,
       flushIntervalMs: 100,
       maxConcurrentInserts: 1,
@@ -323,15 +326,15 @@ describe("worker on a three-node cluster: its group coordinator moves", function
       await Promise.race([
         waitFor(
           async () =>
-            (await countRows(sink, "agent_events")) === items.length &&
+            (await countRows(rolled, "agent_events")) === items.length &&
             (await groupLag(admin, groupId, topic)) === 0,
           { timeoutMs: 60_000, intervalMs: 250, what: "every record written and committed (group lag 0)" },
         ),
         worker.done,
       ]);
       const expected = items.map((item) => item.record.event_id).sort();
-      expect((await eventIds(sink, "agent_events")).sort()).to.deep.equal(expected);
-      expect(await countRows(sink, "agent_events", false), "rows inserted twice").to.equal(items.length);
+      expect((await eventIds(rolled, "agent_events")).sort()).to.deep.equal(expected);
+      expect(await countRows(rolled, "agent_events", false), "rows inserted twice").to.equal(items.length);
       expect(died, "the worker stopped").to.equal(null);
       expect(worker.status().state).to.equal("running");
       expect(worker.status().error).to.equal(null);
@@ -341,6 +344,8 @@ describe("worker on a three-node cluster: its group coordinator moves", function
     } finally {
       await worker.stop();
       await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+      await rolled.command(`DROP DATABASE IF EXISTS ${rolled.database} SYNC`).catch(() => undefined);
+      await rolled.close();
     }
   });
 });
