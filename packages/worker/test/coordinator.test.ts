@@ -297,9 +297,10 @@ describe("worker on a three-node cluster: its group coordinator moves", function
     await worker.start();
     try {
       // A rolling restart in the coordinator's order: each round stops (SIGTERM) the node coordinating
-      // the group now and starts it again. Heartbeats every 100 ms make kafkajs rejoin at once, often
-      // while the new coordinator is still loading the group: that join fails, the heartbeats go on
-      // through the new coordinator, and kafkajs kept committing through the old one.
+      // the group now and starts it again. Heartbeats every 100 ms make kafkajs rejoin at once, while
+      // the new coordinator is still loading the group (its filled offsets partition): that join
+      // fails, the heartbeats go on through the new coordinator, and kafkajs kept committing through
+      // the old one until the worker's commit retries ran out.
       for (let round = 1; round <= 3; round++) {
         // records produced with every node up; the worker is still writing and committing them
         const more = recordsOfEveryType(600, items.length).filter((item) => item.type === RecordType.Event);
