@@ -15,6 +15,8 @@ export interface KafkaCluster {
   kill(node: ClusterNode): void;
   /** Stops a node gracefully (SIGTERM: it hands its leaderships over first). */
   stop(node: ClusterNode): void;
+  /** As `stop`, without blocking the event loop: for clients running in this process meanwhile. */
+  stopAsync(node: ClusterNode): Promise<void>;
   /** Starts a node again and waits until it answers. */
   start(node: ClusterNode): void;
   /** As `start`, without blocking the event loop: for clients running in this process meanwhile. */
@@ -141,6 +143,7 @@ export function startKafkaCluster(port = clusterPort()): KafkaCluster {
     brokers,
     kill: (node) => void runCluster(port, "kill-node", String(node)),
     stop: (node) => void runCluster(port, "stop-node", String(node)),
+    stopAsync: (node) => runClusterAsync(port, "stop-node", String(node)),
     start: (node) => void runCluster(port, "start-node", String(node)),
     startAsync: (node) => runClusterAsync(port, "start-node", String(node)),
     running() {

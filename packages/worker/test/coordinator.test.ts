@@ -12,6 +12,97 @@ import { FaultInjectingSink } from "./helpers/faults.js";
 import { produceRecords, recordsOfEveryType } from "./helpers/records.js";
 import type { TestRecord, TopicsByType } from "./helpers/records.js";
 
+/** Every broker answers for the topics with a leader for each partition (a fresh topic reaches each broker in turn). */
+async function knownToEveryBroker(brokers: readonly string[], topics: string[]): Promise<boolean> {
+  for (const broker of brokers) {
+    const probe = new Kafka({
+      clientId: uniqueName("probe"),
+      brokers: [broker],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    try {
+      await probe.connect();
+      const metadata = await probe.fetchTopicMetadata({ topics });
+      if (!metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return false;
+    } finally {
+      await probe.disconnect();
+    }
+  }
+  return true;
+}
+
+/** Java's String.hashCode, by which Kafka places a group in a `__consumer_offsets` partition. */
+function javaHashCode(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
+/**
+ * Fills the `__consumer_offsets` partition of `groupId` with the commits of another group (each with
+ * the largest metadata a broker takes), so that a node taking the group over spends a while loading
+ * it: long enough for a member's join to meet "the coordinator is loading".
+ */
+async function fillOffsetsPartition(
+  cluster: KafkaCluster,
+  kafka: Kafka,
+  admin: Admin,
+  groupId: string,
+  megabytes: number,
+): Promise<void> {
+  const [offsets] = (await admin.fetchTopicMetadata({ topics: ["__consumer_offsets"] })).topics;
+  const count = offsets!.partitions.length;
+  const partitionOf = (group: string): number => {
+    const hash = javaHashCode(group);
+    return (hash === -2147483648 ? 0 : Math.abs(hash)) % count;
+  };
+  let filler = `${groupId}_filler`;
+  for (let i = 0; partitionOf(filler) !== partitionOf(groupId); i++) filler = `${groupId}_filler${i}`;
+  const topic = uniqueName("wkr_filler");
+  const partitions = 100;
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+  });
+  await waitForLeaders(admin, topic);
+  await waitFor(() => knownToEveryBroker(cluster.brokers, [topic]), { what: `${topic} on every broker` });
+  const consumer = kafka.consumer({ groupId: filler });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic] });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
+    consumer.pause([{ topic }]);
+    await joined;
+    const metadata = "m".repeat(4000);
+    const commits = Math.ceil((megabytes * 1_000_000) / (partitions * metadata.length));
+    for (let commit = 0; commit < commits; commit++) {
+      await consumer.commitOffsets(
+        Array.from({ length: partitions }, (_, partition) => ({
+          topic,
+          partition,
+          offset: String(commit),
+          metadata,
+        })),
+      );
+    }
+  } finally {
+    await consumer.disconnect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  }
+}
+
+/** Records of the topic not yet committed by the group. */
+async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const ends = await admin.fetchTopicOffsets(topic);
+  return ends.reduce((lag, { partition, high }) => {
+    const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+    return lag + Number(high) - Math.max(0, offset);
+  }, 0);
+}
+
 /** Every partition of the topics has all three replicas in sync (a restarted node caught up). */
 async function fullyReplicated(admin: Admin, topics: string[]): Promise<boolean> {
   const metadata = await admin.fetchTopicMetadata({ topics });
@@ -147,6 +238,115 @@ describe("worker on a three-node cluster: its group coordinator moves", function
     } finally {
       await worker.stop();
       await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+    }
+  });
+
+  it("keeps running through restarts of its coordinator (a rolling restart): commits resume, every record written once", async function () {
+    this.timeout(300_000);
+    const topic = uniqueName("wkr_event");
+    const dlq = uniqueName("wkr_dlq");
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        { topic, numPartitions: 3, replicationFactor: 3 },
+        { topic: dlq, numPartitions: 1, replicationFactor: 3 },
+      ],
+    });
+    for (const name of [topic, dlq]) await waitForLeaders(admin, name);
+    await waitFor(() => knownToEveryBroker(cluster.brokers, [topic, dlq]), {
+      what: "the topics on every broker",
+    });
+    const topics = Object.fromEntries(RECORD_TYPES.map((type) => [type, topic])) as unknown as TopicsByType;
+    const groupId = uniqueName("g");
+    // its own database: the tables of the test before hold that test's rows
+    const rolled = processSink(uniqueName("wkr"));
+    await new ClickHouseTraceSchema(rolled, { ttlDays: null }).createTables();
+    const complaints: string[] = [];
+    const complain = (message: string, fields?: Record<string, unknown>): void =>
+      void complaints.push(
+        `${new Date().toISOString()} ${message} ${JSON.stringify(fields ?? {}).slice(0, 200)}`,
+      );
+    const worker = createWorker({
+      brokers: cluster.brokers,
+      groupId,
+      topics: [topic],
+      deadLetterTopic: dlq,
+      schemasTopic: null,
+      // slow inserts of small batches: commits keep coming while the nodes restart one by one
+      sink: new FaultInjectingSink(rolled, { delayMs: 100 }),
+      maxBatchRows: 10,
+      flushIntervalMs: 100,
+      maxConcurrentInserts: 1,
+      maxRetries: 1,
+      retryBaseDelayMs: 100,
+      retryMaxDelayMs: 500,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 100,
+      rebalanceTimeoutMs: 10_000,
+      kafkaConfig: { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } },
+      logger: { debug: () => undefined, info: complain, warn: complain, error: complain },
+    });
+    let died: unknown = null;
+    worker.done.catch((error: unknown) => (died = error));
+    const commits = async (): Promise<number> =>
+      (await worker.registry.getSingleMetric("tracehouse_worker_commits_total")!.get()).values[0]?.value ?? 0;
+    const items: TestRecord[] = [];
+    const filling = performance.now();
+    await fillOffsetsPartition(cluster, kafka, admin, groupId, 40);
+    complain(`test: offsets partition filled in ${(performance.now() - filling).toFixed(0)} ms`);
+    await worker.start();
+    try {
+      // A rolling restart in the coordinator's order: each round stops (SIGTERM) the node coordinating
+      // the group now and starts it again. Heartbeats every 100 ms make kafkajs rejoin at once, while
+      // the new coordinator is still loading the group (its filled offsets partition): that join
+      // fails, the heartbeats go on through the new coordinator, and kafkajs kept committing through
+      // the old one until the worker's commit retries ran out.
+      for (let round = 1; round <= 3; round++) {
+        // records produced with every node up; the worker is still writing and committing them
+        const more = recordsOfEveryType(600, items.length).filter((item) => item.type === RecordType.Event);
+        const before = await commits();
+        await produceRecords(kafka, topics, more);
+        items.push(...more);
+        await Promise.race([
+          waitFor(async () => (await commits()) > before, { what: "a commit of the records just produced" }),
+          worker.done,
+        ]);
+        const node = await waitFor(() => cluster.coordinatorOf(groupId), { what: "the coordinator" });
+        complain(`test: round ${round}, stopping node ${node}, the group's coordinator`);
+        await cluster.stopAsync(node);
+        await cluster.startAsync(node);
+        await waitFor(() => fullyReplicated(admin, [topic, "__consumer_offsets"]), {
+          timeoutMs: 60_000,
+          intervalMs: 250,
+          what: `node ${node} back in sync`,
+        });
+        complain(`test: node ${node} back; the coordinator is node ${await cluster.coordinatorOf(groupId)}`);
+        expect(died, `the worker stopped in round ${round}`).to.equal(null);
+      }
+      // every record written, and committed through whichever node coordinates now: no lag left
+      await Promise.race([
+        waitFor(
+          async () =>
+            (await countRows(rolled, "agent_events")) === items.length &&
+            (await groupLag(admin, groupId, topic)) === 0,
+          { timeoutMs: 60_000, intervalMs: 250, what: "every record written and committed (group lag 0)" },
+        ),
+        worker.done,
+      ]);
+      const expected = items.map((item) => item.record.event_id).sort();
+      expect((await eventIds(rolled, "agent_events")).sort()).to.deep.equal(expected);
+      expect(await countRows(rolled, "agent_events", false), "rows inserted twice").to.equal(items.length);
+      expect(died, "the worker stopped").to.equal(null);
+      expect(worker.status().state).to.equal("running");
+      expect(worker.status().error).to.equal(null);
+    } catch (error) {
+      console.log(`worker log (last 80 lines):\n${complaints.slice(-80).join("\n")}`);
+      throw error;
+    } finally {
+      await worker.stop();
+      await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+      await rolled.command(`DROP DATABASE IF EXISTS ${rolled.database} SYNC`).catch(() => undefined);
+      await rolled.close();
     }
   });
 });

@@ -1,7 +1,14 @@
 import { ConfigError, backoffDelayMs, retry } from "@tracehouse/schemas";
 import { expect } from "chai";
+import {
+  KafkaJSBrokerNotFound,
+  KafkaJSConnectionError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from "kafkajs";
 import { WORKER_DEFAULTS, resolveWorkerConfig } from "../src/index.js";
 import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
+import { isCoordinatorLost } from "../src/internal/coordinator-lost.js";
 import { ttlDaysOf } from "../src/internal/table-ttl.js";
 import { dedupToken } from "../src/internal/steps/batch-key.js";
 
@@ -154,5 +161,43 @@ describe("worker configuration", () => {
     const config = resolveWorkerConfig({ topicPrefix: "prod.", tables: ["spans", "agent_events"] });
     expect(config.topics).to.deep.equal(["prod.events", "prod.spans"]);
     expect(config.deadLetterTopic).to.equal("prod.dlq");
+  });
+});
+
+describe("commit errors that mean the coordinator is lost", () => {
+  /** A broker's error as kafkajs raises it (its code table entry wrapped in its protocol error). */
+  const protocolError = (type: string, code: number, message: string): KafkaJSProtocolError =>
+    new KafkaJSProtocolError(Object.assign(new Error(message), { type, code, retriable: true }));
+
+  it("knows the coordinator errors, directly and behind kafkajs's retries", () => {
+    const moved = protocolError(
+      "NOT_COORDINATOR_FOR_GROUP",
+      16,
+      "This is not the correct coordinator for this group",
+    );
+    expect(isCoordinatorLost(moved)).to.equal(true);
+    expect(
+      isCoordinatorLost(new KafkaJSNumberOfRetriesExceeded(moved, { retryCount: 1, retryTime: 100 })),
+    ).to.equal(true);
+    expect(isCoordinatorLost(protocolError("GROUP_LOAD_IN_PROGRESS", 14, "loading"))).to.equal(true);
+    expect(isCoordinatorLost(protocolError("GROUP_COORDINATOR_NOT_AVAILABLE", 15, "not available"))).to.equal(
+      true,
+    );
+    expect(isCoordinatorLost(new KafkaJSConnectionError("Connection error: connect ECONNREFUSED"))).to.equal(
+      true,
+    );
+    // (its declared constructor takes nothing; kafkajs passes the message)
+    const notFound = Reflect.construct(KafkaJSBrokerNotFound, ["Broker 3 not found in the cached metadata"]);
+    expect(isCoordinatorLost(notFound)).to.equal(true);
+  });
+
+  it("leaves every other commit error to the retries", () => {
+    expect(isCoordinatorLost(protocolError("REBALANCE_IN_PROGRESS", 27, "rebalancing"))).to.equal(false);
+    expect(isCoordinatorLost(protocolError("ILLEGAL_GENERATION", 22, "illegal generation"))).to.equal(false);
+    expect(isCoordinatorLost(new Error("This is not the correct coordinator for this group"))).to.equal(
+      false,
+    );
+    expect(isCoordinatorLost("NOT_COORDINATOR_FOR_GROUP")).to.equal(false);
+    expect(isCoordinatorLost(null)).to.equal(false);
   });
 });

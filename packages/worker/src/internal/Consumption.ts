@@ -1,8 +1,9 @@
 import type { Logger } from "@tracehouse/schemas";
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka } from "kafkajs";
 import { groupSettleMs } from "../config.js";
 import type { WorkerConfig } from "../config.js";
 import type { Chain, ChainStats, ConsumerControls } from "./Chain.js";
+import { isCoordinatorLost } from "./coordinator-lost.js";
 import type { PartitionOffsets } from "./PartitionOffsets.js";
 import { groupByTopic, partitionKey } from "./source.js";
 import type { TopicPartitions } from "./source.js";
@@ -29,6 +30,11 @@ export interface ConsumptionOptions {
   readonly chain: (controls: ConsumerControls) => Chain;
 }
 
+interface Rejoin {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -49,9 +55,15 @@ export class Consumption {
   readonly #consumer: Consumer;
   readonly #chain: Chain;
   readonly #groupId: string;
+  readonly #run: ConsumerRunConfig = {
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 2,
+    eachBatch: (payload) => this.#eachBatch(payload),
+  };
   #assigned: ReadonlyMap<string, ReadonlySet<number>> = new Map();
-  /** Set while kafkajs restarts a crashed consumer: resolved when it has joined its group again. */
-  #rejoin: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Set while the consumer restarts (kafkajs after a crash, or a lost coordinator): resolved once it rejoined its group. */
+  #rejoin: Rejoin | null = null;
   #state: ConsumptionState = ConsumptionState.Idle;
   #joined = false;
   #batchesInFlight = 0;
@@ -84,11 +96,12 @@ export class Consumption {
       allowAutoTopicCreation: false,
     });
     this.#chain = options.chain({
-      pause: (partitions) => this.#consumer.pause([...partitions]),
+      pause: (partitions) => this.#control(() => this.#consumer.pause([...partitions])),
       resume: (partitions) => this.#resume(partitions),
       commit: (offsets) => this.#commit(offsets),
       fail: (error) => this.#fail(error),
-      hold: (topic, partition) => this.#consumer.pause([{ topic, partitions: [partition] }]),
+      hold: (topic, partition) =>
+        this.#control(() => this.#consumer.pause([{ topic, partitions: [partition] }])),
     });
   }
 
@@ -137,11 +150,7 @@ export class Consumption {
       });
       this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
         this.#logger.error("consumer crashed", { error: payload.error.message, restart: payload.restart });
-        if (payload.restart && this.#rejoin === null) {
-          let resolveRejoin = (): void => undefined;
-          const promise = new Promise<void>((r) => (resolveRejoin = r));
-          this.#rejoin = { promise, resolve: resolveRejoin };
-        }
+        if (payload.restart) this.#awaitRejoin();
         if (!payload.restart) {
           this.#fail(payload.error);
           reject(payload.error);
@@ -155,12 +164,7 @@ export class Consumption {
         topics: [...this.#config.topics],
         fromBeginning: this.#config.fromBeginning,
       });
-      await this.#consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 2,
-        eachBatch: (payload) => this.#eachBatch(payload),
-      });
+      await this.#consumer.run(this.#run);
       await joined;
     } catch (error) {
       this.#chain.close();
@@ -246,6 +250,18 @@ export class Consumption {
     }
   }
 
+  /**
+   * Pauses or resumes; while the consumer restarts kafkajs has no group to pause in and throws: the
+   * join to come applies the chain's pauses and holds again, and a new consumer has nothing paused.
+   */
+  #control(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      if (this.#rejoin === null) throw error;
+    }
+  }
+
   #resume(partitions: readonly TopicPartitions[]): void {
     if (this.#state !== ConsumptionState.Running && this.#state !== ConsumptionState.Starting) return;
     const range = this.#chain.range;
@@ -255,13 +271,16 @@ export class Consumption {
         partitions: list.filter((partition) => range === null || !range.isHeld(topic, partition)),
       }))
       .filter(({ partitions: list }) => list.length > 0);
-    if (allowed.length > 0) this.#consumer.resume(allowed);
+    if (allowed.length > 0) this.#control(() => this.#consumer.resume(allowed));
   }
 
   /**
    * Commits offsets of the partitions assigned now. While kafkajs restarts a crashed consumer (a broker or
    * coordinator lost) there is no group to commit to: the commit waits for the rejoin, bounded by the
    * group's own timeouts, instead of spending its retries on an outage kafkajs is already riding out.
+   * A commit refused because the coordinator moved, or not reaching it, restarts the consumer (the
+   * error still fails this attempt): kafkajs may commit through a coordinator it left while its
+   * heartbeats go on (see coordinator-lost), and only a new join finds the current one.
    */
   async #commit(offsets: readonly CommitOffset[]): Promise<void> {
     if (this.#rejoin !== null) {
@@ -273,7 +292,49 @@ export class Consumption {
       );
     }
     const mine = offsets.filter(({ topic, partition }) => this.#assigned.get(topic)?.has(partition) === true);
-    if (mine.length > 0) await this.#consumer.commitOffsets(mine);
+    if (mine.length === 0) return;
+    try {
+      await this.#consumer.commitOffsets(mine);
+    } catch (error) {
+      if (isCoordinatorLost(error)) await this.#restart(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Stops the kafkajs consumer and runs it again, as kafkajs itself restarts after a crash: it joins
+   * its group through the coordinator it finds now. What the chain holds stays: the join seeks each
+   * partition kept to where the chain's records end, so nothing is fetched or written twice.
+   */
+  async #restart(cause: unknown): Promise<void> {
+    if (this.#rejoin !== null || !this.#consuming()) return;
+    this.#logger.warn("the group's coordinator moved or is unreachable; rejoining the group", {
+      groupId: this.#groupId,
+      error: cause instanceof Error ? cause.message : String(cause),
+    });
+    const rejoin = this.#awaitRejoin();
+    try {
+      await this.#consumer.stop();
+      // A failed consumer is disconnecting: it must not start again.
+      if (this.#consuming()) await this.#consumer.run(this.#run);
+    } catch (error) {
+      rejoin.resolve();
+      if (this.#rejoin === rejoin) this.#rejoin = null;
+      throw error;
+    }
+  }
+
+  /** Running, or stopping (draining what it holds, committing it before it leaves). */
+  #consuming(): boolean {
+    return this.#state === ConsumptionState.Running || this.#state === ConsumptionState.Stopping;
+  }
+
+  /** Commits wait until the consumer joins its group again. */
+  #awaitRejoin(): Rejoin {
+    if (this.#rejoin !== null) return this.#rejoin;
+    let resolve = (): void => undefined;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return (this.#rejoin = { promise, resolve });
   }
 
   #onJoin(memberAssignment: Record<string, number[]>): void {
@@ -296,12 +357,13 @@ export class Consumption {
         }
       }
     }
-    for (const seek of seeks) this.#consumer.seek(seek);
+    // (a join of a consumer stopped meanwhile has nothing to seek or pause in: the next join does it)
+    for (const seek of seeks) this.#control(() => this.#consumer.seek(seek));
     this.#chain.reapplyPauses();
     const held = (range?.held() ?? []).filter(
       ({ topic, partition }) => assigned.get(topic)?.has(partition) === true,
     );
-    if (held.length > 0) this.#consumer.pause(groupByTopic(held));
+    if (held.length > 0) this.#control(() => this.#consumer.pause(groupByTopic(held)));
     if (this.#state === ConsumptionState.Stopping || this.#state === ConsumptionState.Failed)
       this.#pauseAll();
     this.#logger.info("joined the consumer group", {

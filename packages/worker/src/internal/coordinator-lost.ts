@@ -1,0 +1,35 @@
+/**
+ * Errors by which a commit tells that the group's coordinator moved or is unavailable (Kafka error
+ * codes 14, 15, 16 as kafkajs names them). kafkajs 2.x commits through the coordinator its offset
+ * manager was given when the consumer last synced with its group, and a commit error never changes
+ * it. Its runner rejoins on a heartbeat's NOT_COORDINATOR, but a join that fails on the new node
+ * ("the coordinator is loading") has already moved the heartbeats there: they succeed, no rejoin
+ * follows, and every commit still goes to the old node.
+ */
+const COORDINATOR_ERRORS: ReadonlySet<string> = new Set([
+  "GROUP_LOAD_IN_PROGRESS",
+  "GROUP_COORDINATOR_NOT_AVAILABLE",
+  "NOT_COORDINATOR_FOR_GROUP",
+]);
+
+/** kafkajs errors for a coordinator not reached: its connection lost or refused, or its node gone from the metadata. */
+const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSBrokerNotFound",
+]);
+
+/**
+ * True when a commit failed because its coordinator moved or cannot be reached: kafkajs must find
+ * the group's coordinator again before a commit can succeed. Follows the error's causes (kafkajs
+ * wraps the last failure of its own retries).
+ */
+export function isCoordinatorLost(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth++) {
+    const { type } = cause as { type?: unknown };
+    if (typeof type === "string" && COORDINATOR_ERRORS.has(type)) return true;
+    if (CONNECTION_ERRORS.has(cause.name)) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
