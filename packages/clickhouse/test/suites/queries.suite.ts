@@ -261,6 +261,26 @@ export function describeQueries(target: SinkTarget): void {
       ]);
     });
 
+    it("agentCostOverview: the figures of agentStats and agentHourlyStats from one read", async () => {
+      const windows = [
+        { from: at(T0), to: at(T0 + 2 * HOUR) },
+        { from: at(T0 + 30 * 60 * SECOND), to: at(T0 + HOUR + 90 * SECOND) },
+        { from: at(T0 + 30 * 60 * SECOND), to: at(T0 + 30 * 60 * SECOND) },
+        { from: at(T0 - OLD_OFFSET - HOUR), to: at(T0 + 3 * HOUR), agent: "planner" },
+        { from: at(T0), to: at(T0 + 2 * HOUR), agent: "nobody" },
+      ];
+      const withoutCost = <T extends { cost: unknown }>({ cost: _cost, ...rest }: T) => rest;
+      let figures = 0;
+      for (const window of windows) {
+        const overview = await queries.agentCostOverview(window);
+        const [agents, hourly] = [await queries.agentStats(window), await queries.agentHourlyStats(window)];
+        expect(overview.agents.map(withoutCost), JSON.stringify(window)).to.deep.equal(agents);
+        expect(overview.hourly.map(withoutCost), JSON.stringify(window)).to.deep.equal(hourly);
+        figures += agents.length + hourly.length;
+      }
+      expect(figures, "the windows hold facts").to.be.greaterThan(10);
+    });
+
     it("slowestExecutions: longest first, limited, inside the window", async () => {
       const slowest = await queries.slowestExecutions({ from: at(T0), to: at(T0 + 2 * HOUR), limit: 3 });
       expect(slowest.map((row) => [row.executionId, row.durationMs, row.lifecycle])).to.deep.equal([
