@@ -104,6 +104,53 @@ export function describeQueries(target: SinkTarget): void {
       });
     });
 
+    describe("getTrace of a trace whose metrics lie in many agents' granules", () => {
+      let metricsDb: string;
+      let metricsSink: Sink;
+      const trace = (n: number): string => `lower(hex(MD5(toString(${n}))))`;
+
+      before(async () => {
+        metricsDb = uniqueDatabase("metrics_by_trace");
+        metricsSink = target.makeSink(metricsDb);
+        await new ClickHouseTraceSchema(metricsSink).createTables();
+        // 8,000 traces of five agents: each agent's metrics fill a granule of their own.
+        await metricsSink.command(
+          `INSERT INTO ${metricsDb}.performance_metrics (event_id, event_time, trace_id, span_id, execution_id, agent_name, total_ms)
+           SELECT toString(generateUUIDv4(number)), fromUnixTimestamp64Micro(${T0} + intDiv(number, 5) * 10000, 'UTC'),
+                  ${trace(0).replace("0", "intDiv(number, 5)")}, 's', toString(number), ['a', 'b', 'c', 'd', 'e'][number % 5 + 1], 1
+           FROM numbers(40000)`,
+        );
+      });
+
+      after(async () => {
+        await metricsSink.command(`DROP DATABASE IF EXISTS ${metricsDb}`);
+        await metricsSink.close();
+      });
+
+      it("reads them from the projection ordered by hour and trace (one granule)", async () => {
+        const [id] = await metricsSink.query<{ id: string }>(`SELECT ${trace(777)} AS id`);
+        const plan = await metricsSink.query<{ explain: string }>(
+          `EXPLAIN indexes = 1 SELECT * FROM ${metricsDb}.performance_metrics AS t
+           WHERE t.trace_id = {t:String}
+             AND t.event_time BETWEEN fromUnixTimestamp64Micro({f:Int64}, 'UTC') AND fromUnixTimestamp64Micro({e:Int64}, 'UTC')
+           ORDER BY t.event_time, t.event_id LIMIT 1 BY t.event_id`,
+          { t: id?.id, f: T0 + 777 * 10000, e: T0 + 777 * 10000 },
+        );
+        const text = plan.map((line) => line.explain).join("\n");
+        expect(text).to.match(
+          /ReadFromMergeTree \(metrics_by_trace\)\s+Read type: \w+\s+Parts: 1 \| Granules: 1\b/,
+        );
+        const tree = await new TraceQueries(metricsSink).getTrace(id?.id ?? "");
+        expect(tree?.unattached.metrics.map((record) => record.agent_name).sort()).to.deep.equal([
+          "a",
+          "b",
+          "c",
+          "d",
+          "e",
+        ]);
+      });
+    });
+
     describe("getTrace", () => {
       it("nests sub-agents under their parent via parent_execution_id and correlations", async () => {
         const trace = await queries.getTrace(TRACE_A);
