@@ -104,43 +104,48 @@ export function describeQueries(target: SinkTarget): void {
       });
     });
 
-    describe("getTrace of a trace whose metrics lie in many agents' granules", () => {
-      let metricsDb: string;
-      let metricsSink: Sink;
-      const trace = (n: number): string => `lower(hex(MD5(toString(${n}))))`;
+    describe("reads over 20,000 traces of five agents (several granules)", () => {
+      let manyDb: string;
+      let manySink: Sink;
+      const trace = (n: string | number): string => `lower(hex(MD5(toString(${n}))))`;
+      /** Trace n's five metrics records (one per agent) are at T0 + n × 2 s. */
+      const TRACES = 20_000;
+      const atTrace = (n: number): number => T0 + n * 2 * SECOND;
+      const plan = async (sql: string, params: Record<string, unknown>): Promise<string> =>
+        (await manySink.query<{ explain: string }>(`EXPLAIN indexes = 1 ${sql}`, params))
+          .map((line) => line.explain)
+          .join("\n");
 
       before(async () => {
-        metricsDb = uniqueDatabase("metrics_by_trace");
-        metricsSink = target.makeSink(metricsDb);
-        await new ClickHouseTraceSchema(metricsSink).createTables();
-        // 8,000 traces of five agents: each agent's metrics fill a granule of their own.
-        await metricsSink.command(
-          `INSERT INTO ${metricsDb}.performance_metrics (event_id, event_time, trace_id, span_id, execution_id, agent_name, total_ms)
-           SELECT toString(generateUUIDv4(number)), fromUnixTimestamp64Micro(${T0} + intDiv(number, 5) * 10000, 'UTC'),
-                  ${trace(0).replace("0", "intDiv(number, 5)")}, 's', toString(number), ['a', 'b', 'c', 'd', 'e'][number % 5 + 1], 1
-           FROM numbers(40000)`,
+        manyDb = uniqueDatabase("many_traces");
+        manySink = target.makeSink(manyDb);
+        await new ClickHouseTraceSchema(manySink).createTables();
+        await manySink.command(
+          `INSERT INTO ${manyDb}.performance_metrics (event_id, event_time, trace_id, span_id, execution_id, agent_name, total_ms)
+           SELECT toString(generateUUIDv4(number)), fromUnixTimestamp64Micro(${T0} + intDiv(number, 5) * ${2 * SECOND}, 'UTC'),
+                  ${trace("intDiv(number, 5)")}, 's', toString(number), ['a', 'b', 'c', 'd', 'e'][number % 5 + 1], 1
+           FROM numbers(${TRACES * 5})`,
         );
       });
 
       after(async () => {
-        await metricsSink.command(`DROP DATABASE IF EXISTS ${metricsDb}`);
-        await metricsSink.close();
+        await manySink.command(`DROP DATABASE IF EXISTS ${manyDb}`);
+        await manySink.close();
       });
 
-      it("reads them from the projection ordered by hour and trace (one granule)", async () => {
-        const [id] = await metricsSink.query<{ id: string }>(`SELECT ${trace(777)} AS id`);
-        const plan = await metricsSink.query<{ explain: string }>(
-          `EXPLAIN indexes = 1 SELECT * FROM ${metricsDb}.performance_metrics AS t
+      it("reads a trace's metrics from the projection ordered by hour and trace (one granule)", async () => {
+        const [id] = await manySink.query<{ id: string }>(`SELECT ${trace(777)} AS id`);
+        const text = await plan(
+          `SELECT * FROM ${manyDb}.performance_metrics AS t
            WHERE t.trace_id = {t:String}
              AND t.event_time BETWEEN fromUnixTimestamp64Micro({f:Int64}, 'UTC') AND fromUnixTimestamp64Micro({e:Int64}, 'UTC')
            ORDER BY t.event_time, t.event_id LIMIT 1 BY t.event_id`,
-          { t: id?.id, f: T0 + 777 * 10000, e: T0 + 777 * 10000 },
+          { t: id?.id, f: atTrace(777), e: atTrace(777) },
         );
-        const text = plan.map((line) => line.explain).join("\n");
         expect(text).to.match(
           /ReadFromMergeTree \(metrics_by_trace\)\s+Read type: \w+\s+Parts: 1 \| Granules: 1\b/,
         );
-        const tree = await new TraceQueries(metricsSink).getTrace(id?.id ?? "");
+        const tree = await new TraceQueries(manySink).getTrace(id?.id ?? "");
         expect(tree?.unattached.metrics.map((record) => record.agent_name).sort()).to.deep.equal([
           "a",
           "b",
@@ -148,6 +153,27 @@ export function describeQueries(target: SinkTarget): void {
           "d",
           "e",
         ]);
+      });
+
+      it("lists the traces of a window from the trace index's projection ordered by end time", async () => {
+        const params = { from_us: atTrace(TRACES) - HOUR, to_us: atTrace(TRACES) };
+        const page = (settings: string): string =>
+          `SELECT trace_id, min(t.start_time) AS start_time FROM ${manyDb}.trace_index AS t
+           WHERE t.start_time < fromUnixTimestamp64Micro({to_us:Int64}, 'UTC') AND t.end_time >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')
+           GROUP BY trace_id HAVING start_time >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')
+           ORDER BY trace_id SETTINGS optimize_use_projections = ${settings}`;
+        const text = await plan(page("1"), params);
+        const [, read, of] =
+          /ReadFromMergeTree \(trace_index_by_end\)[\s\S]*?Granules: (\d+)\/(\d+)/.exec(text) ?? [];
+        expect(Number(read), "granules read of the projection's").to.be.lessThan(Number(of));
+        const withProjection = await manySink.query(page("1"), params);
+        expect(withProjection).to.have.length(1800);
+        expect(withProjection).to.deep.equal(await manySink.query(page("0"), params));
+        const listed = await new TraceQueries(manySink).listTraces({
+          from: at(params.from_us),
+          to: at(params.to_us),
+        });
+        expect(listed.traces[0]?.startTimeUs).to.equal(atTrace(TRACES - 1));
       });
     });
 
