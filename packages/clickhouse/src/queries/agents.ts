@@ -215,26 +215,39 @@ export async function agentCostOverview(
   };
 }
 
+/** Facts taken per execution asked for before sorting them all (see slowestExecutions). */
+const SLOWEST_FACTS_PER_EXECUTION = 4;
+
 /**
  * Completed or failed executions in the window, longest first (one row per execution). Without
  * FINAL: a record stored twice gives two identical facts, and LIMIT 1 BY keeps one of them.
+ * LIMIT 1 BY needs the whole sorted stream, so first only the longest `limit × 4` facts are taken
+ * (a top-N sort): when they hold `limit` executions, those are the answer (the first facts of
+ * each execution in the whole stream are the same); when not, every fact of the window is sorted.
  */
 export async function slowestExecutions(
   sink: Sink,
   options: SlowestExecutionsOptions,
 ): Promise<SlowExecution[]> {
   const { params, filter } = agentParams(options);
-  const rows = await sink.query<Record<string, unknown>>(
-    `SELECT execution_id, trace_id, agent_name, lifecycle, status, duration_ms,
-            toUnixTimestamp64Micro(event_time) AS ended_at_us
-     FROM ${sink.database}.agent_hourly_facts
-     WHERE source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL
-       AND ${FACTS_WINDOW}${filter}
-     ORDER BY duration_ms DESC, execution_id
-     LIMIT 1 BY execution_id
-     LIMIT {limit:UInt32}`,
-    { ...params, limit: limitParam(options.limit, 10) },
-  );
+  const limit = limitParam(options.limit, 10);
+  const slowest = (candidates: string): Promise<Record<string, unknown>[]> =>
+    sink.query<Record<string, unknown>>(
+      `SELECT * FROM (
+         SELECT execution_id, trace_id, agent_name, lifecycle, status, duration_ms,
+                toUnixTimestamp64Micro(event_time) AS ended_at_us
+         FROM ${sink.database}.agent_hourly_facts
+         WHERE source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL
+           AND ${FACTS_WINDOW}${filter}
+         ORDER BY duration_ms DESC, execution_id${candidates}
+       )
+       ORDER BY duration_ms DESC, execution_id
+       LIMIT 1 BY execution_id
+       LIMIT {limit:UInt32}`,
+      { ...params, limit, candidates: limit * SLOWEST_FACTS_PER_EXECUTION },
+    );
+  let rows = await slowest(" LIMIT {candidates:UInt32}");
+  if (rows.length < limit) rows = await slowest("");
   return rows.map((row) => ({
     executionId: String(row["execution_id"]),
     traceId: String(row["trace_id"]),

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ClickHouseTraceSchema, TraceQueries } from "../../src/index.js";
-import type { ExecutionNode, Sink } from "../../src/index.js";
+import type { ExecutionNode, Row, Sink } from "../../src/index.js";
 import { uniqueDatabase } from "../support/engine.js";
 import type { SinkTarget } from "../support/engine.js";
 import {
@@ -174,6 +174,42 @@ export function describeQueries(target: SinkTarget): void {
           to: at(params.to_us),
         });
         expect(listed.traces[0]?.startTimeUs).to.equal(atTrace(TRACES - 1));
+      });
+      it("slowestExecutions: one row per execution also when one execution's facts are the longest many times", async () => {
+        const window = { from: at(atTrace(0)), to: at(atTrace(TRACES)) };
+        const facts = (id: string, durationMs: number, event_id: string, n: number): Row =>
+          executionRow(
+            {
+              ...envelope({
+                event_time: atTrace(n),
+                trace_id: "f".repeat(32),
+                execution_id: id,
+                agent_name: "a",
+              }),
+              event_id,
+            },
+            "COMPLETED",
+            { duration_ms: durationMs },
+          );
+        const longest = facts("longest", 9000, "0190a5b6-0000-7000-8000-000000000001", 10);
+        // The longest execution's record stored nine times (replays, not yet merged away), more than
+        // the facts taken first for limit 2.
+        await manySink.command(`SYSTEM STOP MERGES ${manyDb}.agent_hourly_facts`);
+        for (let copy = 0; copy < 9; copy++)
+          await manySink.insert("agent_executions", [longest], { dedupToken: `replay-${copy}` });
+        await manySink.insert("agent_executions", [
+          facts("second", 8000, "0190a5b6-0000-7000-8000-000000000002", 11),
+          facts("third", 7000, "0190a5b6-0000-7000-8000-000000000003", 12),
+        ]);
+        const [stored] = await manySink.query<{ n: number }>(
+          `SELECT count() AS n FROM ${manyDb}.agent_hourly_facts WHERE execution_id = 'longest'`,
+        );
+        expect(stored?.n).to.equal(9);
+        const slowest = await new TraceQueries(manySink).slowestExecutions({ ...window, limit: 2 });
+        expect(slowest.map((row) => [row.executionId, row.durationMs])).to.deep.equal([
+          ["longest", 9000],
+          ["second", 8000],
+        ]);
       });
     });
 
