@@ -26,7 +26,9 @@ const statementsOf = (settings: MigrationSettings): string[] =>
 describe("migrations", () => {
   it("ships versioned files in order, each with a stable checksum", () => {
     const migrations = loadMigrations();
-    expect(migrations.map((migration) => migration.version)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(migrations.map((migration) => migration.version)).to.deep.equal([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
     for (const migration of migrations) expect(migration.checksum).to.match(/^[0-9a-f]{64}$/);
     expect(new Set(migrations.map((migration) => migration.checksum)).size).to.equal(migrations.length);
   });
@@ -37,7 +39,7 @@ describe("migrations", () => {
     for (const statement of statements) {
       expect(statement).to.not.include("{{");
       expect(statement).to.match(
-        /^(CREATE (DATABASE|TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS tracehouse\b|ALTER TABLE tracehouse\.\w+\s+ADD COLUMN IF NOT EXISTS )/,
+        /^(CREATE (DATABASE|TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS tracehouse\b|ALTER TABLE tracehouse\.\w+\s+(ADD (COLUMN|PROJECTION) IF NOT EXISTS|MODIFY SETTING|MATERIALIZE PROJECTION) )/,
       );
       expect(statement).to.not.include("ON CLUSTER");
       expect(statement).to.not.match(/Replicated/);

@@ -57,15 +57,33 @@ export interface SlowExecution {
 const FACTS_WINDOW = `hour >= toStartOfHour(${timeParam("from_us")}) AND hour <= ${timeParam("to_us")}
       AND event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")}`;
 
-const AGENT_STATS_COLUMNS = `
-    uniqExactIf(execution_id, source = 'execution' AND lifecycle = 'STARTED') AS started,
-    uniqExactIf(execution_id, source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED')) AS finished,
-    uniqExactIf(execution_id, source = 'execution' AND lifecycle = 'FAILED') AS failures,
-    quantilesExactIf(0.5, 0.95, 0.99)(duration_ms, source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL) AS latency,
-    countIf(source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL) AS latency_samples,
-    quantilesExactIf(0.5, 0.95, 0.99)(time_to_first_token_ms, source = 'metrics' AND time_to_first_token_ms IS NOT NULL) AS ttft,
-    countIf(source = 'metrics' AND time_to_first_token_ms IS NOT NULL) AS ttft_samples,
-    ${METRIC_FIELDS.map(({ column }) => `sumIf(${column}, source = 'metrics') AS ${column}`).join(",\n    ")}`;
+const STARTED = "source = 'execution' AND lifecycle = 'STARTED'";
+const FINISHED = "source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED')";
+const FAILED = "source = 'execution' AND lifecycle = 'FAILED'";
+const LATENCY = `${FINISHED} AND duration_ms IS NOT NULL`;
+const TTFT = "source = 'metrics' AND time_to_first_token_ms IS NOT NULL";
+const QUANTILES = "quantilesExact(0.5, 0.95, 0.99)";
+
+/** The figures of AgentStats: name, aggregate function, its arguments, and the facts it is taken over. */
+type Stat = readonly [name: string, fn: string, args: string, where: string];
+const STATS: readonly Stat[] = [
+  ["started", "uniqExact", "execution_id", STARTED],
+  ["finished", "uniqExact", "execution_id", FINISHED],
+  ["failures", "uniqExact", "execution_id", FAILED],
+  ["latency", QUANTILES, "duration_ms", LATENCY],
+  ["latency_samples", "count", "", LATENCY],
+  ["ttft", QUANTILES, "time_to_first_token_ms", TTFT],
+  ["ttft_samples", "count", "", TTFT],
+  ...METRIC_FIELDS.map(({ column }): Stat => [column, "sum", column, "source = 'metrics'"]),
+];
+
+/** `quantilesExact(0.5)` with a combinator: `quantilesExactIfState(0.5)`. */
+const combined = (fn: string, combinator: string): string => fn.replace(/^(\w+)/, `$1${combinator}`);
+const ifArgs = (args: string, where: string): string => (args === "" ? where : `${args}, ${where}`);
+
+const AGENT_STATS_COLUMNS = STATS.map(
+  ([name, fn, args, where]) => `${combined(fn, "If")}(${ifArgs(args, where)}) AS ${name}`,
+).join(",\n    ");
 
 type AgentStatsRow = Record<string, unknown> & { agent_name: string };
 
@@ -115,6 +133,46 @@ export async function agentHourlyStats(sink: Sink, options: AgentStatsOptions): 
   return rows.map((row) => ({ ...toAgentStats(row), hour: new Date(num(row.hour_us) / 1000) }));
 }
 
+const IN_WINDOW = `event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")}`;
+
+/**
+ * {@link agentStats} and {@link agentHourlyStats} from one read of the facts: per agent and hour,
+ * each figure's state over the hour and over the window's part of it; then per hour the first,
+ * per agent the second merged across hours (the window's facts lie in the hours read).
+ */
+export async function agentOverviewStats(
+  sink: Sink,
+  options: AgentStatsOptions,
+): Promise<{ agents: AgentStats[]; hourly: AgentHourlyStats[] }> {
+  const { params, filter } = agentParams(options);
+  const states = (prefix: string, window: string): string[] =>
+    STATS.map(
+      ([name, fn, args, where]) =>
+        `${combined(fn, "IfState")}(${ifArgs(args, where + window)}) AS ${prefix}${name}`,
+    );
+  const rows = await sink.query<AgentStatsRow & { hour_us: number; total: number }>(
+    `SELECT agent_name, grouping(hour) AS total, toUnixTimestamp(hour) * 1000000 AS hour_us,
+       ${STATS.map(([name, fn]) => `if(total = 0, ${combined(fn, "IfMerge")}(h_${name}), ${combined(fn, "IfMerge")}(w_${name})) AS ${name}`).join(",\n       ")}
+     FROM (
+       SELECT agent_name, hour, countIf(${IN_WINDOW}) AS window_facts,
+         ${[...states("h_", ""), ...states("w_", ` AND ${IN_WINDOW}`)].join(",\n         ")}
+       FROM ${sink.database}.agent_hourly_facts FINAL
+       WHERE hour >= toStartOfHour(${timeParam("from_us")}) AND hour < ${timeParam("to_us")}${filter}
+       GROUP BY agent_name, hour
+     )
+     GROUP BY GROUPING SETS ((agent_name, hour), (agent_name))
+     HAVING total = 0 OR sum(window_facts) > 0
+     ORDER BY total, hour, agent_name`,
+    params,
+  );
+  return {
+    agents: rows.filter((row) => num(row.total) === 1).map(toAgentStats),
+    hourly: rows
+      .filter((row) => num(row.total) === 0)
+      .map((row) => ({ ...toAgentStats(row), hour: new Date(num(row.hour_us) / 1000) })),
+  };
+}
+
 /** {@link agentStats} with each agent's tokens and cost. */
 export async function agentCostStats(
   sink: Sink,
@@ -139,9 +197,8 @@ export async function agentCostOverview(
   prices: PriceTable,
   options: AgentStatsOptions,
 ): Promise<{ agents: AgentCostStats[]; hourly: AgentHourlyCostStats[] }> {
-  const [stats, hourlyStats, usage] = await Promise.all([
-    agentStats(sink, options),
-    agentHourlyStats(sink, options),
+  const [{ agents: stats, hourly: hourlyStats }, usage] = await Promise.all([
+    agentOverviewStats(sink, options),
     agentUsage(sink, prices, {
       ...rangeParams(options),
       ...(options.agent === undefined ? {} : { agent: options.agent }),
@@ -158,23 +215,39 @@ export async function agentCostOverview(
   };
 }
 
-/** Completed or failed executions in the window, longest first (one row per execution). */
+/** Facts taken per execution asked for before sorting them all (see slowestExecutions). */
+const SLOWEST_FACTS_PER_EXECUTION = 4;
+
+/**
+ * Completed or failed executions in the window, longest first (one row per execution). Without
+ * FINAL: a record stored twice gives two identical facts, and LIMIT 1 BY keeps one of them.
+ * LIMIT 1 BY needs the whole sorted stream, so first only the longest `limit × 4` facts are taken
+ * (a top-N sort): when they hold `limit` executions, those are the answer (the first facts of
+ * each execution in the whole stream are the same); when not, every fact of the window is sorted.
+ */
 export async function slowestExecutions(
   sink: Sink,
   options: SlowestExecutionsOptions,
 ): Promise<SlowExecution[]> {
   const { params, filter } = agentParams(options);
-  const rows = await sink.query<Record<string, unknown>>(
-    `SELECT execution_id, trace_id, agent_name, lifecycle, status, duration_ms,
-            toUnixTimestamp64Micro(event_time) AS ended_at_us
-     FROM ${sink.database}.agent_hourly_facts FINAL
-     WHERE source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL
-       AND ${FACTS_WINDOW}${filter}
-     ORDER BY duration_ms DESC, execution_id
-     LIMIT 1 BY execution_id
-     LIMIT {limit:UInt32}`,
-    { ...params, limit: limitParam(options.limit, 10) },
-  );
+  const limit = limitParam(options.limit, 10);
+  const slowest = (candidates: string): Promise<Record<string, unknown>[]> =>
+    sink.query<Record<string, unknown>>(
+      `SELECT * FROM (
+         SELECT execution_id, trace_id, agent_name, lifecycle, status, duration_ms,
+                toUnixTimestamp64Micro(event_time) AS ended_at_us
+         FROM ${sink.database}.agent_hourly_facts
+         WHERE source = 'execution' AND lifecycle IN ('COMPLETED', 'FAILED') AND duration_ms IS NOT NULL
+           AND ${FACTS_WINDOW}${filter}
+         ORDER BY duration_ms DESC, execution_id${candidates}
+       )
+       ORDER BY duration_ms DESC, execution_id
+       LIMIT 1 BY execution_id
+       LIMIT {limit:UInt32}`,
+      { ...params, limit, candidates: limit * SLOWEST_FACTS_PER_EXECUTION },
+    );
+  let rows = await slowest(" LIMIT {candidates:UInt32}");
+  if (rows.length < limit) rows = await slowest("");
   return rows.map((row) => ({
     executionId: String(row["execution_id"]),
     traceId: String(row["trace_id"]),

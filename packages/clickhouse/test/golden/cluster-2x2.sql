@@ -748,3 +748,23 @@ AS SELECT model, input_per_million, output_per_million, cached_input_per_million
 FROM tracehouse.model_prices_all
 WHERE generation = (SELECT max(generation) FROM tracehouse.model_prices_all)
 LIMIT 1 BY model;
+
+-- 10 metrics_by_trace
+ALTER TABLE tracehouse.performance_metrics ON CLUSTER 'tracehouse_2x2'
+    MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
+
+ALTER TABLE tracehouse.performance_metrics ON CLUSTER 'tracehouse_2x2'
+    ADD PROJECTION IF NOT EXISTS metrics_by_trace (SELECT * ORDER BY toStartOfHour(event_time), trace_id, event_id);
+
+ALTER TABLE tracehouse.performance_metrics ON CLUSTER 'tracehouse_2x2'
+    MATERIALIZE PROJECTION metrics_by_trace;
+
+-- 11 trace_index_by_end
+ALTER TABLE tracehouse.trace_index ON CLUSTER 'tracehouse_2x2'
+    MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
+
+ALTER TABLE tracehouse.trace_index ON CLUSTER 'tracehouse_2x2'
+    ADD PROJECTION IF NOT EXISTS trace_index_by_end (SELECT trace_id, start_time, end_time, user_id, has_error ORDER BY end_time);
+
+ALTER TABLE tracehouse.trace_index ON CLUSTER 'tracehouse_2x2'
+    MATERIALIZE PROJECTION trace_index_by_end;

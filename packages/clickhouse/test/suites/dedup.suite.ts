@@ -70,6 +70,7 @@ export function describeDedup(target: SinkTarget): void {
         traces: await view("traces", "trace_id"),
         agentStats: await queries.agentStats(range),
         agentHourlyStats: await queries.agentHourlyStats(range),
+        overview: await queries.agentCostOverview(range),
         slowest: await queries.slowestExecutions({ ...range, limit: 5 }),
         errors: await queries.errorSummary(range),
         found: await queries.findTraces({ ...range, limit: 100 }),

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ClickHouseTraceSchema, TraceQueries } from "../../src/index.js";
-import type { ExecutionNode, Sink } from "../../src/index.js";
+import type { ExecutionNode, Row, Sink } from "../../src/index.js";
 import { uniqueDatabase } from "../support/engine.js";
 import type { SinkTarget } from "../support/engine.js";
 import {
@@ -101,6 +101,115 @@ export function describeQueries(target: SinkTarget): void {
             expect(Number(span["start_time"])).to.be.at.least(trace!.summary.startTimeUs);
           }
         }
+      });
+    });
+
+    describe("reads over 20,000 traces of five agents (several granules)", () => {
+      let manyDb: string;
+      let manySink: Sink;
+      const trace = (n: string | number): string => `lower(hex(MD5(toString(${n}))))`;
+      /** Trace n's five metrics records (one per agent) are at T0 + n × 2 s. */
+      const TRACES = 20_000;
+      const atTrace = (n: number): number => T0 + n * 2 * SECOND;
+      const plan = async (sql: string, params: Record<string, unknown>): Promise<string> =>
+        (await manySink.query<{ explain: string }>(`EXPLAIN indexes = 1 ${sql}`, params))
+          .map((line) => line.explain)
+          .join("\n");
+
+      before(async () => {
+        manyDb = uniqueDatabase("many_traces");
+        manySink = target.makeSink(manyDb);
+        await new ClickHouseTraceSchema(manySink).createTables();
+        await manySink.command(
+          `INSERT INTO ${manyDb}.performance_metrics (event_id, event_time, trace_id, span_id, execution_id, agent_name, total_ms)
+           SELECT toString(generateUUIDv4(number)), fromUnixTimestamp64Micro(${T0} + intDiv(number, 5) * ${2 * SECOND}, 'UTC'),
+                  ${trace("intDiv(number, 5)")}, 's', toString(number), ['a', 'b', 'c', 'd', 'e'][number % 5 + 1], 1
+           FROM numbers(${TRACES * 5})`,
+        );
+      });
+
+      after(async () => {
+        await manySink.command(`DROP DATABASE IF EXISTS ${manyDb}`);
+        await manySink.close();
+      });
+
+      it("reads a trace's metrics from the projection ordered by hour and trace (one granule)", async () => {
+        const [id] = await manySink.query<{ id: string }>(`SELECT ${trace(777)} AS id`);
+        const text = await plan(
+          `SELECT * FROM ${manyDb}.performance_metrics AS t
+           WHERE t.trace_id = {t:String}
+             AND t.event_time BETWEEN fromUnixTimestamp64Micro({f:Int64}, 'UTC') AND fromUnixTimestamp64Micro({e:Int64}, 'UTC')
+           ORDER BY t.event_time, t.event_id LIMIT 1 BY t.event_id`,
+          { t: id?.id, f: atTrace(777), e: atTrace(777) },
+        );
+        expect(text).to.match(
+          /ReadFromMergeTree \(metrics_by_trace\)\s+Read type: \w+\s+Parts: 1 \| Granules: 1\b/,
+        );
+        const tree = await new TraceQueries(manySink).getTrace(id?.id ?? "");
+        expect(tree?.unattached.metrics.map((record) => record.agent_name).sort()).to.deep.equal([
+          "a",
+          "b",
+          "c",
+          "d",
+          "e",
+        ]);
+      });
+
+      it("lists the traces of a window from the trace index's projection ordered by end time", async () => {
+        const params = { from_us: atTrace(TRACES) - HOUR, to_us: atTrace(TRACES) };
+        const page = (settings: string): string =>
+          `SELECT trace_id, min(t.start_time) AS start_time FROM ${manyDb}.trace_index AS t
+           WHERE t.start_time < fromUnixTimestamp64Micro({to_us:Int64}, 'UTC') AND t.end_time >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')
+           GROUP BY trace_id HAVING start_time >= fromUnixTimestamp64Micro({from_us:Int64}, 'UTC')
+           ORDER BY trace_id SETTINGS optimize_use_projections = ${settings}`;
+        const text = await plan(page("1"), params);
+        const [, read, of] =
+          /ReadFromMergeTree \(trace_index_by_end\)[\s\S]*?Granules: (\d+)\/(\d+)/.exec(text) ?? [];
+        expect(Number(read), "granules read of the projection's").to.be.lessThan(Number(of));
+        const withProjection = await manySink.query(page("1"), params);
+        expect(withProjection).to.have.length(1800);
+        expect(withProjection).to.deep.equal(await manySink.query(page("0"), params));
+        const listed = await new TraceQueries(manySink).listTraces({
+          from: at(params.from_us),
+          to: at(params.to_us),
+        });
+        expect(listed.traces[0]?.startTimeUs).to.equal(atTrace(TRACES - 1));
+      });
+      it("slowestExecutions: one row per execution also when one execution's facts are the longest many times", async () => {
+        const window = { from: at(atTrace(0)), to: at(atTrace(TRACES)) };
+        const facts = (id: string, durationMs: number, event_id: string, n: number): Row =>
+          executionRow(
+            {
+              ...envelope({
+                event_time: atTrace(n),
+                trace_id: "f".repeat(32),
+                execution_id: id,
+                agent_name: "a",
+              }),
+              event_id,
+            },
+            "COMPLETED",
+            { duration_ms: durationMs },
+          );
+        const longest = facts("longest", 9000, "0190a5b6-0000-7000-8000-000000000001", 10);
+        // The longest execution's record stored nine times (replays, not yet merged away), more than
+        // the facts taken first for limit 2.
+        await manySink.command(`SYSTEM STOP MERGES ${manyDb}.agent_hourly_facts`);
+        for (let copy = 0; copy < 9; copy++)
+          await manySink.insert("agent_executions", [longest], { dedupToken: `replay-${copy}` });
+        await manySink.insert("agent_executions", [
+          facts("second", 8000, "0190a5b6-0000-7000-8000-000000000002", 11),
+          facts("third", 7000, "0190a5b6-0000-7000-8000-000000000003", 12),
+        ]);
+        const [stored] = await manySink.query<{ n: number }>(
+          `SELECT count() AS n FROM ${manyDb}.agent_hourly_facts WHERE execution_id = 'longest'`,
+        );
+        expect(stored?.n).to.equal(9);
+        const slowest = await new TraceQueries(manySink).slowestExecutions({ ...window, limit: 2 });
+        expect(slowest.map((row) => [row.executionId, row.durationMs])).to.deep.equal([
+          ["longest", 9000],
+          ["second", 8000],
+        ]);
       });
     });
 
@@ -259,6 +368,26 @@ export function describeQueries(target: SinkTarget): void {
         [at(T0).toISOString(), 1, 10000],
         [at(T0 + HOUR).toISOString(), 4, 300],
       ]);
+    });
+
+    it("agentCostOverview: the figures of agentStats and agentHourlyStats from one read", async () => {
+      const windows = [
+        { from: at(T0), to: at(T0 + 2 * HOUR) },
+        { from: at(T0 + 30 * 60 * SECOND), to: at(T0 + HOUR + 90 * SECOND) },
+        { from: at(T0 + 30 * 60 * SECOND), to: at(T0 + 30 * 60 * SECOND) },
+        { from: at(T0 - OLD_OFFSET - HOUR), to: at(T0 + 3 * HOUR), agent: "planner" },
+        { from: at(T0), to: at(T0 + 2 * HOUR), agent: "nobody" },
+      ];
+      const withoutCost = <T extends { cost: unknown }>({ cost: _cost, ...rest }: T) => rest;
+      let figures = 0;
+      for (const window of windows) {
+        const overview = await queries.agentCostOverview(window);
+        const [agents, hourly] = [await queries.agentStats(window), await queries.agentHourlyStats(window)];
+        expect(overview.agents.map(withoutCost), JSON.stringify(window)).to.deep.equal(agents);
+        expect(overview.hourly.map(withoutCost), JSON.stringify(window)).to.deep.equal(hourly);
+        figures += agents.length + hourly.length;
+      }
+      expect(figures, "the windows hold facts").to.be.greaterThan(10);
     });
 
     it("slowestExecutions: longest first, limited, inside the window", async () => {
