@@ -5,6 +5,7 @@ import type { EmbeddedSinkConfig, EmbeddedSinkOptions } from "./config.js";
 import { toSinkError } from "./internal/classify.js";
 import { CallGate } from "./internal/CallGate.js";
 import { loadChdb } from "./internal/chdb.js";
+import { engineConfigArgument } from "./internal/engine-config.js";
 import { qualifyTable } from "./internal/identifiers.js";
 import { encodeInsert } from "./internal/insert-payload.js";
 import { parseJsonEachRow } from "./internal/json-each-row.js";
@@ -43,8 +44,9 @@ export class EmbeddedSink implements Sink {
       const limits = Object.entries(sessionSettings(this.config)).map(
         ([name, value]) => `--${name}=${value}`,
       );
+      const args = [engineConfigArgument(this.config.dataDir, this.config), ...connectionArgs, ...limits];
       for (let index = 0; index < this.config.sessions; index++) {
-        const session = new Session(this.config.dataDir, { connectionArgs: [...connectionArgs, ...limits] });
+        const session = new Session(this.config.dataDir, { connectionArgs: args });
         this.#connections.push({ session, busy: 0 });
       }
     } catch (error) {

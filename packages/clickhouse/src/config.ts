@@ -28,6 +28,15 @@ export interface SinkOptions {
    * query may see an insert's rows before the insert's promise settles. Default: 1.
    */
   readonly sessions?: number;
+  /**
+   * Embedded engine: the MergeTree `index_granularity_bytes` of its tables, the most uncompressed bytes
+   * in one granule of a part. A merge holds one granule of every part it merges in memory, and the
+   * aggregate-state tables (trace_index, execution_summary) hold a few kB per row in memory for
+   * tens of bytes on disk, so this bounds the engine's memory while it ingests (ClickHouse's own
+   * 10 MiB let one merge take over 300 MB). The engine is process-wide: the first embedded sink
+   * opened in a process sets it. Default: 262144 (256 KiB).
+   */
+  readonly indexGranularityBytes?: number;
   /** Database of the tracehouse tables. Default: "tracehouse". */
   readonly database?: string;
   /** HTTP request timeout. Default: 30000. */
@@ -60,6 +69,7 @@ export type EmbeddedSinkOptions = Pick<
   SinkOptions,
   | "dataDir"
   | "sessions"
+  | "indexGranularityBytes"
   | "database"
   | "maxRetries"
   | "retryBaseDelayMs"
@@ -72,6 +82,9 @@ export type EmbeddedSinkOptions = Pick<
 export const DEFAULT_DATABASE = "tracehouse";
 export const DEFAULT_DATA_DIR = "./.tracehouse/chdb";
 export const DEFAULT_SESSIONS = 1;
+export const DEFAULT_INDEX_GRANULARITY_BYTES = 256 * 1024;
+/** ClickHouse's `min_index_granularity_bytes`: a smaller granule is refused. */
+const MIN_INDEX_GRANULARITY_BYTES = 1024;
 
 interface CommonSinkConfig {
   readonly database: string;
@@ -100,6 +113,7 @@ export interface EmbeddedSinkConfig extends CommonSinkConfig {
   /** Absolute path. */
   readonly dataDir: string;
   readonly sessions: number;
+  readonly indexGranularityBytes: number;
 }
 
 export type SinkConfig = HttpSinkConfig | EmbeddedSinkConfig;
@@ -209,6 +223,12 @@ export function resolveEmbeddedSinkConfig(options: EmbeddedSinkOptions = {}): Em
     ...resolveCommon(options),
     dataDir: path.resolve(dataDir),
     sessions: integerOption(options.sessions, DEFAULT_SESSIONS, "sessions", 1),
+    indexGranularityBytes: integerOption(
+      options.indexGranularityBytes,
+      DEFAULT_INDEX_GRANULARITY_BYTES,
+      "indexGranularityBytes",
+      MIN_INDEX_GRANULARITY_BYTES,
+    ),
   };
 }
 

@@ -67,6 +67,7 @@ export {
   DEFAULT_DATABASE,
   DEFAULT_DATA_DIR,
   DEFAULT_SESSIONS,
+  DEFAULT_INDEX_GRANULARITY_BYTES,
   resolveSinkConfig,
   resolveHttpSinkConfig,
   resolveEmbeddedSinkConfig,
