@@ -21,8 +21,9 @@ function outcome(encode: RecordEncoder, args: RecordArgs): string {
   }
 }
 
-const expectSameBytes = (args: RecordArgs): void =>
+function expectSameBytes(args: RecordArgs): void {
   expect(outcome(direct, args), JSON.stringify(args)).to.equal(outcome(original, args));
+}
 
 describe("kafkajs's record encoder, replaced", () => {
   it("writes the bytes kafkajs writes, for random keys, values, headers and deltas", () => {
