@@ -2,7 +2,7 @@
 // bare kafkajs producer sending the same pre-encoded records in batches of the same size.
 // The producer first: it puts its linear per-partition grouping and its record encoder into kafkajs
 // before kafkajs loads them, so the bare kafkajs baseline below sends with them too (like for like).
-import { createProducer, linearGrouping, resolveProducerConfig } from "../src/index.js";
+import { createProducer, directRecords, linearGrouping, resolveProducerConfig } from "../src/index.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -35,10 +35,17 @@ const kafka = await testKafka("producer-bench");
 const admin = kafka.admin();
 await admin.connect();
 const topics = createTopicCatalogue({ prefix: `${uniqueName("bench")}.` });
-const topicNames = topics.all.filter((t) => t.recordType !== null).map((t) => t.name);
+// the record topics with 6 partitions each, and the compacted topic the producer publishes its schemas to
+const benchTopics = topics.all.filter((t) => t.recordType !== null || t.name === topics.schemas);
+const topicNames = benchTopics.map((t) => t.name);
 await admin.createTopics({
   waitForLeaders: true,
-  topics: topicNames.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })),
+  topics: benchTopics.map((spec) => ({
+    topic: spec.name,
+    numPartitions: spec.recordType === null ? spec.partitions : 6,
+    replicationFactor: 1,
+    configEntries: [...spec.configEntries],
+  })),
 });
 const spoolRoot = mkdtempSync(path.join(tmpdir(), "tracehouse-producer-bench-"));
 const defaults = resolveProducerConfig({ brokers });
@@ -272,6 +279,7 @@ try {
       compression: defaults.compression,
       send_lanes: SEND_LANES ?? defaults.sendLanes,
       kafkajs_grouping: linearGrouping,
+      kafkajs_records: directRecords,
       emits: EMITS,
       records: THROUGHPUT_RECORDS,
     }),
