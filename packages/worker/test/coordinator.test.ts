@@ -109,6 +109,78 @@ async function fullyReplicated(admin: Admin, topics: string[]): Promise<boolean>
   return metadata.topics.every((t) => t.partitions.every((p) => p.isr.length === 3));
 }
 
+/** One topic for every record type and a dead-letter topic, three replicas each, known to every node. */
+async function createTopics(
+  cluster: KafkaCluster,
+  admin: Admin,
+  prefix: string,
+): Promise<{ topic: string; dlq: string; topics: TopicsByType }> {
+  const topic = uniqueName(`${prefix}_event`);
+  const dlq = uniqueName(`${prefix}_dlq`);
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: [
+      { topic, numPartitions: 3, replicationFactor: 3 },
+      { topic: dlq, numPartitions: 1, replicationFactor: 3 },
+    ],
+  });
+  for (const name of [topic, dlq]) await waitForLeaders(admin, name);
+  await waitFor(() => knownToEveryBroker(cluster.brokers, [topic, dlq]), {
+    what: "the topics on every broker",
+  });
+  const topics = Object.fromEntries(RECORD_TYPES.map((type) => [type, topic])) as unknown as TopicsByType;
+  return { topic, dlq, topics };
+}
+
+/** A worker whose commits keep coming while nodes go (slow inserts of small batches), and what it logs. */
+function committingWorker(options: {
+  readonly cluster: KafkaCluster;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly dlq: string;
+  readonly sink: Sink;
+  readonly heartbeatIntervalMs: number;
+}) {
+  const complaints: string[] = [];
+  const complain = (message: string, fields?: Record<string, unknown>): void =>
+    void complaints.push(
+      `${new Date().toISOString()} ${message} ${JSON.stringify(fields ?? {}).slice(0, 200)}`,
+    );
+  const worker = createWorker({
+    brokers: options.cluster.brokers,
+    groupId: options.groupId,
+    topics: [options.topic],
+    deadLetterTopic: options.dlq,
+    schemasTopic: null,
+    sink: new FaultInjectingSink(options.sink, { delayMs: 100 }),
+    maxBatchRows: 10,
+    flushIntervalMs: 100,
+    maxConcurrentInserts: 1,
+    // short backoff and a session of a few seconds as the cluster fault run's worker, fewer
+    // retries: spent within a second, before a moving coordinator settles
+    maxRetries: 1,
+    retryBaseDelayMs: 100,
+    retryMaxDelayMs: 500,
+    sessionTimeoutMs: 6000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    rebalanceTimeoutMs: 10_000,
+    // few, short retries of the client's own: the worker's commit retries ride out the move
+    kafkaConfig: { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } },
+    logger: { debug: () => undefined, info: complain, warn: complain, error: complain },
+  });
+  let died: unknown = null;
+  worker.done.catch((error: unknown) => (died = error));
+  return {
+    worker,
+    complaints,
+    complain,
+    /** The error that stopped the worker, or null. */
+    died: (): unknown => died,
+    commits: async (): Promise<number> =>
+      (await worker.registry.getSingleMetric("tracehouse_worker_commits_total")!.get()).values[0]?.value ?? 0,
+  };
+}
+
 describe("worker on a three-node cluster: its group coordinator moves", function () {
   this.timeout(110_000);
   let cluster: KafkaCluster;
@@ -140,50 +212,16 @@ describe("worker on a three-node cluster: its group coordinator moves", function
   });
 
   it("keeps running while its coordinator is killed (SIGKILL): commits resume, every record written once", async () => {
-    const topic = uniqueName("wkc_event");
-    const dlq = uniqueName("wkc_dlq");
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: [
-        { topic, numPartitions: 3, replicationFactor: 3 },
-        { topic: dlq, numPartitions: 1, replicationFactor: 3 },
-      ],
-    });
-    for (const name of [topic, dlq]) await waitForLeaders(admin, name);
-    const topics = Object.fromEntries(RECORD_TYPES.map((type) => [type, topic])) as unknown as TopicsByType;
+    const { topic, dlq, topics } = await createTopics(cluster, admin, "wkc");
     const groupId = uniqueName("g");
-    const complaints: string[] = [];
-    const complain = (message: string, fields?: Record<string, unknown>): void =>
-      void complaints.push(
-        `${new Date().toISOString()} ${message} ${JSON.stringify(fields ?? {}).slice(0, 200)}`,
-      );
-    const worker = createWorker({
-      brokers: cluster.brokers,
+    const { worker, complaints, died, commits } = committingWorker({
+      cluster,
       groupId,
-      topics: [topic],
-      deadLetterTopic: dlq,
-      schemasTopic: null,
-      // slow inserts of small batches: commits keep coming while a coordinator moves
-      sink: new FaultInjectingSink(sink, { delayMs: 100 }),
-      maxBatchRows: 10,
-      flushIntervalMs: 100,
-      maxConcurrentInserts: 1,
-      // short backoff and a session of a few seconds as the cluster fault run's worker, fewer
-      // retries: spent within a second, before a moving coordinator settles
-      maxRetries: 1,
-      retryBaseDelayMs: 100,
-      retryMaxDelayMs: 500,
-      sessionTimeoutMs: 6000,
+      topic,
+      dlq,
+      sink,
       heartbeatIntervalMs: 500,
-      rebalanceTimeoutMs: 10_000,
-      // few, short retries of the client's own: the worker's commit retries ride out the move
-      kafkaConfig: { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } },
-      logger: { debug: () => undefined, info: complain, warn: complain, error: complain },
     });
-    let died: unknown = null;
-    worker.done.catch((error: unknown) => (died = error));
-    const commits = async (): Promise<number> =>
-      (await worker.registry.getSingleMetric("tracehouse_worker_commits_total")!.get()).values[0]?.value ?? 0;
 
     const events = (from: number): TestRecord[] =>
       recordsOfEveryType(600, from).filter((item) => item.type === RecordType.Event);
@@ -215,7 +253,7 @@ describe("worker on a three-node cluster: its group coordinator moves", function
         { what: `a coordinator other than node ${coordinator}` },
       );
       await caughtUp(atKill, `every record written and committed through node ${successor}`);
-      expect(died, "the worker stopped").to.equal(null);
+      expect(died(), "the worker stopped").to.equal(null);
       await cluster.startAsync(coordinator);
       await waitFor(() => fullyReplicated(admin, [topic, "__consumer_offsets"]), {
         timeoutMs: 60_000,
@@ -230,7 +268,7 @@ describe("worker on a three-node cluster: its group coordinator moves", function
       await caughtUp(before, "the records produced after the fault written and committed");
       const expected = items.map((item) => item.record.event_id).sort();
       expect((await eventIds(sink, "agent_events")).sort()).to.deep.equal(expected);
-      expect(died, "the worker stopped").to.equal(null);
+      expect(died(), "the worker stopped").to.equal(null);
       expect(worker.status().state).to.equal("running");
     } catch (error) {
       console.log(`worker log (last 60 lines):\n${complaints.slice(-60).join("\n")}`);
@@ -243,53 +281,19 @@ describe("worker on a three-node cluster: its group coordinator moves", function
 
   it("keeps running through restarts of its coordinator (a rolling restart): commits resume, every record written once", async function () {
     this.timeout(300_000);
-    const topic = uniqueName("wkr_event");
-    const dlq = uniqueName("wkr_dlq");
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: [
-        { topic, numPartitions: 3, replicationFactor: 3 },
-        { topic: dlq, numPartitions: 1, replicationFactor: 3 },
-      ],
-    });
-    for (const name of [topic, dlq]) await waitForLeaders(admin, name);
-    await waitFor(() => knownToEveryBroker(cluster.brokers, [topic, dlq]), {
-      what: "the topics on every broker",
-    });
-    const topics = Object.fromEntries(RECORD_TYPES.map((type) => [type, topic])) as unknown as TopicsByType;
+    const { topic, dlq, topics } = await createTopics(cluster, admin, "wkr");
     const groupId = uniqueName("g");
     // its own database: the tables of the test before hold that test's rows
     const rolled = processSink(uniqueName("wkr"));
     await new ClickHouseTraceSchema(rolled, { ttlDays: null }).createTables();
-    const complaints: string[] = [];
-    const complain = (message: string, fields?: Record<string, unknown>): void =>
-      void complaints.push(
-        `${new Date().toISOString()} ${message} ${JSON.stringify(fields ?? {}).slice(0, 200)}`,
-      );
-    const worker = createWorker({
-      brokers: cluster.brokers,
+    const { worker, complaints, complain, died, commits } = committingWorker({
+      cluster,
       groupId,
-      topics: [topic],
-      deadLetterTopic: dlq,
-      schemasTopic: null,
-      // slow inserts of small batches: commits keep coming while the nodes restart one by one
-      sink: new FaultInjectingSink(rolled, { delayMs: 100 }),
-      maxBatchRows: 10,
-      flushIntervalMs: 100,
-      maxConcurrentInserts: 1,
-      maxRetries: 1,
-      retryBaseDelayMs: 100,
-      retryMaxDelayMs: 500,
-      sessionTimeoutMs: 6000,
+      topic,
+      dlq,
+      sink: rolled,
       heartbeatIntervalMs: 100,
-      rebalanceTimeoutMs: 10_000,
-      kafkaConfig: { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } },
-      logger: { debug: () => undefined, info: complain, warn: complain, error: complain },
     });
-    let died: unknown = null;
-    worker.done.catch((error: unknown) => (died = error));
-    const commits = async (): Promise<number> =>
-      (await worker.registry.getSingleMetric("tracehouse_worker_commits_total")!.get()).values[0]?.value ?? 0;
     const items: TestRecord[] = [];
     const filling = performance.now();
     await fillOffsetsPartition(cluster, kafka, admin, groupId, 40);
@@ -321,7 +325,7 @@ describe("worker on a three-node cluster: its group coordinator moves", function
           what: `node ${node} back in sync`,
         });
         complain(`test: node ${node} back; the coordinator is node ${await cluster.coordinatorOf(groupId)}`);
-        expect(died, `the worker stopped in round ${round}`).to.equal(null);
+        expect(died(), `the worker stopped in round ${round}`).to.equal(null);
       }
       // every record written, and committed through whichever node coordinates now: no lag left
       await Promise.race([
@@ -336,7 +340,7 @@ describe("worker on a three-node cluster: its group coordinator moves", function
       const expected = items.map((item) => item.record.event_id).sort();
       expect((await eventIds(rolled, "agent_events")).sort()).to.deep.equal(expected);
       expect(await countRows(rolled, "agent_events", false), "rows inserted twice").to.equal(items.length);
-      expect(died, "the worker stopped").to.equal(null);
+      expect(died(), "the worker stopped").to.equal(null);
       expect(worker.status().state).to.equal("running");
       expect(worker.status().error).to.equal(null);
     } catch (error) {
