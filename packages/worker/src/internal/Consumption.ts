@@ -69,6 +69,8 @@ export class Consumption {
   #batchesInFlight = 0;
   #batchWaiters: (() => void)[] = [];
   #stopping: Promise<void> | null = null;
+  /** Set once the consumer is being disconnected for good: a restart under way must not run it again. */
+  #disconnecting = false;
   #error: Error | null = null;
   #resolveDone!: () => void;
   #rejectDone!: (error: Error) => void;
@@ -234,6 +236,7 @@ export class Consumption {
   }
 
   async #disconnect(): Promise<void> {
+    this.#disconnecting = true;
     const results = await Promise.allSettled([this.#consumer.disconnect(), this.#chain.release()]);
     for (const result of results) {
       if (result.status === "rejected") {
@@ -315,8 +318,10 @@ export class Consumption {
     const rejoin = this.#awaitRejoin();
     try {
       await this.#consumer.stop();
-      // A failed consumer is disconnecting: it must not start again.
-      if (this.#consuming()) await this.#consumer.run(this.#run);
+      // A failed or stopped consumer is disconnecting: it must not start again.
+      if (this.#consuming() && !this.#disconnecting) await this.#consumer.run(this.#run);
+      // ... and one that ran again while it was disconnected stops here, or it would fetch for ever
+      if (this.#disconnecting) await this.#consumer.disconnect();
     } catch (error) {
       rejoin.resolve();
       if (this.#rejoin === rejoin) this.#rejoin = null;

@@ -12,23 +12,18 @@ const COORDINATOR_ERRORS: ReadonlySet<string> = new Set([
   "NOT_COORDINATOR_FOR_GROUP",
 ]);
 
-/** kafkajs errors for a coordinator not reached: its connection lost or refused, or its node gone from the metadata. */
-const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
-  "KafkaJSConnectionError",
-  "KafkaJSConnectionClosedError",
-  "KafkaJSBrokerNotFound",
-]);
-
 /**
- * True when a commit failed because its coordinator moved or cannot be reached: kafkajs must find
+ * True when a commit was refused because its coordinator moved or is not ready: kafkajs must find
  * the group's coordinator again before a commit can succeed. Follows the error's causes (kafkajs
- * wraps the last failure of its own retries).
+ * wraps the last failure of its own retries). A coordinator not reached at all (connection refused
+ * or closed, its node gone from the metadata) is not such an answer: while no broker answers, a
+ * restart of the consumer would fail and leave it stopped; kafkajs's own restart rides that out, and
+ * once the old node answers again it says NOT_COORDINATOR.
  */
 export function isCoordinatorLost(error: unknown): boolean {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth++) {
     const { type } = cause as { type?: unknown };
     if (typeof type === "string" && COORDINATOR_ERRORS.has(type)) return true;
-    if (CONNECTION_ERRORS.has(cause.name)) return true;
     cause = cause.cause;
   }
   return false;
