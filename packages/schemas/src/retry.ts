@@ -95,10 +95,11 @@ export async function retry<T>(operation: () => Promise<T>, options: RetryOption
     } catch (error) {
       const counted = attempt < policy.maxRetries;
       const leftMs = started + (policy.retryForMs ?? 0) - performance.now();
-      if ((!counted && leftMs <= 0) || options.signal?.aborted === true || !isRetriable(error)) throw error;
-      // past the count, the last wait ends at the deadline
+      // (timers count whole milliseconds: less than one left is the deadline)
+      if ((!counted && leftMs < 1) || options.signal?.aborted === true || !isRetriable(error)) throw error;
+      // past the count, the last wait ends at the deadline (rounded up, so it does not end just before it)
       const backoffMs = backoffDelayMs(policy, attempt, options.random);
-      const delayMs = counted ? backoffMs : Math.min(backoffMs, leftMs);
+      const delayMs = counted ? backoffMs : Math.min(backoffMs, Math.ceil(leftMs));
       options.onRetry?.({ error, retry: attempt + 1, delayMs });
       await sleep(delayMs, options.signal);
     }
