@@ -9,6 +9,7 @@ import {
 import { WORKER_DEFAULTS, resolveWorkerConfig } from "../src/index.js";
 import { PartitionOffsets } from "../src/internal/PartitionOffsets.js";
 import { isCoordinatorLost } from "../src/internal/coordinator-lost.js";
+import { RejoinGate } from "../src/internal/rejoin-gate.js";
 import { ttlDaysOf } from "../src/internal/table-ttl.js";
 import { dedupToken } from "../src/internal/steps/batch-key.js";
 
@@ -183,6 +184,13 @@ describe("commit errors that mean the coordinator is lost", () => {
     expect(isCoordinatorLost(protocolError("GROUP_COORDINATOR_NOT_AVAILABLE", 15, "not available"))).to.equal(
       true,
     );
+    // the node it commits to is gone from metadata another broker answered (its declared constructor
+    // takes nothing; kafkajs passes the message)
+    const notFound = Reflect.construct(KafkaJSBrokerNotFound, ["Broker 3 not found in the cached metadata"]);
+    expect(isCoordinatorLost(notFound)).to.equal(true);
+    expect(
+      isCoordinatorLost(new KafkaJSNumberOfRetriesExceeded(notFound, { retryCount: 1, retryTime: 100 })),
+    ).to.equal(true);
   });
 
   it("leaves every other commit error to the retries, a coordinator not reached too", () => {
@@ -190,9 +198,6 @@ describe("commit errors that mean the coordinator is lost", () => {
     expect(isCoordinatorLost(new KafkaJSConnectionError("Connection error: connect ECONNREFUSED"))).to.equal(
       false,
     );
-    // (its declared constructor takes nothing; kafkajs passes the message)
-    const notFound = Reflect.construct(KafkaJSBrokerNotFound, ["Broker 3 not found in the cached metadata"]);
-    expect(isCoordinatorLost(notFound)).to.equal(false);
     expect(isCoordinatorLost(protocolError("REBALANCE_IN_PROGRESS", 27, "rebalancing"))).to.equal(false);
     expect(isCoordinatorLost(protocolError("ILLEGAL_GENERATION", 22, "illegal generation"))).to.equal(false);
     expect(isCoordinatorLost(new Error("This is not the correct coordinator for this group"))).to.equal(
@@ -200,5 +205,39 @@ describe("commit errors that mean the coordinator is lost", () => {
     );
     expect(isCoordinatorLost("NOT_COORDINATOR_FOR_GROUP")).to.equal(false);
     expect(isCoordinatorLost(null)).to.equal(false);
+  });
+});
+
+describe("rejoin gate", () => {
+  it("lets commits through at once while closed, and holds them until the consumer joined", async () => {
+    const gate = new RejoinGate();
+    await gate.wait(10);
+    gate.enter();
+    let through = false;
+    const waiting = gate.wait(5_000).then(() => (through = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(through).to.equal(false);
+    gate.joined();
+    await waiting;
+    expect(gate.open).to.equal(false);
+  });
+
+  it("rejects a wait that outlasts its bound, naming it", async () => {
+    const gate = new RejoinGate();
+    gate.enter();
+    let error: unknown;
+    await gate.wait(30).catch((caught: unknown) => (error = caught));
+    expect(String(error)).to.contain("did not rejoin its group within 30 ms");
+  });
+
+  it("a failed restart closes only the gate it opened", () => {
+    const gate = new RejoinGate();
+    const first = gate.enter();
+    gate.joined();
+    const second = gate.enter();
+    gate.cancel(first);
+    expect(gate.open).to.equal(true);
+    gate.cancel(second);
+    expect(gate.open).to.equal(false);
   });
 });

@@ -5,6 +5,7 @@ import type { WorkerConfig } from "../config.js";
 import type { Chain, ChainStats, ConsumerControls } from "./Chain.js";
 import { isCoordinatorLost } from "./coordinator-lost.js";
 import type { PartitionOffsets } from "./PartitionOffsets.js";
+import { RejoinGate, withTimeout } from "./rejoin-gate.js";
 import { groupByTopic, partitionKey } from "./source.js";
 import type { TopicPartitions } from "./source.js";
 import type { CommitOffset } from "./steps/step.js";
@@ -30,19 +31,6 @@ export interface ConsumptionOptions {
   readonly chain: (controls: ConsumerControls) => Chain;
 }
 
-interface Rejoin {
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The kafkajs adapter, and nothing more: one consumer-group member that subscribes, hands fetched
  * batches to the chain, commits and pauses for it, follows rebalances, and stops gracefully (stop
@@ -62,8 +50,7 @@ export class Consumption {
     eachBatch: (payload) => this.#eachBatch(payload),
   };
   #assigned: ReadonlyMap<string, ReadonlySet<number>> = new Map();
-  /** Set while the consumer restarts (kafkajs after a crash, or a lost coordinator): resolved once it rejoined its group. */
-  #rejoin: Rejoin | null = null;
+  readonly #rejoin = new RejoinGate();
   #state: ConsumptionState = ConsumptionState.Idle;
   #joined = false;
   #batchesInFlight = 0;
@@ -146,13 +133,12 @@ export class Consumption {
     const joined = new Promise<void>((resolve, reject) => {
       this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
         this.#onJoin(payload.memberAssignment);
-        this.#rejoin?.resolve();
-        this.#rejoin = null;
+        this.#rejoin.joined();
         resolve();
       });
       this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
         this.#logger.error("consumer crashed", { error: payload.error.message, restart: payload.restart });
-        if (payload.restart) this.#awaitRejoin();
+        if (payload.restart) this.#rejoin.enter();
         if (!payload.restart) {
           this.#fail(payload.error);
           reject(payload.error);
@@ -261,7 +247,7 @@ export class Consumption {
     try {
       action();
     } catch (error) {
-      if (this.#rejoin === null) throw error;
+      if (!this.#rejoin.open) throw error;
     }
   }
 
@@ -286,14 +272,7 @@ export class Consumption {
    * heartbeats go on (see coordinator-lost), and only a new join finds the current one.
    */
   async #commit(offsets: readonly CommitOffset[]): Promise<void> {
-    if (this.#rejoin !== null) {
-      const bound = groupSettleMs(this.#config);
-      await withTimeout(
-        this.#rejoin.promise,
-        bound,
-        `the consumer did not rejoin its group within ${bound} ms of a crash`,
-      );
-    }
+    await this.#rejoin.wait(groupSettleMs(this.#config));
     const mine = offsets.filter(({ topic, partition }) => this.#assigned.get(topic)?.has(partition) === true);
     if (mine.length === 0) return;
     try {
@@ -310,12 +289,12 @@ export class Consumption {
    * partition kept to where the chain's records end, so nothing is fetched or written twice.
    */
   async #restart(cause: unknown): Promise<void> {
-    if (this.#rejoin !== null || !this.#consuming()) return;
+    if (this.#rejoin.open || !this.#consuming()) return;
     this.#logger.warn("the group's coordinator moved or is unreachable; rejoining the group", {
       groupId: this.#groupId,
       error: cause instanceof Error ? cause.message : String(cause),
     });
-    const rejoin = this.#awaitRejoin();
+    const rejoin = this.#rejoin.enter();
     try {
       await this.#consumer.stop();
       // A failed or stopped consumer is disconnecting: it must not start again.
@@ -323,8 +302,7 @@ export class Consumption {
       // ... and one that ran again while it was disconnected stops here, or it would fetch for ever
       if (this.#disconnecting) await this.#consumer.disconnect();
     } catch (error) {
-      rejoin.resolve();
-      if (this.#rejoin === rejoin) this.#rejoin = null;
+      this.#rejoin.cancel(rejoin);
       throw error;
     }
   }
@@ -332,14 +310,6 @@ export class Consumption {
   /** Running, or stopping (draining what it holds, committing it before it leaves). */
   #consuming(): boolean {
     return this.#state === ConsumptionState.Running || this.#state === ConsumptionState.Stopping;
-  }
-
-  /** Commits wait until the consumer joins its group again. */
-  #awaitRejoin(): Rejoin {
-    if (this.#rejoin !== null) return this.#rejoin;
-    let resolve = (): void => undefined;
-    const promise = new Promise<void>((r) => (resolve = r));
-    return (this.#rejoin = { promise, resolve });
   }
 
   #onJoin(memberAssignment: Record<string, number[]>): void {

@@ -13,15 +13,18 @@ const COORDINATOR_ERRORS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * True when a commit was refused because its coordinator moved or is not ready: kafkajs must find
- * the group's coordinator again before a commit can succeed. Follows the error's causes (kafkajs
- * wraps the last failure of its own retries). A coordinator not reached at all (connection refused
- * or closed, its node gone from the metadata) is not such an answer: while no broker answers, a
- * restart of the consumer would fail and leave it stopped; kafkajs's own restart rides that out, and
- * once the old node answers again it says NOT_COORDINATOR.
+ * True when a commit was refused because its coordinator moved or is not ready, or because the node
+ * it commits to is gone from the cluster's metadata (KafkaJSBrokerNotFound: another broker answered
+ * a metadata request without it, so a new join finds the group's coordinator there): kafkajs must
+ * find the group's coordinator again before a commit can succeed. Follows the error's causes
+ * (kafkajs wraps the last failure of its own retries). A coordinator not reached at all (connection
+ * refused or closed) is not such an answer: while no broker answers, a restart of the consumer
+ * would fail and leave it stopped; kafkajs's own restart rides that out, and once the old node
+ * answers again it says NOT_COORDINATOR.
  */
 export function isCoordinatorLost(error: unknown): boolean {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth++) {
+    if (cause.name === "KafkaJSBrokerNotFound") return true;
     const { type } = cause as { type?: unknown };
     if (typeof type === "string" && COORDINATOR_ERRORS.has(type)) return true;
     cause = cause.cause;
