@@ -1,6 +1,6 @@
 import { TraceContext, toKafkaHeaders } from "@tracehouse/context";
 import { CONTENT_TYPE_HEADER, RecordType, contentTypeOf, encodeRecord } from "@tracehouse/schemas";
-import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
+import { uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import type { Message } from "kafkajs";
 import { Registry } from "prom-client";
@@ -10,7 +10,7 @@ import {
   createWorker,
   parseDeadLetterHeaders,
 } from "../src/index.js";
-import { countRows, eventIds, readTopic, setupEnv, waitFor } from "./helpers/env.js";
+import { committedOffset, countRows, eventIds, readTopic, setupEnv, waitFor } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { messageOf, produceRaw, sampleRecord } from "./helpers/records.js";
 
@@ -22,17 +22,6 @@ function goodEvent(i: number): { message: Message; eventId: string } {
 
 function headersFor(context: TraceContext): Record<string, Buffer> {
   return toKafkaHeaders(context, { [CONTENT_TYPE_HEADER]: contentTypeOf(RecordType.Event) });
-}
-
-async function committedOffset(groupId: string, topic: string): Promise<number> {
-  const admin = (await testKafka()).admin();
-  await admin.connect();
-  try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Number(entry?.partitions[0]?.offset ?? -1);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 describe("worker: dead letters", function () {

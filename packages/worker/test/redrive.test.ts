@@ -1,25 +1,14 @@
 import { TraceContext } from "@tracehouse/context";
 import { RecordType } from "@tracehouse/schemas";
-import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
+import { uniqueName, useKafka } from "@tracehouse/testkit";
 import { expect } from "chai";
 import type { Message } from "kafkajs";
 import { DeadLetterHeader, createWorker, parseDeadLetterHeaders, redrive } from "../src/index.js";
 import type { RedriveOptions } from "../src/index.js";
-import { countRows, eventIds, readTopic, setupEnv, waitFor } from "./helpers/env.js";
+import { committedOffset, countRows, eventIds, readTopic, setupEnv, waitFor } from "./helpers/env.js";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { newerExecution, newerExecutionSchema } from "./helpers/newer-writer.js";
 import { messageOf, produceRaw, sampleRecord } from "./helpers/records.js";
-
-async function committedOffset(groupId: string, topic: string): Promise<number> {
-  const admin = (await testKafka()).admin();
-  await admin.connect();
-  try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Number(entry?.partitions[0]?.offset ?? -1);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe("worker: newer writers and redrive", function () {
   this.timeout(180_000);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Envelope } from "@tracehouse/schemas";
 import type { Row } from "../../src/index.js";
 
 /** A UUIDv7 (time-ordered) for `ms`, as the producer would mint it. */
@@ -13,19 +14,7 @@ export function uuidv7(ms: number): string {
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
 
-export interface Envelope {
-  readonly event_id: string;
-  readonly event_time: number;
-  readonly trace_id: string;
-  readonly span_id: string;
-  readonly parent_span_id: string | null;
-  readonly correlation_id: string | null;
-  readonly user_id: string | null;
-  readonly thread_id: string | null;
-  readonly execution_id: string | null;
-  readonly agent_name: string | null;
-  readonly metadata: Record<string, string>;
-}
+export type { Envelope };
 
 export interface TraceRows {
   agent_executions: Row[];

@@ -1,7 +1,7 @@
 import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
 import { RECORD_TYPES } from "@tracehouse/schemas";
-import { embeddedDataDir, readTopics, testTopics, uniqueName } from "@tracehouse/testkit";
+import { embeddedDataDir, readTopics, testKafka, testTopics, uniqueName } from "@tracehouse/testkit";
 import type { TestTopics } from "@tracehouse/testkit";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import type { TopicsByType } from "./records.js";
@@ -100,4 +100,16 @@ export async function readTopic(
 ): Promise<KafkaMessage[]> {
   const read = await readTopics(kafka, [topic], count, timeoutMs);
   return read.map(({ message }) => message);
+}
+
+/** The group's committed offset of partition 0 of `topic` (-1 when none). */
+export async function committedOffset(groupId: string, topic: string): Promise<number> {
+  const admin = (await testKafka()).admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return Number(entry?.partitions[0]?.offset ?? -1);
+  } finally {
+    await admin.disconnect();
+  }
 }
