@@ -5,9 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { currentSchemaVersion, schemaFingerprintOf } from "@tracehouse/schemas";
-import { uniqueName } from "@tracehouse/testkit";
+import { readTopicFor } from "@tracehouse/testkit";
 import { expect } from "chai";
-import type { KafkaMessage } from "kafkajs";
 import { openPipeline, pollUntil } from "../src/harness/index.js";
 import type { Pipeline } from "../src/harness/index.js";
 import { writeNewerSchemas } from "../src/newer-writer/newer-schemas.js";
@@ -19,20 +18,6 @@ interface AgentReport {
   readonly fingerprint: string;
   readonly sent: number;
   readonly eventIds: readonly string[];
-}
-
-async function readAll(pipeline: Pipeline, topic: string, settleMs = 1500): Promise<KafkaMessage[]> {
-  const consumer = pipeline.kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 100 });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
 }
 
 describe("newer writers, older readers", function () {
@@ -90,10 +75,12 @@ describe("newer writers, older readers", function () {
     expect(rows.map((row) => row.execution_id)).to.deep.equal(report.eventIds.map((_, i) => `newer-${i}`));
     expect(rows.every((row) => row.agent_name === "newer-agent")).to.equal(true);
 
-    const schemas = await readAll(pipeline, pipeline.catalogue.schemas);
+    const schemas = await readTopicFor(pipeline.kafka, pipeline.catalogue.schemas);
     const published = schemas.find((message) => message.key?.toString() === report.fingerprint);
     expect(published, "the agent published its execution schema").to.not.equal(undefined);
     expect(JSON.parse(published!.value!.toString()).fields.at(-1).name).to.equal(newer.field);
-    expect(await readAll(pipeline, pipeline.catalogue.dlq, 500), "no dead letters").to.have.length(0);
+    expect(await readTopicFor(pipeline.kafka, pipeline.catalogue.dlq, 500), "no dead letters").to.have.length(
+      0,
+    );
   });
 });

@@ -2,25 +2,9 @@ import { expect } from "chai";
 import { TraceContext } from "@tracehouse/context";
 import { avroSchemaOf, schemaFingerprintOf, writerSchemaOf } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
-import { uniqueName } from "@tracehouse/testkit";
-import type { KafkaMessage } from "kafkajs";
+import { readTopicFor } from "@tracehouse/testkit";
 import { createProducer } from "../src/index.js";
 import { topicFixture } from "./helpers/kafka.js";
-import type { TopicFixture } from "./helpers/kafka.js";
-
-async function readAll(fixture: TopicFixture, topic: string, settleMs = 1500): Promise<KafkaMessage[]> {
-  const consumer = fixture.kafka.consumer({ groupId: uniqueName("schemas_reader"), maxWaitTimeInMs: 100 });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
-}
 
 function capturingLogger(): Logger & { readonly warnings: string[] } {
   const warnings: string[] = [];
@@ -50,7 +34,7 @@ describe("writer schema publication", function () {
       }
       await producer.close();
 
-      const schemas = await readAll(fixture, fixture.topics.schemas);
+      const schemas = await readTopicFor(fixture.kafka, fixture.topics.schemas);
       const byKey = new Map(schemas.map((message) => [message.key!.toString(), message]));
       expect(schemas, "one message per writer schema, however many batches").to.have.length(2);
       for (const type of ["execution", "event"] as const) {
@@ -62,7 +46,7 @@ describe("writer schema publication", function () {
       }
       expect(await fixture.consume(5)).to.have.length(5);
       const firstSchemaAt = Math.max(...schemas.map((message) => Number(message.timestamp)));
-      const executions = await readAll(fixture, fixture.topics.topicFor("execution"), 500);
+      const executions = await readTopicFor(fixture.kafka, fixture.topics.topicFor("execution"), 500);
       expect(firstSchemaAt).to.be.at.most(Number(executions[0]!.timestamp));
     } finally {
       await fixture.cleanup();

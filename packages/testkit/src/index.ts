@@ -5,6 +5,7 @@ export {
   localKafkaControl,
   waitForLeaders,
   readTopics,
+  readTopicFor,
   consumeUntil,
 } from "./kafka.js";
 export type { KafkaService, KafkaSource, TestTopics, LocalKafkaControl, ReadMessage } from "./kafka.js";

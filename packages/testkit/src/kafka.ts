@@ -218,6 +218,21 @@ export async function readTopics(
   return read;
 }
 
+/** Every message of `topic` from its beginning that a fresh consumer group reads within `settleMs`. */
+export async function readTopicFor(kafka: Kafka, topic: string, settleMs = 1500): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 100 });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
+
 /**
  * Connects `consumer`, runs `eachBatch` over `topics` from the beginning (no automatic commits) until
  * it returns true, then disconnects; rejects with its error, or with `timeout.error()` after `timeout.ms`.
