@@ -1,4 +1,4 @@
-import { randomFillSync } from "node:crypto";
+import { RandomPool } from "./random-pool.js";
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -10,22 +10,22 @@ const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(
 const POOL_BYTES = 8 * 1024;
 const RANDOM_BYTES_PER_ID = 8;
 
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let poolOffset = POOL_BYTES;
+const random = new RandomPool(POOL_BYTES);
 let lastMs = -1;
 let counter = 0;
 
 /**
  * A new record identity: a UUIDv7 (RFC 9562) of 48-bit Unix milliseconds, a 12-bit counter
  * (method 1: ids of one process are strictly increasing, even within a millisecond or when
- * the clock steps back) and 62 random bits from a pooled CSPRNG buffer, so an id costs
- * about a tenth of asking the CSPRNG for each one.
+ * the clock steps back) and 62 random bits from a pooled CSPRNG buffer (RandomPool), so an id
+ * costs about a tenth of asking the CSPRNG for each one.
  */
 export function newEventId(): string {
   let ms = Date.now();
   if (ms > lastMs) {
     lastMs = ms;
-    counter = nextRandomByte() & 0x3ff;
+    const at = random.take(1);
+    counter = random.bytes[at]! & 0x3ff;
   } else {
     counter += 1;
     if (counter > 0xfff) {
@@ -34,9 +34,8 @@ export function newEventId(): string {
     }
     ms = lastMs;
   }
-  if (poolOffset + RANDOM_BYTES_PER_ID > POOL_BYTES) refill();
-  const r = poolOffset;
-  poolOffset += RANDOM_BYTES_PER_ID;
+  const r = random.take(RANDOM_BYTES_PER_ID);
+  const pool = random.bytes;
   const high = Math.floor(ms / 0x1000000);
   const low = ms % 0x1000000;
   return (
@@ -61,18 +60,6 @@ export function newEventId(): string {
     HEX[pool[r + 6]!]! +
     HEX[pool[r + 7]!]!
   );
-}
-
-function refill(): void {
-  randomFillSync(pool);
-  poolOffset = 0;
-}
-
-function nextRandomByte(): number {
-  if (poolOffset >= POOL_BYTES) refill();
-  const byte = pool[poolOffset]!;
-  poolOffset += 1;
-  return byte;
 }
 
 /** W3C trace id: 32 lowercase hex characters, not all zero. */

@@ -66,6 +66,7 @@ export { murmur2, partitionOf, createTraceIdPartitioner } from "./partitioner.js
 export type { Partitioner, PartitionerInput } from "./partitioner.js";
 
 export { newEventId, nowMicros, isTraceId, isSpanId, isEventId } from "./ids.js";
+export { RandomPool } from "./random-pool.js";
 
 export { CleanupPolicy, DEFAULT_TOPICS, createTopicCatalogue, messageKeyOf } from "./topics.js";
 export type {

@@ -1,20 +1,9 @@
-import { randomFillSync } from "node:crypto";
+import { RandomPool } from "@tracehouse/schemas";
 
-const POOL_BYTES = 4096;
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let poolOffset = POOL_BYTES;
-
-function takeOffset(length: number): number {
-  if (poolOffset + length > POOL_BYTES) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const offset = poolOffset;
-  poolOffset += length;
-  return offset;
-}
+const random = new RandomPool(4096);
 
 function allZero(offset: number, length: number): boolean {
+  const pool = random.bytes;
   for (let i = offset; i < offset + length; i++) {
     if (pool[i] !== 0) return false;
   }
@@ -25,7 +14,7 @@ const HEX_CODES = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98
 
 /** 8 pool bytes as 16 lowercase hex characters, in one string allocation. */
 function hex8(o: number): string {
-  const p = pool;
+  const p = random.bytes;
   const h = HEX_CODES;
   const b0 = p[o] as number;
   const b1 = p[o + 1] as number;
@@ -56,13 +45,13 @@ function hex8(o: number): string {
 }
 
 function randomOffset(byteLength: number): number {
-  let offset = takeOffset(byteLength);
-  while (allZero(offset, byteLength)) offset = takeOffset(byteLength);
+  let offset = random.take(byteLength);
+  while (allZero(offset, byteLength)) offset = random.take(byteLength);
   return offset;
 }
 
 /**
- * Ids are drawn from a pooled buffer refilled from the operating system's CSPRNG,
+ * Ids are drawn from a pooled buffer refilled from the operating system's CSPRNG (RandomPool),
  * so a new id costs one slice of the pool rather than one system call.
  */
 export function randomTraceId(): string {
