@@ -1,6 +1,7 @@
-// first: kafkajs must find the linear grouping and the direct record encoder in place when it loads
+// first: kafkajs must find the linear grouping, the direct record encoder and produce request in place when it loads
 import "./internal/kafkajs-grouping.js";
 import "./internal/kafkajs-record.js";
+import "./internal/kafkajs-produce.js";
 export { createProducer, Producer } from "./Producer.js";
 export type { EmitFields, ContextFieldKey, TimeoutOptions } from "./Producer.js";
 export { resolveProducerConfig, Compression, BackpressurePolicy, FsyncPolicy } from "./config.js";
@@ -65,4 +66,5 @@ export { TracehouseSpanExporter, SpanAttribute, spanRecordFields } from "./Trace
 export { linearGrouping } from "./internal/kafkajs-grouping.js";
 export type { GroupingState } from "./internal/kafkajs-grouping.js";
 export { directRecords } from "./internal/kafkajs-record.js";
+export { directProduce } from "./internal/kafkajs-produce.js";
 export type { ReplacementState } from "./internal/kafkajs-module.js";
