@@ -83,7 +83,7 @@ export interface ProducerOptions extends KafkaSecurityOptions {
   readonly clientId?: string;
   /** Topic names per record type. Default: `createTopicCatalogue()` (prefix `tracehouse.`). */
   readonly topics?: TopicCatalogue;
-  /** Default: `gzip`. */
+  /** Default: `gzip` (at zlib level 2 unless the application registered its own gzip codec with kafkajs). */
   readonly compression?: Compression;
   /** Bound on queued records. Default: 100000. */
   readonly maxQueueRecords?: number;

@@ -3,10 +3,12 @@
 // what it does not handle to kafkajs, be the request kafkajs really sends, and the broker must take
 // its batches, compressed or not.
 import { createRequire } from "node:module";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
 import { expect } from "chai";
 import kafkajs from "kafkajs";
 import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
-import { directProduceRequest, kafkajsParts } from "../src/internal/kafkajs-produce.js";
+import { directProduceRequest, GZIP_LEVEL, kafkajsParts } from "../src/internal/kafkajs-produce.js";
 import type { ProduceArgs, ProduceRequestFactory } from "../src/internal/kafkajs-produce.js";
 import { kafkajsOriginal, runFresh } from "./helpers/kafkajs-original.js";
 
@@ -32,8 +34,22 @@ async function outcome(factory: ProduceRequestFactory, args: ProduceArgs): Promi
   }
 }
 
+const codecs = kafkajs.CompressionCodecs as Record<number, () => unknown>;
+const kafkajsGzip = codecs[kafkajs.CompressionTypes.GZIP]!;
+const gzip = promisify(zlib.gzip);
+const gzipAt = (level: number) => () => ({
+  compress: (encoder: { buffer: Buffer }) => gzip(encoder.buffer, { level }),
+});
+
+/** The same bytes as kafkajs, whose gzip codec writes at GZIP_LEVEL while it encodes. */
 async function expectSameBytes(args: ProduceArgs): Promise<void> {
-  const expected = await outcome(original, args);
+  codecs[kafkajs.CompressionTypes.GZIP] = gzipAt(GZIP_LEVEL);
+  let expected: string;
+  try {
+    expected = await outcome(original, args);
+  } finally {
+    codecs[kafkajs.CompressionTypes.GZIP] = kafkajsGzip;
+  }
   expect(await outcome(direct, args), JSON.stringify(args).slice(0, 300)).to.equal(expected);
 }
 
@@ -90,6 +106,25 @@ describe("kafkajs's produce request, replaced", () => {
     });
   });
 
+  it("gzips with an application's own gzip codec when one is registered", async () => {
+    const args: ProduceArgs = {
+      acks: -1,
+      timeout: 1000,
+      compression: CompressionTypes.GZIP,
+      topicData: [{ topic: "t", partitions: [{ partition: 0, messages: [{ value: "v".repeat(5000) }] }] }],
+    };
+    const own = gzipAt(9);
+    codecs[CompressionTypes.GZIP] = own;
+    try {
+      const expected = await outcome(original, args);
+      expect(await outcome(direct, args)).to.equal(expected);
+      codecs[CompressionTypes.GZIP] = kafkajsGzip;
+      expect(await outcome(direct, args), "not at the producer's own level").not.to.equal(expected);
+    } finally {
+      codecs[CompressionTypes.GZIP] = kafkajsGzip;
+    }
+  });
+
   it("leaves to kafkajs what it does not write itself: its bytes, or the error it throws", async () => {
     const one = (message: Record<string, unknown>): ProduceArgs => ({
       acks: -1,
@@ -114,6 +149,8 @@ describe("kafkajs's produce request, replaced", () => {
   it("is the request kafkajs sends once the producer is imported first", () => {
     const out = runFresh(`
       import { createRequire } from "node:module";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
       const { directProduce } = await import("@tracehouse/producer");
       const require = createRequire(import.meta.url);
       require("kafkajs/src/protocol/requests/produce/v7/request.js");
@@ -127,6 +164,8 @@ describe("kafkajs's produce request, replaced", () => {
   it("leaves kafkajs as it is when the application loaded its newer produce requests first", () => {
     const out = runFresh(`
       import { createRequire } from "node:module";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
       createRequire(import.meta.url)("kafkajs/src/protocol/requests/produce/v7/request.js");
       const { directProduce } = await import("@tracehouse/producer");
       console.log(directProduce);
