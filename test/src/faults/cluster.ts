@@ -3,7 +3,7 @@
 // partitions is killed again and again, one broker is stopped for good, and all three are restarted
 // one after another. Afterwards every accepted event id must be in ClickHouse exactly once.
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, setPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -40,6 +40,8 @@ stops the cluster and every process it started.
   --leader-kills <n>   leader kills (default 4)
   --down-s <n>         seconds one broker stays down for good (default 15)
   --timeout-s <n>      give up after this long (default 420)
+  --nice <n>           niceness of the brokers, the worker and this process; the agents, whose
+                       emit is measured, stay at the caller's (default 10; 0 runs all alike)
   -h, --help           this text
 
 The cluster listens on KAFKA_CLUSTER_PORT (default 29092) and the two ports after each node's.
@@ -52,6 +54,7 @@ const { values: args } = parseArgs({
     "leader-kills": { type: "string", default: "4" },
     "down-s": { type: "string", default: "15" },
     "timeout-s": { type: "string", default: "420" },
+    nice: { type: "string", default: "10" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -63,6 +66,14 @@ if (args.help) {
 const rate = integerArg(args, "rate", 1, HELP);
 const leaderKills = integerArg(args, "leader-kills", 1, HELP);
 const downMs = integerArg(args, "down-s", 1, HELP) * 1000;
+const nice = integerArg(args, "nice", 0, HELP);
+if (nice > 19) {
+  console.error(`--nice must be 0-19, got ${nice}\n\n${HELP}`);
+  process.exit(2);
+}
+/** Emits are measured from this long after the load starts (JIT warm-up, the worker's first inserts). */
+const WARM_UP_MS = 10_000;
+const STEADY_MS = 5000;
 const timeline = new Timeline(integerArg(args, "timeout-s", 30, HELP) * 1000);
 const left = (): number => timeline.left();
 const record = (event: string): void => timeline.record(event);
@@ -131,7 +142,10 @@ function emits(figures: EmitFigures): string {
   return (
     `emit p99 ${us(figures.emitP99Us)} µs over ${figures.emits} emits (${us(figures.emitP99UsOutsideGc)} µs ` +
     `without the ${figures.emitsInGc} a GC pause fell into; GC ${figures.gcMs.toFixed(1)} ms); ` +
-    `probe p50 ${us(figures.probeP50Us)} / p99 ${us(figures.probeP99Us)} µs; ` +
+    `net of waits for a core ${us(figures.emitP99UsNet)} µs, on core throughout ${us(figures.emitP99UsOnCore)} µs ` +
+    `(${figures.emitsDescheduled} emits left the core); ` +
+    `while degraded ${us(figures.emitP99UsDegraded)} µs (net ${us(figures.emitP99UsDegradedNet)}) over ${figures.emitsDegraded}; ` +
+    `probe p50 ${us(figures.probeP50Us)} / p99 ${us(figures.probeP99Us)} µs (net ${us(figures.probeP99UsNet)}); ` +
     `agents' event loop held up ${figures.loopDelayMaxMs.toFixed(0)} ms at most`
   );
 }
@@ -139,8 +153,10 @@ function emits(figures: EmitFigures): string {
 /** Kills or stops `node` and measures how long deliveries stall and what emit costs meanwhile. */
 async function failover(node: ClusterNode, how: "kill" | "stop", label: string): Promise<void> {
   const mark = meter.begin(label);
+  // a graceful stop takes seconds: blocking this process meanwhile would hold up the agents'
+  // reports and stamp them all at once when it ends, hiding the stall and most of its emits
   if (how === "kill") nodes.kill(node);
-  else nodes.stop(node);
+  else await nodes.stopAsync(node);
   const elected = await pollUntil(
     async () => {
       const leader = await nodes.leaderOf(busyTopic, 0).catch(() => null);
@@ -166,7 +182,9 @@ const worst = (values: readonly (number | null)[]): number | null => {
 };
 
 try {
-  console.log("cluster faults: starting the three-node cluster (infra/kafka/cluster.sh)");
+  console.log(`cluster faults: starting the three-node cluster (infra/kafka/cluster.sh) at nice ${nice}`);
+  // the nodes inherit it through cluster.sh, also when restarted
+  process.env["KAFKA_NICE"] = String(nice);
   cluster = startKafkaCluster();
   nodes = cluster;
   kafka = new Kafka({
@@ -193,6 +211,7 @@ try {
     dataDir: path.join(scratch, "chdb"),
     database: runId,
     flushIntervalMs: 500,
+    nice,
   };
 
   agents = spawnAgents(
@@ -207,6 +226,8 @@ try {
     }),
     { onProgress: (progress: AgentProgress) => meter.observe(progress) },
   );
+  // this process's thread (polls, IPC, the meter) yields to the agents too; it was their parent at 0
+  setPriority(nice);
   // a worker that exits on its own is restarted, as an orchestrator would, and reported
   workers = new WorkerSupervisor(workerOptions, timeline);
   const first = workers.start();
@@ -218,10 +239,11 @@ try {
   ]);
   agents.start();
   record(`load started at ${rate} records/s; brokers ${nodes.brokers.join(",")}`);
+  await sleep(WARM_UP_MS);
   const steadyFrom = performance.now();
-  await sleep(3000);
-  const steady = meter.between(steadyFrom + 500, performance.now());
-  record(`  steady state: ${emits(steady)}`);
+  await sleep(STEADY_MS);
+  const steady = meter.between(steadyFrom, performance.now());
+  record(`  steady state (${STEADY_MS / 1000} s after a ${WARM_UP_MS / 1000} s warm-up): ${emits(steady)}`);
 
   for (let kill = 1; kill <= leaderKills; kill++) {
     const leader = await leaderOfBusyPartition();
@@ -282,6 +304,15 @@ try {
       // every emit from a fault to the end of its stall, all failovers pooled
       emit_p99_us_during_elections: round(elections.emitP99Us),
       emits_during_elections: elections.emits,
+      // each emit less the time its thread waited for a core meanwhile (pre-empted), as the kernel counted it
+      emit_p99_us_during_elections_net_of_waits: round(elections.emitP99UsNet),
+      // only the emits during which the thread never left its core
+      emit_p99_us_during_elections_on_core: round(elections.emitP99UsOnCore),
+      emits_off_core_during_elections: elections.emitsDescheduled,
+      // the emits reported while the producer was degraded (sending failed, spooling)
+      emit_p99_us_during_elections_degraded: round(elections.emitP99UsDegraded),
+      emit_p99_us_during_elections_degraded_net_of_waits: round(elections.emitP99UsDegradedNet),
+      emits_degraded_during_elections: elections.emitsDegraded,
       // the worst single failover's p99 (a failover with few emits makes this one noisy)
       emit_p99_us_worst_failover: round(worst(results.map((r) => r.emitP99Us))),
       // the same without the emits a garbage-collection pause fell into
@@ -290,13 +321,18 @@ try {
       // a fixed, allocation-free computation run in line after every 8th emit: what the machine adds
       probe_p50_us_during_elections: round(elections.probeP50Us),
       probe_p99_us_during_elections: round(elections.probeP99Us),
+      probe_p99_us_during_elections_net_of_waits: round(elections.probeP99UsNet),
       agents_loop_delay_max_ms_during_elections: round(elections.loopDelayMaxMs),
       emit_p99_us_steady: round(steady.emitP99Us),
+      emit_p99_us_steady_net_of_waits: round(steady.emitP99UsNet),
       probe_p99_us_steady: round(steady.probeP99Us),
+      probe_p99_us_steady_net_of_waits: round(steady.probeP99UsNet),
       emit_p99_us: round(report.emitUs.p99),
       unplanned_worker_restarts: workers.unplannedRestarts,
       spooled: report.producer.spooled,
       duration_s: timeline.elapsedS(),
+      nice,
+      load_average_1m_at_end: round(loadavg()[0] ?? 0),
     }),
   );
 } catch (error) {
