@@ -83,18 +83,22 @@ export class FailoverMeter {
     return { label, at: performance.now() };
   }
 
-  async end(mark: FailoverMark, timeoutMs: number): Promise<FailoverResult> {
-    const result = await pollUntil(() => this.#measure(mark), {
+  /** With `pooled` false the failover is measured alone: it joins neither `results` nor `pooled()`. */
+  async end(mark: FailoverMark, timeoutMs: number, pooled = true): Promise<FailoverResult> {
+    const { result, during } = await pollUntil(() => this.#measure(mark), {
       what: `deliveries to flow again after ${mark.label}`,
       timeoutMs,
       intervalMs: 50,
     });
-    this.results.push(result);
+    if (pooled) {
+      this.results.push(result);
+      this.#failoverSamples.push(...during);
+    }
     return result;
   }
 
   /** The result once deliveries have grown steadily for settleMs after the longest gap; else undefined. */
-  #measure(mark: FailoverMark): FailoverResult | undefined {
+  #measure(mark: FailoverMark): { result: FailoverResult; during: Sample[] } | undefined {
     const window = this.#samples.filter((s) => s.at >= mark.at);
     if (window.length < 2) return undefined;
     let lastGrowth = mark.at;
@@ -117,8 +121,7 @@ export class FailoverMeter {
     }
     // a report carries the emits of the report before it: the windows lag the clock by one interval
     const during = window.filter((s) => s.at <= stallEnd);
-    this.#failoverSamples.push(...during);
-    return { label: mark.label, stallMs, ...emitFigures(during) };
+    return { result: { label: mark.label, stallMs, ...emitFigures(during) }, during };
   }
 
   /** Emit figures over the reports received between `from` and `to` (`performance.now()` values). */
@@ -169,4 +172,18 @@ function emitFigures(samples: readonly Sample[]): EmitFigures {
     ),
     loopDelayMaxMs: during.reduce((max, w) => Math.max(max, w.loopDelayMaxMs), 0),
   };
+}
+
+/** One line of the timeline: what emit cost, and what else the agents went through meanwhile. */
+export function describeEmits(figures: EmitFigures): string {
+  const us = (value: number | null): string => value?.toFixed(1) ?? "-";
+  return (
+    `emit p99 ${us(figures.emitP99Us)} µs over ${figures.emits} emits (${us(figures.emitP99UsOutsideGc)} µs ` +
+    `without the ${figures.emitsInGc} a GC pause fell into; GC ${figures.gcMs.toFixed(1)} ms); ` +
+    `net of waits for a core ${us(figures.emitP99UsNet)} µs, on core throughout ${us(figures.emitP99UsOnCore)} µs ` +
+    `(${figures.emitsDescheduled} emits left the core); ` +
+    `while degraded ${us(figures.emitP99UsDegraded)} µs (net ${us(figures.emitP99UsDegradedNet)}) over ${figures.emitsDegraded}; ` +
+    `probe p50 ${us(figures.probeP50Us)} / p99 ${us(figures.probeP99Us)} µs (net ${us(figures.probeP99UsNet)}); ` +
+    `agents' event loop held up ${figures.loopDelayMaxMs.toFixed(0)} ms at most`
+  );
 }
