@@ -16,6 +16,11 @@ const NEWLINE = 0x0a;
 export class ThreadSchedStat {
   readonly #fd: number;
   readonly #buffer = Buffer.alloc(96);
+  /**
+   * Time on a core in nanoseconds, as of the last {@link read}; the kernel brings it up to date when
+   * the thread leaves a core or a timer tick comes, so it can lag by a tick while the thread runs.
+   */
+  onCpuNs = 0;
   /** Run-queue wait in nanoseconds, as of the last {@link read}. */
   waitNs = 0;
   /** Times the thread was put on a core, as of the last {@link read}. */
@@ -56,7 +61,8 @@ export class ThreadSchedStat {
     for (let i = 0; i < length; i++) {
       const byte = buffer[i]!;
       if (byte === SPACE || byte === NEWLINE) {
-        if (field === 1) this.waitNs = value;
+        if (field === 0) this.onCpuNs = value;
+        else if (field === 1) this.waitNs = value;
         else if (field === 2) this.switches = value;
         field++;
         value = 0;
