@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { pollUntil } from "../src/harness/index.js";
 import { waitForCatchUp } from "../src/faults/catch-up.js";
 
 const GUARDED_RUN = fileURLToPath(new URL("../src/faults/fixtures/guarded-run.ts", import.meta.url));
+const SCHED_PROBE = fileURLToPath(new URL("../src/faults/fixtures/sched-probe.ts", import.meta.url));
 
 function alive(pid: number): boolean {
   try {
@@ -156,6 +157,44 @@ describe("fault runs' harness", function () {
       }
       expect(String(error)).to.match(/timed out after \d+ ms waiting for the worker group/);
       expect(String(error), String(error)).to.include("40 of them still uncommitted on 2 partitions, lag 40");
+    });
+  });
+
+  describe("the agents' scheduler readings", function () {
+    it("count the time a thread waits for a core that two busy processes also want", function () {
+      if (process.platform !== "linux") this.skip();
+      // pinned to one core with two busy loops, the thread is on it about a third of the time
+      const hogs = [0, 1].map(() =>
+        spawn(
+          "taskset",
+          ["-c", "0", process.execPath, "-e", "for (const t = Date.now(); Date.now() - t < 4000; );"],
+          {
+            stdio: "ignore",
+          },
+        ),
+      );
+      try {
+        const out = execFileSync(
+          "taskset",
+          ["-c", "0", process.execPath, "--import", "tsx", SCHED_PROBE, "1000"],
+          { encoding: "utf8", timeout: 30_000 },
+        );
+        const seen = JSON.parse(out) as {
+          wallMs: number;
+          onCpuMs: number;
+          waitMs: number;
+          switches: number;
+        } | null;
+        if (seen === null) this.skip();
+        expect(seen.switches, out).to.be.greaterThan(0);
+        expect(seen.waitMs, out).to.be.greaterThan(seen.onCpuMs);
+        expect(seen.waitMs, out).to.be.below(seen.wallMs);
+        // never asleep: the thread is either on the core or waiting for it (its time on the core
+        // can lag by a timer tick)
+        expect(seen.onCpuMs + seen.waitMs, out).to.be.within(seen.wallMs * 0.8, seen.wallMs * 1.05);
+      } finally {
+        for (const hog of hogs) hog.kill("SIGKILL");
+      }
     });
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { getPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import { pollUntil } from "../harness/index.js";
 import type { WorkerMessage, WorkerRunOptions, WorkerStatusReport } from "./protocol.js";
@@ -24,7 +25,12 @@ export class WorkerPod {
   #failure: string | null = null;
 
   constructor(options: WorkerRunOptions) {
-    this.child = spawn(process.execPath, ["--import", "tsx", WORKER_SCRIPT, JSON.stringify(options)], {
+    const args = ["--import", "tsx", WORKER_SCRIPT, JSON.stringify(options)];
+    // `nice -n` adds to this thread's niceness and execs node in the same process (same pid, signals)
+    const niceBy = Math.max(0, (options.nice ?? 0) - getPriority());
+    const command = niceBy === 0 ? process.execPath : "nice";
+    const argv = niceBy === 0 ? args : ["-n", String(niceBy), process.execPath, ...args];
+    this.child = spawn(command, argv, {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
     });

@@ -3,7 +3,7 @@
 // partitions is killed again and again, one broker is stopped for good, and all three are restarted
 // one after another. Afterwards every accepted event id must be in ClickHouse exactly once.
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, setPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -11,20 +11,26 @@ import { EmbeddedSink } from "@tracehouse/clickhouse";
 import { CLUSTER_NODES, startKafkaCluster, stopKafkaCluster, uniqueName } from "@tracehouse/testkit";
 import type { ClusterNode, KafkaCluster } from "@tracehouse/testkit";
 import { Kafka, logLevel } from "kafkajs";
-import { createCatalogueTopics, deleteCatalogueTopics, pollUntil, quantile } from "../harness/index.js";
+import {
+  createCatalogueTopics,
+  deleteCatalogueTopics,
+  pollUntil,
+  quantile,
+  within,
+} from "../harness/index.js";
 import { checkDelivery } from "../load/clickhouse-checks.js";
 import { integerArg } from "../load/cli-args.js";
 import type { AgentProgress } from "../load/protocol.js";
 import { spawnAgents } from "../load/spawn-agents.js";
 import type { AgentsHandle } from "../load/spawn-agents.js";
 import { waitForCatchUp } from "./catch-up.js";
-import { FailoverMeter } from "./failover.js";
-import type { EmitFigures } from "./failover.js";
+import { describeEmits, FailoverMeter } from "./failover.js";
 import { guardRun } from "./run-guard.js";
 import { steadyAgents } from "./steady-agents.js";
 import { Timeline } from "./timeline.js";
 import type { WorkerRunOptions } from "./protocol.js";
 import { WorkerSupervisor } from "./WorkerSupervisor.js";
+import { cut, heal, inOwnNetworkNamespace, rerunInOwnNetworkNamespace } from "./partition.js";
 
 const HELP = `Usage: npm run test:faults -- --cluster [options]
 
@@ -40,6 +46,12 @@ stops the cluster and every process it started.
   --leader-kills <n>   leader kills (default 4)
   --down-s <n>         seconds one broker stays down for good (default 15)
   --timeout-s <n>      give up after this long (default 420)
+  --partition-s <n>    at the end, cut the leader of a busy partition off the network (its ports
+                       dropped on loopback, the process left running) for this long, then heal
+                       it; the run then runs in a network namespace of its own (needs root,
+                       unshare, ip and tc). Default 0: no partition.
+  --nice <n>           niceness of the brokers, the worker and this process; the agents, whose
+                       emit is measured, stay at the caller's (default 10; 0 runs all alike)
   -h, --help           this text
 
 The cluster listens on KAFKA_CLUSTER_PORT (default 29092) and the two ports after each node's.
@@ -52,6 +64,8 @@ const { values: args } = parseArgs({
     "leader-kills": { type: "string", default: "4" },
     "down-s": { type: "string", default: "15" },
     "timeout-s": { type: "string", default: "420" },
+    nice: { type: "string", default: "10" },
+    "partition-s": { type: "string", default: "0" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -63,6 +77,15 @@ if (args.help) {
 const rate = integerArg(args, "rate", 1, HELP);
 const leaderKills = integerArg(args, "leader-kills", 1, HELP);
 const downMs = integerArg(args, "down-s", 1, HELP) * 1000;
+const nice = integerArg(args, "nice", 0, HELP, 19);
+const partitionMs = integerArg(args, "partition-s", 0, HELP) * 1000;
+if (partitionMs > 0 && !inOwnNetworkNamespace()) {
+  rerunInOwnNetworkNamespace();
+  await new Promise<never>(() => undefined); // it exits with the run inside
+}
+/** Emits are measured from this long after the load starts (JIT warm-up, the worker's first inserts). */
+const WARM_UP_MS = 10_000;
+const STEADY_MS = 5000;
 const timeline = new Timeline(integerArg(args, "timeout-s", 30, HELP) * 1000);
 const left = (): number => timeline.left();
 const record = (event: string): void => timeline.record(event);
@@ -74,6 +97,7 @@ let scratch: string | null = null;
 let removeTopics: () => Promise<void> = () => Promise.resolve();
 const guard = guardRun({ name: "cluster faults", timeoutMs: timeline.timeoutMs });
 guard.setCleanup(async () => {
+  heal();
   if (agents !== undefined && agents.child.exitCode === null) agents.child.kill("SIGKILL");
   await Promise.race([workers?.killAll(), sleep(10_000)]);
   await Promise.race([removeTopics().catch(() => undefined), sleep(10_000)]);
@@ -126,21 +150,13 @@ async function leaderOfBusyPartition(): Promise<ClusterNode> {
   });
 }
 
-function emits(figures: EmitFigures): string {
-  const us = (value: number | null): string => value?.toFixed(1) ?? "-";
-  return (
-    `emit p99 ${us(figures.emitP99Us)} µs over ${figures.emits} emits (${us(figures.emitP99UsOutsideGc)} µs ` +
-    `without the ${figures.emitsInGc} a GC pause fell into; GC ${figures.gcMs.toFixed(1)} ms); ` +
-    `probe p50 ${us(figures.probeP50Us)} / p99 ${us(figures.probeP99Us)} µs; ` +
-    `agents' event loop held up ${figures.loopDelayMaxMs.toFixed(0)} ms at most`
-  );
-}
-
 /** Kills or stops `node` and measures how long deliveries stall and what emit costs meanwhile. */
 async function failover(node: ClusterNode, how: "kill" | "stop", label: string): Promise<void> {
   const mark = meter.begin(label);
+  // a graceful stop takes seconds: blocking this process meanwhile would hold up the agents'
+  // reports and stamp them all at once when it ends, hiding the stall and most of its emits
   if (how === "kill") nodes.kill(node);
-  else nodes.stop(node);
+  else await nodes.stopAsync(node);
   const elected = await pollUntil(
     async () => {
       const leader = await nodes.leaderOf(busyTopic, 0).catch(() => null);
@@ -155,8 +171,67 @@ async function failover(node: ClusterNode, how: "kill" | "stop", label: string):
   const stall = await meter.end(mark, left());
   record(
     `${label}: node ${node} ${how === "kill" ? "killed (SIGKILL)" : "stopped (SIGTERM)"}; node ${elected} leads; ` +
-      `deliveries stalled ${stall.stallMs.toFixed(0)} ms; ${emits(stall)}`,
+      `deliveries stalled ${stall.stallMs.toFixed(0)} ms; ${describeEmits(stall)}`,
   );
+}
+
+/**
+ * Cuts the busy partition's leader off the network for `partitionMs` (its process keeps running, its
+ * connections hang), reports whether another node takes over meanwhile, heals it, and measures the
+ * longest time without an acknowledgement from the cut on, apart from the other failovers.
+ */
+async function networkPartition(): Promise<Record<string, number | null>> {
+  const node = await leaderOfBusyPartition();
+  const groupId = workerOptions.groupId;
+  const coordinator = await within(nodes.coordinatorOf(groupId), 10_000);
+  const restarts = workers!.unplannedRestarts;
+  const port = Number(nodes.brokers[node - 1]!.split(":")[1]);
+  const mark = meter.begin("network partition");
+  cut([port, port + 1]);
+  record(
+    `network partition: node ${node} cut off (ports ${port} and ${port + 1} dropped on loopback); ` +
+      `it led ${busyTopic}[0]; node ${coordinator ?? "?"} coordinated the worker group`,
+  );
+  const written = workers!.written();
+  const elected = await pollUntil(
+    async () => {
+      const leader = await within(nodes.leaderOf(busyTopic, 0), 2000);
+      return leader !== null && leader !== node ? leader : undefined;
+    },
+    { what: `another leader of ${busyTopic}[0]`, timeoutMs: partitionMs, intervalMs: 250 },
+  ).catch(() => null);
+  const electedS = elected === null ? null : (performance.now() - mark.at) / 1000;
+  record(
+    elected === null
+      ? `  no other node took ${busyTopic}[0] over while node ${node} was cut off`
+      : `  node ${elected} leads ${busyTopic}[0] ${electedS!.toFixed(1)} s after the cut`,
+  );
+  await sleep(Math.max(0, partitionMs - (performance.now() - mark.at)));
+  const coordinatorWhileCut = await within(nodes.coordinatorOf(groupId), 5000);
+  const rows = workers!.written() - written;
+  record(
+    `  ${partitionMs / 1000} s cut off: the worker wrote ${rows} rows meanwhile, restarted on its own ` +
+      `${workers!.unplannedRestarts - restarts} times; node ${coordinatorWhileCut ?? "?"} coordinates the group`,
+  );
+  heal();
+  const stall = await meter.end(mark, left(), false);
+  record(
+    `  healed; from the cut on, deliveries stalled ${stall.stallMs.toFixed(0)} ms at most; ${describeEmits(stall)}`,
+  );
+  await fullyReplicated();
+  record(`  node ${node} back, every replica in sync; ${await catchUp()}`);
+  return {
+    node,
+    new_leader: elected,
+    new_leader_after_s: electedS === null ? null : round(electedS),
+    stall_ms: Math.round(stall.stallMs),
+    emit_p99_us: round(stall.emitP99Us),
+    emit_p99_us_net_of_waits: round(stall.emitP99UsNet),
+    group_coordinator_before: coordinator,
+    group_coordinator_while_cut: coordinatorWhileCut,
+    worker_rows_written_while_cut: rows,
+    unplanned_worker_restarts_while_cut: workers!.unplannedRestarts - restarts,
+  };
 }
 
 const round = (value: number | null): number | null => (value === null ? null : Number(value.toFixed(1)));
@@ -166,7 +241,9 @@ const worst = (values: readonly (number | null)[]): number | null => {
 };
 
 try {
-  console.log("cluster faults: starting the three-node cluster (infra/kafka/cluster.sh)");
+  console.log(`cluster faults: starting the three-node cluster (infra/kafka/cluster.sh) at nice ${nice}`);
+  // the nodes inherit it through cluster.sh, also when restarted
+  process.env["KAFKA_NICE"] = String(nice);
   cluster = startKafkaCluster();
   nodes = cluster;
   kafka = new Kafka({
@@ -193,6 +270,7 @@ try {
     dataDir: path.join(scratch, "chdb"),
     database: runId,
     flushIntervalMs: 500,
+    nice,
   };
 
   agents = spawnAgents(
@@ -207,6 +285,8 @@ try {
     }),
     { onProgress: (progress: AgentProgress) => meter.observe(progress) },
   );
+  // this process's thread (polls, IPC, the meter) yields to the agents too; it was their parent at 0
+  setPriority(nice);
   // a worker that exits on its own is restarted, as an orchestrator would, and reported
   workers = new WorkerSupervisor(workerOptions, timeline);
   const first = workers.start();
@@ -218,10 +298,13 @@ try {
   ]);
   agents.start();
   record(`load started at ${rate} records/s; brokers ${nodes.brokers.join(",")}`);
+  await sleep(WARM_UP_MS);
   const steadyFrom = performance.now();
-  await sleep(3000);
-  const steady = meter.between(steadyFrom + 500, performance.now());
-  record(`  steady state: ${emits(steady)}`);
+  await sleep(STEADY_MS);
+  const steady = meter.between(steadyFrom, performance.now());
+  record(
+    `  steady state (${STEADY_MS / 1000} s after a ${WARM_UP_MS / 1000} s warm-up): ${describeEmits(steady)}`,
+  );
 
   for (let kill = 1; kill <= leaderKills; kill++) {
     const leader = await leaderOfBusyPartition();
@@ -245,6 +328,7 @@ try {
     await fullyReplicated();
   }
   record(`rolling restart done; ${await catchUp()}`);
+  const partition = partitionMs > 0 ? await networkPartition() : null;
 
   agents.stop();
   const report = await Promise.race([
@@ -262,7 +346,7 @@ try {
   const results = meter.results;
   const stalls = results.map((r) => r.stallMs);
   const elections = meter.pooled();
-  record(`all failovers: ${emits(elections)}`);
+  record(`all failovers: ${describeEmits(elections)}`);
   console.log(
     `accepted ${delivery.accepted}, in ClickHouse ${delivery.inClickHouse}, lost ${delivery.lost}, ` +
       `duplicates ${delivery.duplicates}, unexpected ${delivery.unexpected}`,
@@ -282,6 +366,15 @@ try {
       // every emit from a fault to the end of its stall, all failovers pooled
       emit_p99_us_during_elections: round(elections.emitP99Us),
       emits_during_elections: elections.emits,
+      // each emit less the time its thread waited for a core meanwhile (pre-empted), as the kernel counted it
+      emit_p99_us_during_elections_net_of_waits: round(elections.emitP99UsNet),
+      // only the emits during which the thread never left its core
+      emit_p99_us_during_elections_on_core: round(elections.emitP99UsOnCore),
+      emits_off_core_during_elections: elections.emitsDescheduled,
+      // the emits reported while the producer was degraded (sending failed, spooling)
+      emit_p99_us_during_elections_degraded: round(elections.emitP99UsDegraded),
+      emit_p99_us_during_elections_degraded_net_of_waits: round(elections.emitP99UsDegradedNet),
+      emits_degraded_during_elections: elections.emitsDegraded,
       // the worst single failover's p99 (a failover with few emits makes this one noisy)
       emit_p99_us_worst_failover: round(worst(results.map((r) => r.emitP99Us))),
       // the same without the emits a garbage-collection pause fell into
@@ -290,13 +383,19 @@ try {
       // a fixed, allocation-free computation run in line after every 8th emit: what the machine adds
       probe_p50_us_during_elections: round(elections.probeP50Us),
       probe_p99_us_during_elections: round(elections.probeP99Us),
+      probe_p99_us_during_elections_net_of_waits: round(elections.probeP99UsNet),
       agents_loop_delay_max_ms_during_elections: round(elections.loopDelayMaxMs),
       emit_p99_us_steady: round(steady.emitP99Us),
+      emit_p99_us_steady_net_of_waits: round(steady.emitP99UsNet),
       probe_p99_us_steady: round(steady.probeP99Us),
+      probe_p99_us_steady_net_of_waits: round(steady.probeP99UsNet),
       emit_p99_us: round(report.emitUs.p99),
       unplanned_worker_restarts: workers.unplannedRestarts,
+      partition,
       spooled: report.producer.spooled,
       duration_s: timeline.elapsedS(),
+      nice,
+      load_average_1m_at_end: round(loadavg()[0] ?? 0),
     }),
   );
 } catch (error) {

@@ -7,6 +7,8 @@ export interface WorkerRunOptions {
   readonly dataDir: string;
   readonly database: string;
   readonly flushIntervalMs: number;
+  /** The process runs at this niceness (every thread of it), or its parent's if higher; default 0. */
+  readonly nice?: number;
 }
 
 export interface WorkerStatusReport {

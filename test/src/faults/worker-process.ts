@@ -1,6 +1,7 @@
 // One worker pod for the fault run: the real worker on the embedded engine, through a sink whose
 // inserts fail while a fault is switched on (SIGUSR2 toggles it). SIGTERM stops it gracefully.
 import { ClickHouseTraceSchema, EmbeddedSink } from "@tracehouse/clickhouse";
+import type { Logger } from "@tracehouse/schemas";
 import type { Worker } from "@tracehouse/worker";
 import { startWorker } from "../harness/index.js";
 import { rowsWritten } from "../load/worker-metrics.js";
@@ -58,6 +59,25 @@ async function reportStatus(): Promise<void> {
   });
 }
 
+function log(level: string, message: string, fields?: Readonly<Record<string, unknown>>): void {
+  // kafkajs logs every failed connection to a broker that is down: the faults make plenty
+  if (fields?.["namespace"] === "Connection" && message.startsWith("Connection")) return;
+  let details = "";
+  try {
+    details = fields === undefined ? "" : ` ${JSON.stringify(fields)}`;
+  } catch {
+    // fields that cannot be serialised are left out
+  }
+  console.error(`worker ${process.pid} ${level}: ${message}${details}`);
+}
+/** The worker's warnings and errors go to the run's output (a rejoin, a failing commit, a consumer restart). */
+const logger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message, fields) => log("warn", message, fields),
+  error: (message, fields) => log("error", message, fields),
+};
+
 try {
   await new ClickHouseTraceSchema(real).createTables();
   worker = await startWorker({
@@ -72,6 +92,7 @@ try {
     heartbeatIntervalMs: 500,
     rebalanceTimeoutMs: 10_000,
     shutdownTimeoutMs: 20_000,
+    logger,
   });
   await send({ type: "ready" });
   setInterval(() => void reportStatus(), 200).unref();

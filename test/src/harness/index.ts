@@ -1,4 +1,4 @@
-export { pollUntil, wallClockMs } from "./poll.js";
+export { pollUntil, wallClockMs, within } from "./poll.js";
 export type { PollOptions } from "./poll.js";
 export { quantile, distribution } from "./stats.js";
 export type { Distribution } from "./stats.js";

@@ -37,3 +37,12 @@ export async function pollUntil<T>(
 export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/** The answer, or null when it fails or takes longer than `ms` (e.g. a client talking to a node cut off). */
+export function within<T>(answer: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  return Promise.race([answer.catch(() => null), late]).finally(() => clearTimeout(timer));
+}

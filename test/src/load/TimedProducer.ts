@@ -2,6 +2,8 @@ import type { TraceContext } from "@tracehouse/context";
 import { Producer } from "@tracehouse/producer";
 import type { EmitFields, EmitResult, ProducerOptions } from "@tracehouse/producer";
 import { newEventId, type RecordType } from "@tracehouse/schemas";
+import type { ThreadSchedStat } from "./thread-sched.js";
+
 export interface TimedEmit {
   readonly eventId: string;
   readonly type: RecordType;
@@ -15,6 +17,13 @@ export interface TimedEmit {
   readonly startedAt: number;
   /** Caller-side cost of the call, microseconds. */
   readonly costUs: number;
+  /**
+   * Time the thread waited for a core between the scheduler readings around the call,
+   * microseconds (0 without a scheduler reading, or when it was never pre-empted).
+   */
+  readonly waitUs: number;
+  /** The thread left its core between those readings; false without a scheduler reading. */
+  readonly descheduled: boolean;
 }
 
 /**
@@ -26,18 +35,30 @@ export interface TimedEmit {
  */
 export class TimedProducer extends Producer {
   readonly #observe: (emit: TimedEmit) => void;
+  readonly #sched: ThreadSchedStat | null;
 
-  constructor(options: ProducerOptions, observe: (emit: TimedEmit) => void) {
+  /** With `sched`, the thread's scheduler accounting is read just before and after each call. */
+  constructor(
+    options: ProducerOptions,
+    observe: (emit: TimedEmit) => void,
+    sched: ThreadSchedStat | null = null,
+  ) {
     super(options);
     this.#observe = observe;
+    this.#sched = sched;
   }
 
   override emit<T extends RecordType>(type: T, fields: EmitFields<T>, context?: TraceContext): EmitResult {
     const eventId = fields.event_id ?? newEventId();
     const withId = { ...fields, event_id: eventId } as EmitFields<T>;
+    const sched = this.#sched;
+    sched?.read();
+    const waitNs = sched?.waitNs ?? 0;
+    const switches = sched?.switches ?? 0;
     const startedAt = performance.now();
     const result = super.emit(type, withId, context);
     const costUs = (performance.now() - startedAt) * 1000;
+    sched?.read();
     this.#observe({
       eventId,
       type,
@@ -47,6 +68,8 @@ export class TimedProducer extends Producer {
       result,
       startedAt,
       costUs,
+      waitUs: sched === null ? 0 : (sched.waitNs - waitNs) / 1000,
+      descheduled: sched !== null && sched.switches !== switches,
     });
     return result;
   }

@@ -14,6 +14,7 @@ import { EmitAttribution } from "./emit-attribution.js";
 import type { EmitWindow } from "./emit-attribution.js";
 import type { AgentMessage, AgentRunOptions, ParentMessage, Sentinel } from "./protocol.js";
 import { SENTINEL_KEY_COLUMNS } from "./SentinelWatch.js";
+import { ThreadSchedStat } from "./thread-sched.js";
 import { TimedProducer } from "./TimedProducer.js";
 import type { TimedEmit } from "./TimedProducer.js";
 
@@ -52,7 +53,8 @@ let lastEmitAt = Number.NaN;
 
 const emitCostsUs: number[] = [];
 /** Where emit's time goes, for runs that report progress often (the cluster fault run). */
-const attribution = options.progressEveryMs === undefined ? null : new EmitAttribution();
+const attribution =
+  options.progressEveryMs === undefined ? null : new EmitAttribution(ThreadSchedStat.open());
 
 function sentinelKeys(table: RecordTable, record: TimedEmit): Record<string, string> {
   const keys: Record<string, string> = {};
@@ -67,7 +69,7 @@ function sentinelKeys(table: RecordTable, record: TimedEmit): Record<string, str
 
 function observe(record: TimedEmit): void {
   emitCostsUs.push(record.costUs);
-  attribution?.observe(record.startedAt, record.costUs);
+  attribution?.observe(record.startedAt, record.costUs, record.waitUs, record.descheduled);
   if (Number.isNaN(firstEmitAt)) firstEmitAt = record.startedAt;
   lastEmitAt = record.startedAt;
   if (!isAccepted(record.result)) {
@@ -100,6 +102,7 @@ const producer = new TimedProducer(
     closeTimeoutMs: options.closeTimeoutMs,
   },
   observe,
+  attribution?.sched ?? null,
 );
 const tracer = createAgentTracer({ producer });
 const tracker = createExecutionTracker(producer, { tracer });
@@ -217,7 +220,10 @@ function emitWindow(): EmitWindow | null {
     ...window,
     emitUs: tenth(window.emitUs),
     emitUsOutsideGc: tenth(window.emitUsOutsideGc),
+    emitNetUs: tenth(window.emitNetUs),
+    emitUsOnCore: tenth(window.emitUsOnCore),
     probeUs: tenth(window.probeUs),
+    probeNetUs: tenth(window.probeNetUs),
   };
 }
 
