@@ -4,12 +4,13 @@ import { RecordTable, fromRowSelect } from "../projection.js";
 import { timeParam } from "./sql.js";
 import { buildTree } from "./trace-tree.js";
 import type { ExecutionStateRow, GetTraceOptions, StoredRecord, TraceTree } from "./trace-tree.js";
-import { costByKey, EMPTY_COST, mergeByModel, summariseCost, usageBy } from "./usage.js";
+import { costByKey, EMPTY_COST, mergeByModel, summariseCost, usageOfRecords } from "./usage.js";
 
-/** 2100-01-01 in epoch µs: later than any event time DateTime hours can hold. */
-const ALL_TIME_TO_US = 4_102_444_800_000_000;
-
-/** The execution tree of one trace with its events, metrics, errors, spans and cost; null if unknown. */
+/**
+ * The execution tree of one trace with its events, metrics, errors, spans and cost; null if unknown.
+ * Its time range from trace_index bounds the record tables' reads; the cost comes from the metrics
+ * and events read (usageOfRecords), not from another statement.
+ */
 export async function getTrace(
   sink: Sink,
   prices: PriceTable,
@@ -20,8 +21,6 @@ export async function getTrace(
   const useIndex = options.useIndex ?? true;
   const params: Record<string, unknown> = { trace_id: traceId };
   let bounds = "";
-  /** Every record of the trace is within these (the whole supported time range without the index). */
-  let span = { from_us: 0, to_us: ALL_TIME_TO_US };
   if (useIndex) {
     const [range] = await sink.query<{ from_us: number; to_us: number }>(
       `SELECT toUnixTimestamp64Micro(min(start_time)) AS from_us, toUnixTimestamp64Micro(max(end_time)) AS to_us
@@ -31,7 +30,6 @@ export async function getTrace(
     if (range === undefined) return null;
     params["from_us"] = range.from_us;
     params["to_us"] = range.to_us;
-    span = range;
     bounds = ` AND t.event_time BETWEEN ${timeParam("from_us")} AND ${timeParam("to_us")}`;
   }
   const records = (table: RecordTable): Promise<StoredRecord[]> =>
@@ -41,7 +39,7 @@ export async function getTrace(
        ORDER BY t.event_time, t.event_id LIMIT 1 BY t.event_id`,
       params,
     );
-  const [executions, correlations, events, metrics, errors, spans, usage] = await Promise.all([
+  const [executions, correlations, events, metrics, errors, spans] = await Promise.all([
     sink.query<ExecutionStateRow>(
       `SELECT execution_id, max(agent_name) AS agent_name, max(parent_execution_id) AS parent_execution_id,
               argMaxMerge(s.lifecycle) AS lifecycle, argMaxMerge(s.status) AS status,
@@ -57,7 +55,6 @@ export async function getTrace(
     records(RecordTable.Metrics),
     records(RecordTable.Errors),
     records(RecordTable.Spans),
-    usageBy(sink, prices, { group: "execution_id", traceIds: [traceId], ...span }),
   ]);
   if (
     executions.length +
@@ -70,6 +67,7 @@ export async function getTrace(
   ) {
     return null;
   }
+  const usage = usageOfRecords(prices, { metrics, events });
   return buildTree(
     traceId,
     executions,

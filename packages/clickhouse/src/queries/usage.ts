@@ -2,6 +2,7 @@ import type { Sink } from "../sink.js";
 import { costOf, findPrice } from "../cost.js";
 import type { PriceTable } from "../cost.js";
 import { num, strOrNull, timeParam } from "./sql.js";
+import type { StoredRecord } from "./trace-tree.js";
 
 /** The LLM_CALL_END attribute holding the input tokens served from cache (OpenTelemetry GenAI); migration 0008 reads it. */
 export const CACHED_INPUT_ATTRIBUTE = "gen_ai.usage.cache_read.input_tokens";
@@ -147,6 +148,74 @@ export async function agentUsage(
     inWindow.set(key, sums);
   }
   return { byAgent: toUsageRows([...inWindow.values()], prices), byAgentHour };
+}
+
+/** The largest UInt64: toUInt64OrZero gives 0 above it. */
+const MAX_UINT64 = 0xffff_ffff_ffff_ffffn;
+
+/** ClickHouse's toUInt64OrZero, which migration 0008 applies to the cached-input attribute. */
+function uint64OrZero(text: unknown): number {
+  if (typeof text !== "string" || !/^\+?[0-9]+$/.test(text)) return 0;
+  return BigInt(text) <= MAX_UINT64 ? Number(text) : 0;
+}
+
+/** ClickHouse's order of strings: by their UTF-8 bytes. */
+const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/**
+ * {@link usageBy} grouped by execution for one trace whose metrics and events are already read (each
+ * record once), without reading the summary: the same rule and the same rows in the same order.
+ * An execution with a metrics record that carries tokens gets one row: the tokens of those records,
+ * the cached input of its LLM_CALL_END events (at most its input), and the model when its
+ * LLM_CALL_START events name exactly one. Records without an execution are the execution ''.
+ */
+export function usageOfRecords(
+  prices: PriceTable,
+  records: { readonly metrics: readonly StoredRecord[]; readonly events: readonly StoredRecord[] },
+): UsageRow[] {
+  const executions = new Map<
+    string,
+    { input: number; output: number; cached: number; models: Set<string> }
+  >();
+  const of = (record: StoredRecord) => {
+    const key = record.execution_id ?? "";
+    let usage = executions.get(key);
+    if (usage === undefined) {
+      usage = { input: 0, output: 0, cached: 0, models: new Set() };
+      executions.set(key, usage);
+    }
+    return usage;
+  };
+  const withTokens = new Set<string>();
+  for (const record of records.metrics) {
+    const prompt = record["prompt_tokens"];
+    const completion = record["completion_tokens"];
+    if (prompt === null && completion === null) continue;
+    const usage = of(record);
+    usage.input += num(prompt);
+    usage.output += num(completion);
+    withTokens.add(record.execution_id ?? "");
+  }
+  for (const record of records.events) {
+    if (record["event_kind"] === "LLM_CALL_START") of(record).models.add(String(record["name"]));
+    if (record["event_kind"] === "LLM_CALL_END") {
+      const attributes = record["attributes"] as Record<string, string> | undefined;
+      of(record).cached += uint64OrZero(attributes?.[CACHED_INPUT_ATTRIBUTE]);
+    }
+  }
+  const rows = [...withTokens].map((key) => {
+    const usage = executions.get(key)!;
+    return {
+      group_key: key,
+      model: usage.models.size === 1 ? [...usage.models][0]! : "",
+      executions: 1,
+      input_tokens: usage.input,
+      output_tokens: usage.output,
+      cached_tokens: Math.min(usage.cached, usage.input),
+    };
+  });
+  rows.sort((a, b) => byBytes(a.group_key, b.group_key) || byBytes(a.model, b.model));
+  return toUsageRows(rows, prices);
 }
 
 const SUMS = ["executions", "input_tokens", "output_tokens", "cached_tokens"] as const;
