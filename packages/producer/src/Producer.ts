@@ -139,10 +139,9 @@ export class Producer {
       pipeline.drop(DropReason.Sampling);
       return EmitResult.SampledOut;
     }
-    // one clone of the caller's fields, then the envelope over it (given values win). A literal
-    // holding the spread alone is V8's fastest clone (it copies the object's shape): several times
-    // cheaper than Object.assign({}, …), a per-field copy loop, or a spread with other fields
-    const record: Record<string, unknown> = { ...given };
+    // one fast-path clone of the caller's fields, then the envelope over it (given values win);
+    // a per-field copy loop or a spread into an object literal costs several times more in V8
+    const record: Record<string, unknown> = Object.assign({}, given);
     record.event_id = given.event_id ?? newEventId();
     record.event_time = given.event_time ?? nowMicros();
     record.trace_id = traceId;
