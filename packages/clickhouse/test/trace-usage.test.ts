@@ -1,48 +1,13 @@
 import { expect } from "chai";
 import { ClickHouseTraceSchema, EMPTY_COST, mergePrices, TraceQueries } from "../src/index.js";
-import type { ExecutionNode, Row, Sink } from "../src/index.js";
+import type { ExecutionNode, Sink } from "../src/index.js";
 import { costByKey, mergeByModel, summariseCost, usageBy } from "../src/queries/usage.js";
 import { embeddedTarget, uniqueDatabase } from "./support/engine.js";
-import { executionRow, HOUR, SECOND, T0 } from "./support/fixture.js";
+import { executionRow, HOUR, llmEventRow, SECOND, T0, tokenMetricsRow } from "./support/fixture.js";
 import { insertRows } from "./support/insert.js";
 import { emptyRows, envelope } from "./support/records.js";
 
 const TRACE = "d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8";
-
-function event(base: Record<string, unknown>, at: number, kind: string, name: string, cached?: string): Row {
-  return {
-    ...envelope({ ...base, event_time: at } as never),
-    event_kind: kind,
-    name,
-    status: null,
-    duration_ms: null,
-    payload_bytes: null,
-    attributes: cached === undefined ? {} : { "gen_ai.usage.cache_read.input_tokens": cached },
-  };
-}
-
-function metrics(
-  base: Record<string, unknown>,
-  at: number,
-  prompt: number | null,
-  completion: number | null,
-): Row {
-  return {
-    ...envelope({ ...base, event_time: at } as never),
-    initialization_ms: 1,
-    tool_execution_ms: 0,
-    llm_processing_ms: 5,
-    websocket_notification_ms: 0,
-    total_ms: 10,
-    time_to_first_token_ms: null,
-    queue_wait_ms: null,
-    database_query_ms: null,
-    external_api_ms: null,
-    websocket_latency_ms: null,
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-  };
-}
 
 /**
  * A trace's cost comes from the records getTrace reads (usageOfRecords); it must equal what the
@@ -66,35 +31,37 @@ describe("a trace's cost from its records (embedded engine)", () => {
     // tokens in two hours, one record without tokens, cached given as "+12" and "1.5" (12 and 0)
     const hours = at("exec-a");
     rows.performance_metrics.push(
-      metrics(hours, T0 + SECOND, null, 5),
-      metrics(hours, T0 + HOUR + SECOND, 700, null),
-      metrics(hours, T0 + HOUR + 2 * SECOND, null, null),
+      tokenMetricsRow(hours, T0 + SECOND, null, 5),
+      tokenMetricsRow(hours, T0 + HOUR + SECOND, 700, null),
+      tokenMetricsRow(hours, T0 + HOUR + 2 * SECOND, null, null),
     );
     rows.agent_events.push(
-      event(hours, T0, "LLM_CALL_START", "gpt-4o"),
-      event(hours, T0 + HOUR, "LLM_CALL_END", "gpt-4o", "+12"),
-      event(hours, T0 + HOUR, "LLM_CALL_END", "gpt-4o", "1.5"),
+      llmEventRow(hours, T0, "LLM_CALL_START", "gpt-4o"),
+      llmEventRow(hours, T0 + HOUR, "LLM_CALL_END", "gpt-4o", "+12"),
+      llmEventRow(hours, T0 + HOUR, "LLM_CALL_END", "gpt-4o", "1.5"),
     );
     // one model called twice; cached above the input, and one beyond UInt64 (0)
     const capped = at("exec-Z");
-    rows.performance_metrics.push(metrics(capped, T0 + 2 * SECOND, 100, 10));
+    rows.performance_metrics.push(tokenMetricsRow(capped, T0 + 2 * SECOND, 100, 10));
     rows.agent_events.push(
-      event(capped, T0, "LLM_CALL_START", "house-model"),
-      event(capped, T0 + SECOND, "LLM_CALL_START", "house-model"),
-      event(capped, T0 + SECOND, "LLM_CALL_END", "house-model", "900"),
-      event(capped, T0 + SECOND, "LLM_CALL_END", "house-model", "18446744073709551616"),
+      llmEventRow(capped, T0, "LLM_CALL_START", "house-model"),
+      llmEventRow(capped, T0 + SECOND, "LLM_CALL_START", "house-model"),
+      llmEventRow(capped, T0 + SECOND, "LLM_CALL_END", "house-model", "900"),
+      llmEventRow(capped, T0 + SECOND, "LLM_CALL_END", "house-model", "18446744073709551616"),
     );
     // two models: unpriced; a record stored twice counts once
     const mixed = at("exec-b");
-    const twice = metrics(mixed, T0 + 3 * SECOND, 40, 4);
+    const twice = tokenMetricsRow(mixed, T0 + 3 * SECOND, 40, 4);
     rows.performance_metrics.push(twice);
     rows.agent_events.push(
-      event(mixed, T0, "LLM_CALL_START", "gpt-4o"),
-      event(mixed, T0, "LLM_CALL_START", "gpt-4o-mini"),
+      llmEventRow(mixed, T0, "LLM_CALL_START", "gpt-4o"),
+      llmEventRow(mixed, T0, "LLM_CALL_START", "gpt-4o-mini"),
     );
     // LLM calls without metrics: no usage; metrics without an execution: the execution ''
-    rows.agent_events.push(event(at("exec-c"), T0, "LLM_CALL_START", "gpt-4o"));
-    rows.performance_metrics.push(metrics({ trace_id: TRACE, agent_name: "agent" }, T0 + SECOND, 3, 1));
+    rows.agent_events.push(llmEventRow(at("exec-c"), T0, "LLM_CALL_START", "gpt-4o"));
+    rows.performance_metrics.push(
+      tokenMetricsRow({ trace_id: TRACE, agent_name: "agent" }, T0 + SECOND, 3, 1),
+    );
     await insertRows(sink, rows);
     await sink.insert("performance_metrics", [twice]);
   });

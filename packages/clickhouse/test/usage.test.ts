@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ClickHouseTraceSchema, costOf, DEFAULT_PRICES, mergePrices, TraceQueries } from "../src/index.js";
 import type { Row, Sink } from "../src/index.js";
 import { embeddedTarget, uniqueDatabase } from "./support/engine.js";
-import { executionRow, SECOND, T0 } from "./support/fixture.js";
+import { executionRow, llmEventRow, SECOND, T0, tokenMetricsRow } from "./support/fixture.js";
 import { insertRows } from "./support/insert.js";
 import { emptyRows, envelope } from "./support/records.js";
 
@@ -11,43 +11,10 @@ const TRACE_UNKNOWN = "f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6";
 const TRACE_RUNNING = "a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7";
 
 function llmEvents(base: Record<string, unknown>, at: number, model: string, cached?: number): Row[] {
-  const start = {
-    ...envelope({ ...base, event_time: at } as never),
-    event_kind: "LLM_CALL_START",
-    name: model,
-    status: null,
-    duration_ms: null,
-    payload_bytes: null,
-    attributes: {},
-  };
-  const end = {
-    ...envelope({ ...base, event_time: at + 1000 } as never),
-    event_kind: "LLM_CALL_END",
-    name: model,
-    status: "ok",
-    duration_ms: 1,
-    payload_bytes: null,
-    attributes: cached === undefined ? {} : { "gen_ai.usage.cache_read.input_tokens": String(cached) },
-  };
-  return [start, end];
-}
-
-function metricsRow(base: Record<string, unknown>, at: number, prompt: number, completion: number): Row {
-  return {
-    ...envelope({ ...base, event_time: at } as never),
-    initialization_ms: 1,
-    tool_execution_ms: 0,
-    llm_processing_ms: 5,
-    websocket_notification_ms: 0,
-    total_ms: 10,
-    time_to_first_token_ms: 3,
-    queue_wait_ms: null,
-    database_query_ms: null,
-    external_api_ms: null,
-    websocket_latency_ms: null,
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-  };
+  return [
+    llmEventRow(base, at, "LLM_CALL_START", model),
+    llmEventRow(base, at + 1000, "LLM_CALL_END", model, cached === undefined ? undefined : String(cached)),
+  ];
 }
 
 describe("usage and cost queries (embedded engine)", () => {
@@ -90,9 +57,9 @@ describe("usage and cost queries (embedded engine)", () => {
     );
     // two metrics records for the root (tokens added after the first): both count
     rows.performance_metrics.push(
-      metricsRow(root, T0 + 2 * SECOND, 1000, 200),
-      metricsRow(root, T0 + 3 * SECOND, 500, 0),
-      metricsRow(sub, T0 + 2 * SECOND, 300, 100),
+      tokenMetricsRow(root, T0 + 2 * SECOND, 1000, 200, 3),
+      tokenMetricsRow(root, T0 + 3 * SECOND, 500, 0, 3),
+      tokenMetricsRow(sub, T0 + 2 * SECOND, 300, 100, 3),
     );
     const unknown = {
       trace_id: TRACE_UNKNOWN,
@@ -115,8 +82,8 @@ describe("usage and cost queries (embedded engine)", () => {
       ...llmEvents(mixed, T0 + 10 * SECOND + 20, "gpt-4o-mini"),
     );
     rows.performance_metrics.push(
-      metricsRow(unknown, T0 + 11 * SECOND, 700, 70),
-      metricsRow(mixed, T0 + 11 * SECOND, 10, 1),
+      tokenMetricsRow(unknown, T0 + 11 * SECOND, 700, 70, 3),
+      tokenMetricsRow(mixed, T0 + 11 * SECOND, 10, 1, 3),
     );
     const running = {
       trace_id: TRACE_RUNNING,

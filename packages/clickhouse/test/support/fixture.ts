@@ -302,3 +302,48 @@ export function fixtureRows(): TraceRows {
   );
   return rows;
 }
+
+/** A performance-metrics row with these token counts and time to first token (phase figures fixed). */
+export function tokenMetricsRow(
+  base: Record<string, unknown>,
+  at: number,
+  prompt: number | null,
+  completion: number | null,
+  ttftMs: number | null = null,
+): Row {
+  return {
+    ...envelope({ ...base, event_time: at } as never),
+    initialization_ms: 1,
+    tool_execution_ms: 0,
+    llm_processing_ms: 5,
+    websocket_notification_ms: 0,
+    total_ms: 10,
+    time_to_first_token_ms: ttftMs,
+    queue_wait_ms: null,
+    database_query_ms: null,
+    external_api_ms: null,
+    websocket_latency_ms: null,
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+  };
+}
+
+/** An LLM call's start or end event naming `model`; an end carries the cached input tokens when given. */
+export function llmEventRow(
+  base: Record<string, unknown>,
+  at: number,
+  kind: "LLM_CALL_START" | "LLM_CALL_END",
+  model: string,
+  cached?: string,
+): Row {
+  const end = kind === "LLM_CALL_END";
+  return {
+    ...envelope({ ...base, event_time: at } as never),
+    event_kind: kind,
+    name: model,
+    status: end ? "ok" : null,
+    duration_ms: end ? 1 : null,
+    payload_bytes: null,
+    attributes: cached === undefined ? {} : { "gen_ai.usage.cache_read.input_tokens": cached },
+  };
+}

@@ -9,6 +9,7 @@
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
+import { varintSize, writeVarint } from "./kafka-varint.js";
 import { kafkajsFile } from "./kafkajs-module.js";
 import type { ReplacementState } from "./kafkajs-module.js";
 import { installDirectRecords } from "./kafkajs-record.js";
@@ -97,28 +98,6 @@ const GZIP = 1;
 export const GZIP_LEVEL = 2;
 const gzip = promisify(zlib.gzip);
 const fastGzip: Codec = { compress: (encoder) => gzip(encoder.buffer, { level: GZIP_LEVEL }) };
-
-const zigzag = (n: number): number => ((n << 1) ^ (n >> 31)) >>> 0;
-
-function varintSize(n: number): number {
-  let u = zigzag(n);
-  let size = 1;
-  while (u >= 0x80) {
-    u >>>= 7;
-    size += 1;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, offset: number, n: number): number {
-  let u = zigzag(n);
-  while (u >= 0x80) {
-    buf[offset++] = (u & 0x7f) | 0x80;
-    u >>>= 7;
-  }
-  buf[offset++] = u;
-  return offset;
-}
 
 const isBytes = (value: unknown): value is string | Buffer =>
   typeof value === "string" || Buffer.isBuffer(value);

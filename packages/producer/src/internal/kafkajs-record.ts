@@ -6,6 +6,7 @@
 // type). It goes in kafkajs's place in Node's module cache before kafkajs loads the produce request
 // that requires it; inputs it does not handle go to kafkajs's own function.
 import { createRequire } from "node:module";
+import { varintSize, writeVarint } from "./kafka-varint.js";
 import { kafkajsFile, replaceKafkajsModule } from "./kafkajs-module.js";
 import type { ReplacementState } from "./kafkajs-module.js";
 
@@ -33,28 +34,6 @@ export interface EncodedRecord {
 export type RecordEncoder = (args: RecordArgs) => EncodedRecord;
 
 const INT32 = 2 ** 31;
-
-const zigzag = (n: number): number => ((n << 1) ^ (n >> 31)) >>> 0;
-
-function varintSize(n: number): number {
-  let u = zigzag(n);
-  let size = 1;
-  while (u >= 0x80) {
-    u >>>= 7;
-    size += 1;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, offset: number, n: number): number {
-  let u = zigzag(n);
-  while (u >= 0x80) {
-    buf[offset++] = (u & 0x7f) | 0x80;
-    u >>>= 7;
-  }
-  buf[offset++] = u;
-  return offset;
-}
 
 /** Bytes as kafkajs writes them (`writeVarIntBytes`): null, a Buffer or a string; undefined otherwise. */
 function bytesOf(value: unknown): Buffer | string | null | undefined {
