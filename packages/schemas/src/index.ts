@@ -51,6 +51,7 @@ export {
   MAX_RUNTIME_WRITER_SCHEMAS,
   MAX_WRITER_SCHEMA_CHARS,
   fingerprintOfRecord,
+  sameRecordHeader,
   fingerprintOfSchema,
   registerWriterSchema,
   writerSchemaOf,

@@ -52,6 +52,16 @@ export function fingerprintOfRecord(bytes: Uint8Array | null | undefined): strin
   return Buffer.from(bytes.buffer, bytes.byteOffset + 2, HEADER_BYTES - 2).toString("hex");
 }
 
+/**
+ * Whether two single-object encoded records start with the same header (marker and writer-schema
+ * fingerprint), so the second has the first's fingerprint; false when either is shorter than a header.
+ */
+export function sameRecordHeader(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length < HEADER_BYTES || b.length < HEADER_BYTES) return false;
+  for (let i = 0; i < HEADER_BYTES; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The writer schema of a fingerprint (hex), shipped or registered at run time; null when unknown. */
 export function writerSchemaOf(fingerprint: string): WriterSchema | null {
   return shippedSchemas().get(fingerprint) ?? runtimeReaderOf(fingerprint)?.schema ?? null;

@@ -10,6 +10,7 @@ import {
   decodeRecord,
   encodeRecord,
   fingerprintOfRecord,
+  sameRecordHeader,
   fingerprintOfSchema,
   registerWriterSchema,
   schemaFingerprintOf,
@@ -51,6 +52,17 @@ describe("writer schemas registered at run time", () => {
     expect(fingerprintOfRecord(Buffer.from("nope"))).to.equal(null);
     expect(fingerprintOfRecord(bytes.subarray(0, 9))).to.equal(null);
     expect(fingerprintOfRecord(null)).to.equal(null);
+  });
+
+  it("tells records with the same header (marker and fingerprint) apart from others", () => {
+    const event = encodeRecord("event", SAMPLES.event);
+    const otherEvent = encodeRecord("event", { ...SAMPLES.event, name: "another" });
+    const error = encodeRecord("error", SAMPLES.error);
+    expect(sameRecordHeader(event, otherEvent)).to.equal(true);
+    expect(sameRecordHeader(event, error)).to.equal(false);
+    expect(sameRecordHeader(event.subarray(0, 9), event.subarray(0, 9)), "shorter than a header").to.equal(
+      false,
+    );
   });
 
   it("knows every shipped version by fingerprint", () => {

@@ -175,18 +175,17 @@ export function usageOfRecords(
 ): UsageRow[] {
   const executions = new Map<
     string,
-    { input: number; output: number; cached: number; models: Set<string> }
+    { input: number; output: number; cached: number; models: Set<string>; tokens: boolean }
   >();
   const of = (record: StoredRecord) => {
     const key = record.execution_id ?? "";
     let usage = executions.get(key);
     if (usage === undefined) {
-      usage = { input: 0, output: 0, cached: 0, models: new Set() };
+      usage = { input: 0, output: 0, cached: 0, models: new Set(), tokens: false };
       executions.set(key, usage);
     }
     return usage;
   };
-  const withTokens = new Set<string>();
   for (const record of records.metrics) {
     const prompt = record["prompt_tokens"];
     const completion = record["completion_tokens"];
@@ -194,7 +193,7 @@ export function usageOfRecords(
     const usage = of(record);
     usage.input += num(prompt);
     usage.output += num(completion);
-    withTokens.add(record.execution_id ?? "");
+    usage.tokens = true;
   }
   for (const record of records.events) {
     if (record["event_kind"] === "LLM_CALL_START") of(record).models.add(String(record["name"]));
@@ -203,17 +202,16 @@ export function usageOfRecords(
       of(record).cached += uint64OrZero(attributes?.[CACHED_INPUT_ATTRIBUTE]);
     }
   }
-  const rows = [...withTokens].map((key) => {
-    const usage = executions.get(key)!;
-    return {
+  const rows = [...executions]
+    .filter(([, usage]) => usage.tokens)
+    .map(([key, usage]) => ({
       group_key: key,
       model: usage.models.size === 1 ? [...usage.models][0]! : "",
       executions: 1,
       input_tokens: usage.input,
       output_tokens: usage.output,
       cached_tokens: Math.min(usage.cached, usage.input),
-    };
-  });
+    }));
   rows.sort((a, b) => byBytes(a.group_key, b.group_key) || byBytes(a.model, b.model));
   return toUsageRows(rows, prices);
 }

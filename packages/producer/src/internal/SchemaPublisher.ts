@@ -1,4 +1,4 @@
-import { fingerprintOfRecord, writerSchemaOf } from "@tracehouse/schemas";
+import { fingerprintOfRecord, sameRecordHeader, writerSchemaOf } from "@tracehouse/schemas";
 import type { Logger, WriterSchema } from "@tracehouse/schemas";
 import type { Kafka, Producer as KafkaProducer } from "kafkajs";
 import type { Outbound } from "./outbound.js";
@@ -50,17 +50,15 @@ export class SchemaPublisher {
 
   #unpublished(records: readonly Outbound[]): WriterSchema[] {
     let wanted: Map<string, WriterSchema> | undefined;
-    let last: string | null = null;
     let previous: Buffer | null = null;
     for (const record of records) {
       // a record with the previous record's header has its fingerprint: decided already
       const value = record.value;
-      if (previous !== null && value.length >= HEADER_BYTES && sameHeader(value, previous)) continue;
+      if (previous !== null && sameRecordHeader(value, previous)) continue;
       previous = value;
       const fingerprint = fingerprintOfRecord(value);
-      if (fingerprint === null || fingerprint === last || this.#published.has(fingerprint)) continue;
-      last = fingerprint;
-      if (wanted?.has(fingerprint) === true) continue;
+      if (fingerprint === null || this.#published.has(fingerprint) || wanted?.has(fingerprint) === true)
+        continue;
       const schema = writerSchemaOf(fingerprint);
       if (schema !== null) (wanted ??= new Map()).set(fingerprint, schema);
     }
@@ -87,12 +85,4 @@ export class SchemaPublisher {
     }
     return this.#topicExists;
   }
-}
-
-/** Bytes of a single-object record's marker and fingerprint. */
-const HEADER_BYTES = 10;
-
-function sameHeader(a: Buffer, b: Buffer): boolean {
-  for (let i = 0; i < HEADER_BYTES; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
