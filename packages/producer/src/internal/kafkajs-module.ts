@@ -18,15 +18,25 @@ export function kafkajsFile(path: string): string | undefined {
 }
 
 /**
- * Makes `kafkajs/src/<target>` export `exports`, unless `kafkajs/src/<requiredBy>` (the only module
- * that requires it) is loaded already: then kafkajs keeps its own. Idempotent.
+ * Makes `kafkajs/src/<target>` export `exports`, unless a module of `requiredBy` (the modules that
+ * require it, `kafkajs/src/<path>`) is loaded already: then kafkajs keeps its own. Idempotent.
  */
-export function replaceKafkajsModule(target: string, requiredBy: string, exports: unknown): ReplacementState {
+export function replaceKafkajsModule(
+  target: string,
+  requiredBy: string | readonly string[],
+  exports: unknown,
+): ReplacementState {
   const file = kafkajsFile(target);
-  const user = kafkajsFile(requiredBy);
-  if (file === undefined || user === undefined) return "not-found";
+  const users = (typeof requiredBy === "string" ? [requiredBy] : requiredBy).map((path) => kafkajsFile(path));
+  if (file === undefined || users.includes(undefined)) return "not-found";
   if (require.cache[file]?.exports === exports) return "installed";
-  if (require.cache[user] !== undefined) return "kafkajs-loaded-first";
+  if (users.some((user) => require.cache[user!] !== undefined)) return "kafkajs-loaded-first";
+  const loaded = require.cache[file];
+  if (loaded !== undefined) {
+    // loaded already (to keep kafkajs's own for what ours leaves to it): it keeps its children
+    loaded.exports = exports;
+    return "installed";
+  }
   const module = new Module(file);
   module.filename = file;
   module.loaded = true;

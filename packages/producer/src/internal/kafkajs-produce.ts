@@ -3,14 +3,16 @@
 // encoder of its own, copies them all into a zero-filled buffer grown by doubling, and copies the
 // batch again at each level of nesting. This module writes a partition's records once, into one
 // buffer of their exact size, then the record batch around them (compressed or not) into one more:
-// the same bytes, but for gzip's level (see GZIP_LEVEL). It goes in kafkajs's place in Node's module cache before kafkajs loads the newer
-// request versions that build on it (see kafkajs-module.ts); requests with messages it does not handle (timestamps, keys
-// or values other than text and bytes, headers other than text and bytes) go to kafkajs's own.
+// the same bytes, but for gzip's level (see GZIP_LEVEL). It goes in kafkajs's place in Node's module
+// cache before kafkajs loads the newer request versions that build on it (see kafkajs-module.ts);
+// requests with messages it does not handle (timestamps, keys or values other than text and bytes,
+// headers other than text and bytes) go to kafkajs's own.
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { varintSize, writeVarint } from "./kafka-varint.js";
-import { kafkajsFile } from "./kafkajs-module.js";
+import { asEncoder, byteLengthOf, varintSize, writeBytes, writeVarint } from "./kafka-wire.js";
+import type { Bytes } from "./kafka-wire.js";
+import { kafkajsFile, replaceKafkajsModule } from "./kafkajs-module.js";
 import type { ReplacementState } from "./kafkajs-module.js";
 import { installDirectRecords } from "./kafkajs-record.js";
 
@@ -19,8 +21,6 @@ const require = createRequire(import.meta.url);
 const PRODUCE_V3 = "protocol/requests/produce/v3/request.js";
 /** The request versions that take v3 when they load (v6 and v7 build on v5). */
 const NEWER = ["protocol/requests/produce/v4/request.js", "protocol/requests/produce/v5/request.js"];
-
-type Bytes = string | Buffer | null;
 
 interface Message {
   readonly key?: unknown;
@@ -144,21 +144,8 @@ function note(length: number): number {
 
 /** Varint length and bytes of `value` (-1 for null); notes the byte length. */
 function bytesSize(value: Bytes): number {
-  if (value === null) return varintSize(note(-1));
-  const length = note(typeof value === "string" ? Buffer.byteLength(value) : value.length);
-  return varintSize(length) + length;
-}
-
-function writeBytes(buf: Buffer, offset: number, value: Bytes, length: number): number {
-  offset = writeVarint(buf, offset, length);
-  if (value === null) return offset;
-  if (typeof value !== "string") return offset + value.copy(buf, offset);
-  if (length === value.length && length < 64) {
-    // ASCII (one byte per character): written here, faster than a call into Buffer for short text
-    for (let i = 0; i < length; i++) buf[offset + i] = value.charCodeAt(i);
-    return offset + length;
-  }
-  return offset + buf.write(value, offset, length, "utf8");
+  const length = note(byteLengthOf(value));
+  return varintSize(length) + Math.max(0, length);
 }
 
 const bytesOf = (value: unknown): Bytes => (value == null ? null : (value as string | Buffer));
@@ -292,15 +279,7 @@ async function encodePartition(
   buf.writeInt32BE(0, 20); // partition leader epoch
   buf.writeInt8(MAGIC, 24);
   buf.writeUInt32BE(parts.crc32C(buf.subarray(CRC_FROM)), 25);
-  return asEncoder(buf, parts);
-}
-
-/** A kafkajs `Encoder` holding `buf`, which the request's encoders take as they take their own. */
-function asEncoder(buf: Buffer, parts: KafkajsParts): KafkaEncoder {
-  const encoder = Object.create(parts.Encoder.prototype) as { buf: Buffer; offset: number };
-  encoder.buf = buf;
-  encoder.offset = buf.length;
-  return encoder as unknown as KafkaEncoder;
+  return asEncoder<KafkaEncoder>(buf, parts.Encoder);
 }
 
 /** kafkajs's produce request v3, writing each partition's batch directly; `original` for what it does not handle. */
@@ -362,22 +341,15 @@ export function kafkajsParts(): KafkajsParts | undefined {
  */
 export function installDirectProduce(): ReplacementState {
   const file = kafkajsFile(PRODUCE_V3);
-  const users = NEWER.map((path) => kafkajsFile(path));
   const long = kafkajsFile("utils/long.js");
   const parts = kafkajsParts();
-  if (file === undefined || users.includes(undefined) || long === undefined || parts === undefined)
-    return "not-found";
-  const loaded = require.cache[file];
-  if ((loaded?.exports as { direct?: true } | undefined)?.direct === true) return "installed";
-  if (users.some((user) => require.cache[user as string] !== undefined)) return "kafkajs-loaded-first";
+  if (file === undefined || long === undefined || parts === undefined) return "not-found";
   installDirectRecords();
-  const current = require(file) as ProduceRequestFactory;
+  const current = require(file) as ProduceRequestFactory & { direct?: true };
+  if (current.direct === true) return "installed";
   const noProducerId = (require(long) as { fromInt(n: number): unknown }).fromInt(-1);
-  (require.cache[file] as NodeJS.Module).exports = Object.assign(
-    directProduceRequest(current, parts, noProducerId),
-    { direct: true as const },
-  );
-  return "installed";
+  const direct = Object.assign(directProduceRequest(current, parts, noProducerId), { direct: true as const });
+  return replaceKafkajsModule(PRODUCE_V3, NEWER, direct);
 }
 
 export const directProduce: ReplacementState = installDirectProduce();

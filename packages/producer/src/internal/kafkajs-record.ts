@@ -6,7 +6,7 @@
 // type). It goes in kafkajs's place in Node's module cache before kafkajs loads the produce request
 // that requires it; inputs it does not handle go to kafkajs's own function.
 import { createRequire } from "node:module";
-import { varintSize, writeVarint } from "./kafka-varint.js";
+import { asEncoder, byteLengthOf, varintSize, writeBytes, writeVarint } from "./kafka-wire.js";
 import { kafkajsFile, replaceKafkajsModule } from "./kafkajs-module.js";
 import type { ReplacementState } from "./kafkajs-module.js";
 
@@ -41,17 +41,6 @@ function bytesOf(value: unknown): Buffer | string | null | undefined {
   return typeof value === "string" || Buffer.isBuffer(value) ? value : undefined;
 }
 
-const lengthOf = (value: Buffer | string | null): number =>
-  value === null ? -1 : typeof value === "string" ? Buffer.byteLength(value) : value.length;
-
-function writeBytes(buf: Buffer, offset: number, value: Buffer | string | null, length: number): number {
-  offset = writeVarint(buf, offset, length);
-  if (value === null) return offset;
-  if (typeof value === "string") buf.write(value, offset, length, "utf8");
-  else value.copy(buf, offset);
-  return offset + length;
-}
-
 const frozenHeaders = new WeakMap<object, Buffer>();
 
 /** The headers part of a record (count, then key and value of each); undefined when kafkajs must decide. */
@@ -67,7 +56,7 @@ function encodeHeaders(headers: Readonly<Record<string, unknown>>): Buffer | und
       parts.push(key, value);
     }
   }
-  const lengths = parts.map((part) => lengthOf(part));
+  const lengths = parts.map((part) => byteLengthOf(part));
   let size = varintSize(parts.length / 2);
   for (const length of lengths) size += varintSize(length) + length;
   const buf = Buffer.allocUnsafe(size);
@@ -75,14 +64,6 @@ function encodeHeaders(headers: Readonly<Record<string, unknown>>): Buffer | und
   for (let i = 0; i < parts.length; i++) offset = writeBytes(buf, offset, parts[i]!, lengths[i]!);
   if (Object.isFrozen(headers)) frozenHeaders.set(headers, buf);
   return buf;
-}
-
-/** A kafkajs `Encoder` holding `buf`, so the record batch takes it as it takes its own. */
-function asEncoder(buf: Buffer, Encoder: { prototype: object }): EncodedRecord {
-  const encoder = Object.create(Encoder.prototype) as { buf: Buffer; offset: number };
-  encoder.buf = buf;
-  encoder.offset = buf.length;
-  return encoder as unknown as EncodedRecord;
 }
 
 /** A record encoder writing kafkajs's bytes directly, and leaving to `original` what it does not handle. */
@@ -103,8 +84,8 @@ export function directRecordEncoder(original: RecordEncoder, Encoder: { prototyp
     ) {
       return original(args);
     }
-    const keyLength = lengthOf(key);
-    const valueLength = lengthOf(value);
+    const keyLength = byteLengthOf(key);
+    const valueLength = byteLengthOf(value);
     const body =
       1 +
       varintSize(timestampDelta) +
@@ -122,7 +103,7 @@ export function directRecordEncoder(original: RecordEncoder, Encoder: { prototyp
     offset = writeBytes(buf, offset, key, keyLength);
     offset = writeBytes(buf, offset, value, valueLength);
     encodedHeaders.copy(buf, offset);
-    return asEncoder(buf, Encoder);
+    return asEncoder<EncodedRecord>(buf, Encoder);
   };
 }
 
