@@ -31,6 +31,15 @@ function probeWork(data: Uint8Array): number {
   return hash;
 }
 
+/** One emit: when it ran, its cost, and how long its thread waited for a core meanwhile. */
+interface EmitCost {
+  readonly start: number;
+  readonly end: number;
+  readonly us: number;
+  readonly waitUs: number;
+  readonly descheduled: boolean;
+}
+
 /**
  * Splits where emit's caller-side time goes: emits are matched with the garbage-collection pauses
  * Node reports (a pause inside an emit is paid by that emit), and after every `probeEvery`-th emit
@@ -41,14 +50,6 @@ function probeWork(data: Uint8Array): number {
  * understate that.) Windows are handed out one report late, once the pauses of their emits have
  * been reported.
  */
-interface EmitCost {
-  readonly start: number;
-  readonly end: number;
-  readonly us: number;
-  readonly waitUs: number;
-  readonly descheduled: boolean;
-}
-
 export class EmitAttribution {
   #current: EmitCost[] = [];
   #previous: EmitCost[] = [];
