@@ -2,13 +2,14 @@ import { expect } from "chai";
 import { ClickHouseTraceSchema, costOf, DEFAULT_PRICES, mergePrices, TraceQueries } from "../src/index.js";
 import type { Row, Sink } from "../src/index.js";
 import { embeddedTarget, uniqueDatabase } from "./support/engine.js";
-import { executionRow, llmEventRow, SECOND, T0, tokenMetricsRow } from "./support/fixture.js";
+import { executionRow, HOUR, llmEventRow, SECOND, T0, tokenMetricsRow } from "./support/fixture.js";
 import { insertRows } from "./support/insert.js";
 import { emptyRows, envelope } from "./support/records.js";
 
 const TRACE_PRICED = "e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5";
 const TRACE_UNKNOWN = "f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6";
 const TRACE_RUNNING = "a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7";
+const TRACE_CLOCK = "b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8b8";
 
 function llmEvents(base: Record<string, unknown>, at: number, model: string, cached?: number): Row[] {
   return [
@@ -94,6 +95,18 @@ describe("usage and cost queries (embedded engine)", () => {
     rows.agent_executions.push(
       executionRow(envelope({ ...running, event_time: T0 + 20 * SECOND }), "STARTED"),
     );
+    // agent "clock", five hours on: metrics records on either side of a window cut inside hours
+    const clock = { trace_id: TRACE_CLOCK, execution_id: "exec-clock", agent_name: "clock" };
+    const early = { ...clock, execution_id: "exec-early" };
+    rows.agent_events.push(
+      ...llmEvents(clock, T0 + 5 * HOUR + 15 * MINUTE, "house-model", 50),
+      ...llmEvents(early, T0 + 5 * HOUR + MINUTE, "house-model"),
+    );
+    rows.performance_metrics.push(
+      tokenMetricsRow(early, T0 + 5 * HOUR + 5 * MINUTE, 7, 1),
+      tokenMetricsRow(clock, T0 + 5 * HOUR + 20 * MINUTE, 200, 20),
+      tokenMetricsRow(clock, T0 + 6 * HOUR + SECOND, 30, 3),
+    );
     await insertRows(sink, rows);
     // the same metrics record delivered twice is counted once
     await sink.insert("performance_metrics", [rows.performance_metrics[0]!]);
@@ -104,6 +117,7 @@ describe("usage and cost queries (embedded engine)", () => {
     await sink.close();
   });
 
+  const MINUTE = 60 * SECOND;
   const range = { from: new Date(T0 / 1000 - 60_000), to: new Date(T0 / 1000 + 3_600_000) };
 
   it("costs each execution at its model's price, per execution and per trace", async () => {
@@ -187,5 +201,33 @@ describe("usage and cost queries (embedded engine)", () => {
     const hourly = await q.agentHourlyCostStats(range);
     const writerHour = hourly.find((row) => row.agentName === "writer")!;
     expect(writerHour.cost.costUsd).to.be.closeTo((300 + 200) / 1e6, 1e-12);
+  });
+
+  it("counts a window's tokens where its metrics records fall, in the window and in its whole hours", async () => {
+    const q = new TraceQueries(sink, { prices });
+    const window = {
+      from: new Date((T0 + 5 * HOUR + 10 * MINUTE) / 1000),
+      to: new Date((T0 + 6 * HOUR + SECOND) / 1000),
+    };
+    const { agents, hourly } = await q.agentCostOverview({ ...window, agent: "clock" });
+    // in the window: the record at 5:20 only (5:05 is before it, 6:00:01 is its end)
+    const cost = agents[0]!.cost;
+    expect([cost.inputTokens, cost.outputTokens, cost.cachedInputTokens]).to.deep.equal([200, 20, 50]);
+    expect(cost.costUsd).to.be.closeTo(((200 - 50) * 1 + 50 * 0.25 + 20 * 2) / 1e6, 1e-12);
+    expect(cost.byModel.map((usage) => usage.executions)).to.deep.equal([1]);
+    // per hour: the whole hour from 5:00 holds both executions' records; 6:00 holds none before the end
+    const byHour = hourly.map((row) => [
+      (row.hour.getTime() * 1000 - T0) / HOUR,
+      row.cost.inputTokens,
+      row.cost.outputTokens,
+    ]);
+    expect(byHour).to.deep.equal([
+      [5, 207, 21],
+      [6, 0, 0],
+    ]);
+    expect(hourly[0]!.cost.costUsd).to.be.closeTo(
+      ((200 - 50) * 1 + 50 * 0.25 + 20 * 2 + 7 * 1 + 1 * 2) / 1e6,
+      1e-12,
+    );
   });
 });

@@ -77,12 +77,10 @@ const STATS: readonly Stat[] = [
   ...METRIC_FIELDS.map(({ column }): Stat => [column, "sum", column, "source = 'metrics'"]),
 ];
 
-/** `quantilesExact(0.5)` with a combinator: `quantilesExactIfState(0.5)`. */
-const combined = (fn: string, combinator: string): string => fn.replace(/^(\w+)/, `$1${combinator}`);
-const ifArgs = (args: string, where: string): string => (args === "" ? where : `${args}, ${where}`);
-
+/** Each figure over its facts: `quantilesExact(0.5)(duration_ms)` becomes `quantilesExactIf(0.5)(duration_ms, …)`. */
 const AGENT_STATS_COLUMNS = STATS.map(
-  ([name, fn, args, where]) => `${combined(fn, "If")}(${ifArgs(args, where)}) AS ${name}`,
+  ([name, fn, args, where]) =>
+    `${fn.replace(/^(\w+)/, "$1If")}(${args === "" ? where : `${args}, ${where}`}) AS ${name}`,
 ).join(",\n    ");
 
 type AgentStatsRow = Record<string, unknown> & { agent_name: string };
@@ -133,35 +131,25 @@ export async function agentHourlyStats(sink: Sink, options: AgentStatsOptions): 
   return rows.map((row) => ({ ...toAgentStats(row), hour: new Date(num(row.hour_us) / 1000) }));
 }
 
-const IN_WINDOW = `event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")}`;
-
 /**
- * {@link agentStats} and {@link agentHourlyStats} from one read of the facts: per agent and hour,
- * each figure's state over the hour and over the window's part of it; then per hour the first,
- * per agent the second merged across hours (the window's facts lie in the hours read).
+ * {@link agentStats} and {@link agentHourlyStats} from one read of the facts, as two grouping sets:
+ * per agent and hour over the whole hours, and per agent and whether a fact lies in the window
+ * (the window's facts lie in the hours read; the rows outside it are dropped).
  */
 export async function agentOverviewStats(
   sink: Sink,
   options: AgentStatsOptions,
 ): Promise<{ agents: AgentStats[]; hourly: AgentHourlyStats[] }> {
   const { params, filter } = agentParams(options);
-  const states = (prefix: string, window: string): string[] =>
-    STATS.map(
-      ([name, fn, args, where]) =>
-        `${combined(fn, "IfState")}(${ifArgs(args, where + window)}) AS ${prefix}${name}`,
-    );
   const rows = await sink.query<AgentStatsRow & { hour_us: number; total: number }>(
-    `SELECT agent_name, grouping(hour) AS total, toUnixTimestamp(hour) * 1000000 AS hour_us,
-       ${STATS.map(([name, fn]) => `if(total = 0, ${combined(fn, "IfMerge")}(h_${name}), ${combined(fn, "IfMerge")}(w_${name})) AS ${name}`).join(",\n       ")}
+    `SELECT agent_name, grouping(hour) AS total, toUnixTimestamp(hour) * 1000000 AS hour_us, ${AGENT_STATS_COLUMNS}
      FROM (
-       SELECT agent_name, hour, countIf(${IN_WINDOW}) AS window_facts,
-         ${[...states("h_", ""), ...states("w_", ` AND ${IN_WINDOW}`)].join(",\n         ")}
+       SELECT *, event_time >= ${timeParam("from_us")} AND event_time < ${timeParam("to_us")} AS in_window
        FROM ${sink.database}.agent_hourly_facts FINAL
        WHERE hour >= toStartOfHour(${timeParam("from_us")}) AND hour < ${timeParam("to_us")}${filter}
-       GROUP BY agent_name, hour
      )
-     GROUP BY GROUPING SETS ((agent_name, hour), (agent_name))
-     HAVING total = 0 OR sum(window_facts) > 0
+     GROUP BY GROUPING SETS ((agent_name, hour), (agent_name, in_window))
+     HAVING total = 0 OR in_window
      ORDER BY total, hour, agent_name`,
     params,
   );

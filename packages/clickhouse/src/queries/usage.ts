@@ -91,7 +91,8 @@ export async function usageBy(sink: Sink, prices: PriceTable, query: UsageQuery)
 /**
  * Usage of the executions whose metrics fall in [from_us, to_us), per agent, and of those whose
  * metrics fall in the whole hours from toStartOfHour(from_us), per agent and hour (the hour of their
- * first metrics record): both from one read of the summary (the agents page shows both).
+ * first metrics record): both from one read of the summary (the agents page shows both). A metrics
+ * record lies in its own hour's row, so the rows read hold no record before toStartOfHour(from_us).
  */
 export async function agentUsage(
   sink: Sink,
@@ -110,15 +111,15 @@ export async function agentUsage(
     `SELECT agent_name, toUnixTimestamp(metrics_hour) AS hour_s, if(length(models) = 1, models[1], '') AS model,
             count() AS executions, sum(input) AS input_tokens, sum(output) AS output_tokens,
             sum(least(cached, input)) AS cached_tokens,
-            countIf(notEmpty(mw)) AS w_executions, sum(arraySum(x -> x.3, mw)) AS w_input_tokens,
-            sum(arraySum(x -> x.4, mw)) AS w_output_tokens,
-            sum(if(notEmpty(mw), least(cached, arraySum(x -> x.3, mw)), 0)) AS w_cached_tokens
+            countIf(notEmpty(mw)) AS w_executions, sum(arraySum(mw.3)) AS w_input_tokens,
+            sum(arraySum(mw.4)) AS w_output_tokens,
+            sum(if(notEmpty(mw), least(cached, arraySum(mw.3)), 0)) AS w_cached_tokens
      FROM (
        SELECT trace_id, execution_id, max(agent_name) AS agent_name,
-              arrayFilter(x -> x.2 >= toStartOfHour(${from}) AND x.2 < ${to}, groupUniqArrayMerge(metrics)) AS m,
-              arrayFilter(x -> x.2 >= ${from}, m) AS mw, toStartOfHour(arrayMin(x -> x.2, m)) AS metrics_hour,
-              arraySum(x -> x.3, m) AS input, arraySum(x -> x.4, m) AS output, groupUniqArrayArray(models) AS models,
-              arraySum(x -> x.2, groupUniqArrayMerge(cached)) AS cached
+              arrayFilter(x -> x.2 < ${to}, groupUniqArrayMerge(metrics)) AS m,
+              arrayFilter(x -> x.2 >= ${from}, m) AS mw, toStartOfHour(arrayMin(m.2)) AS metrics_hour,
+              arraySum(m.3) AS input, arraySum(m.4) AS output, groupUniqArrayArray(models) AS models,
+              arraySum(groupUniqArrayMerge(cached).2) AS cached
        FROM ${sink.database}.execution_summary
        WHERE ${SUMMARY_HOURS}
        GROUP BY trace_id, execution_id
