@@ -8,6 +8,10 @@
  * number of traces; TRACEHOUSE_BENCH_FRESH=1 generates it again. Migrations added since are applied
  * to kept data, materialized views they add are backfilled from the record tables, and the mutations
  * they start (a projection built for existing parts) finish before anything is measured.
+ *
+ * Each API family's first request reads its columns from disk and runs its statements for the first
+ * time; it is timed on its own (`*_cold_ms`), and the p95 of each family is taken over the
+ * ROUNDS requests after it: a served UI repeats the same statements on every poll.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -129,19 +133,20 @@ async function main(): Promise<void> {
         `SELECT lower(hex(MD5(toString(number * 997 % ${TRACES})))) AS id FROM numbers(${ROUNDS})`,
       )
     ).map((row) => row.id);
-    await timed(`${server.url}/api/traces/${traceIds[0]}`);
+    const agents = ["researcher", "coder", "reviewer", "writer"];
+    const listUrl = (i: number) =>
+      `${server.url}/api/traces?${window}&agent=${agents[i % 4]}&errors=${i % 2 ? "yes" : "no"}`;
+    const cold = {
+      trace: await timed(`${server.url}/api/traces/${traceIds[0]}`),
+      list: await timed(listUrl(ROUNDS)),
+      agents: await timed(`${server.url}/api/agents?${window}`),
+    };
     const trace: number[] = [];
     for (const id of traceIds) trace.push(await timed(`${server.url}/api/traces/${id}`));
     const list: number[] = [];
-    const agents = ["researcher", "coder", "reviewer", "writer"];
-    for (let i = 0; i < ROUNDS; i++)
-      list.push(
-        await timed(
-          `${server.url}/api/traces?${window}&agent=${agents[i % 4]}&errors=${i % 2 ? "yes" : "no"}`,
-        ),
-      );
+    for (let i = 0; i < ROUNDS; i++) list.push(await timed(listUrl(i)));
     const agentTimes: number[] = [];
-    for (let i = 0; i < ROUNDS / 2; i++) agentTimes.push(await timed(`${server.url}/api/agents?${window}`));
+    for (let i = 0; i < ROUNDS; i++) agentTimes.push(await timed(`${server.url}/api/agents?${window}`));
 
     const browser = await launchChromium();
     const renders: number[] = [];
@@ -169,10 +174,14 @@ async function main(): Promise<void> {
       list_api_p95_ms: p95(list),
       agents_api_p95_ms: p95(agentTimes),
       first_render_ms: p95(renders),
+      trace_api_cold_ms: Math.round(cold.trace),
+      list_api_cold_ms: Math.round(cold.list),
+      agents_api_cold_ms: Math.round(cold.agents),
     };
     console.log(
       `trace API p95 ${result.trace_api_p95_ms} ms · filtered list (1 h, agent, errors) p95 ${result.list_api_p95_ms} ms · ` +
-        `agents (1 h) p95 ${result.agents_api_p95_ms} ms · trace page first render p95 ${result.first_render_ms} ms`,
+        `agents (1 h) p95 ${result.agents_api_p95_ms} ms · trace page first render p95 ${result.first_render_ms} ms\n` +
+        `first request of each: trace ${result.trace_api_cold_ms} ms · list ${result.list_api_cold_ms} ms · agents ${result.agents_api_cold_ms} ms`,
     );
     console.log(JSON.stringify(result));
   } finally {
