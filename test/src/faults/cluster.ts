@@ -11,26 +11,21 @@ import { EmbeddedSink } from "@tracehouse/clickhouse";
 import { CLUSTER_NODES, startKafkaCluster, stopKafkaCluster, uniqueName } from "@tracehouse/testkit";
 import type { ClusterNode, KafkaCluster } from "@tracehouse/testkit";
 import { Kafka, logLevel } from "kafkajs";
-import {
-  createCatalogueTopics,
-  deleteCatalogueTopics,
-  pollUntil,
-  quantile,
-  within,
-} from "../harness/index.js";
+import { createCatalogueTopics, deleteCatalogueTopics, pollUntil, quantile } from "../harness/index.js";
 import { checkDelivery } from "../load/clickhouse-checks.js";
 import { integerArg } from "../load/cli-args.js";
 import type { AgentProgress } from "../load/protocol.js";
 import { spawnAgents } from "../load/spawn-agents.js";
 import type { AgentsHandle } from "../load/spawn-agents.js";
 import { waitForCatchUp } from "./catch-up.js";
-import { describeEmits, FailoverMeter } from "./failover.js";
+import { describeEmits, FailoverMeter, round } from "./failover.js";
 import { guardRun } from "./run-guard.js";
 import { steadyAgents } from "./steady-agents.js";
 import { Timeline } from "./timeline.js";
 import type { WorkerRunOptions } from "./protocol.js";
 import { WorkerSupervisor } from "./WorkerSupervisor.js";
-import { cut, heal, inOwnNetworkNamespace, rerunInOwnNetworkNamespace } from "./partition.js";
+import { heal, inOwnNetworkNamespace, rerunInOwnNetworkNamespace } from "./partition.js";
+import { networkPartition } from "./partition-step.js";
 
 const HELP = `Usage: npm run test:faults -- --cluster [options]
 
@@ -175,66 +170,6 @@ async function failover(node: ClusterNode, how: "kill" | "stop", label: string):
   );
 }
 
-/**
- * Cuts the busy partition's leader off the network for `partitionMs` (its process keeps running, its
- * connections hang), reports whether another node takes over meanwhile, heals it, and measures the
- * longest time without an acknowledgement from the cut on, apart from the other failovers.
- */
-async function networkPartition(): Promise<Record<string, number | null>> {
-  const node = await leaderOfBusyPartition();
-  const groupId = workerOptions.groupId;
-  const coordinator = await within(nodes.coordinatorOf(groupId), 10_000);
-  const restarts = workers!.unplannedRestarts;
-  const port = Number(nodes.brokers[node - 1]!.split(":")[1]);
-  const mark = meter.begin("network partition");
-  cut([port, port + 1]);
-  record(
-    `network partition: node ${node} cut off (ports ${port} and ${port + 1} dropped on loopback); ` +
-      `it led ${busyTopic}[0]; node ${coordinator ?? "?"} coordinated the worker group`,
-  );
-  const written = workers!.written();
-  const elected = await pollUntil(
-    async () => {
-      const leader = await within(nodes.leaderOf(busyTopic, 0), 2000);
-      return leader !== null && leader !== node ? leader : undefined;
-    },
-    { what: `another leader of ${busyTopic}[0]`, timeoutMs: partitionMs, intervalMs: 250 },
-  ).catch(() => null);
-  const electedS = elected === null ? null : (performance.now() - mark.at) / 1000;
-  record(
-    elected === null
-      ? `  no other node took ${busyTopic}[0] over while node ${node} was cut off`
-      : `  node ${elected} leads ${busyTopic}[0] ${electedS!.toFixed(1)} s after the cut`,
-  );
-  await sleep(Math.max(0, partitionMs - (performance.now() - mark.at)));
-  const coordinatorWhileCut = await within(nodes.coordinatorOf(groupId), 5000);
-  const rows = workers!.written() - written;
-  record(
-    `  ${partitionMs / 1000} s cut off: the worker wrote ${rows} rows meanwhile, restarted on its own ` +
-      `${workers!.unplannedRestarts - restarts} times; node ${coordinatorWhileCut ?? "?"} coordinates the group`,
-  );
-  heal();
-  const stall = await meter.end(mark, left(), false);
-  record(
-    `  healed; from the cut on, deliveries stalled ${stall.stallMs.toFixed(0)} ms at most; ${describeEmits(stall)}`,
-  );
-  await fullyReplicated();
-  record(`  node ${node} back, every replica in sync; ${await catchUp()}`);
-  return {
-    node,
-    new_leader: elected,
-    new_leader_after_s: electedS === null ? null : round(electedS),
-    stall_ms: Math.round(stall.stallMs),
-    emit_p99_us: round(stall.emitP99Us),
-    emit_p99_us_net_of_waits: round(stall.emitP99UsNet),
-    group_coordinator_before: coordinator,
-    group_coordinator_while_cut: coordinatorWhileCut,
-    worker_rows_written_while_cut: rows,
-    unplanned_worker_restarts_while_cut: workers!.unplannedRestarts - restarts,
-  };
-}
-
-const round = (value: number | null): number | null => (value === null ? null : Number(value.toFixed(1)));
 const worst = (values: readonly (number | null)[]): number | null => {
   const known = values.filter((v): v is number => v !== null);
   return known.length === 0 ? null : Math.max(...known);
@@ -328,7 +263,23 @@ try {
     await fullyReplicated();
   }
   record(`rolling restart done; ${await catchUp()}`);
-  const partition = partitionMs > 0 ? await networkPartition() : null;
+  const partition =
+    partitionMs > 0
+      ? await networkPartition(
+          {
+            nodes,
+            workers,
+            groupId: workerOptions.groupId,
+            busyTopic,
+            meter,
+            timeline,
+            leaderOfBusyPartition,
+            fullyReplicated,
+            catchUp,
+          },
+          partitionMs,
+        )
+      : null;
 
   agents.stop();
   const report = await Promise.race([

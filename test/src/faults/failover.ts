@@ -174,6 +174,10 @@ function emitFigures(samples: readonly Sample[]): EmitFigures {
   };
 }
 
+/** A figure for the run's report: one decimal. */
+export const round = (value: number | null): number | null =>
+  value === null ? null : Number(value.toFixed(1));
+
 /** One line of the timeline: what emit cost, and what else the agents went through meanwhile. */
 export function describeEmits(figures: EmitFigures): string {
   const us = (value: number | null): string => value?.toFixed(1) ?? "-";
