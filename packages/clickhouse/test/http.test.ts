@@ -1,8 +1,9 @@
 import { httpTarget } from "./support/engine.js";
+import { describeAgentQueries } from "./suites/agent-queries.suite.js";
 import { describeDedup } from "./suites/dedup.suite.js";
-import { describeQueries } from "./suites/queries.suite.js";
 import { describeSchema } from "./suites/schema.suite.js";
 import { describeSink } from "./suites/sink.suite.js";
+import { describeTraceQueries } from "./suites/trace-queries.suite.js";
 
 const target = httpTarget();
 if (target === null) {
@@ -13,5 +14,6 @@ if (target === null) {
   describeSink(target);
   describeSchema(target);
   describeDedup(target);
-  describeQueries(target);
+  describeTraceQueries(target);
+  describeAgentQueries(target);
 }

@@ -7,6 +7,8 @@ export const SECOND = 1_000_000;
 export const HOUR = 3600 * SECOND;
 /** The start of an hour three days ago, in epoch microseconds (inside the default 90-day TTL). */
 export const T0 = (Math.floor(Date.now() / 3_600_000) - 72) * 3_600_000 * 1000;
+/** The Date of an epoch-microsecond time, as the queries take a window's ends. */
+export const at = (us: number): Date => new Date(us / 1000);
 /** TRACE_OLD is this much earlier: 35 days always lands in an earlier month (another partition). */
 export const OLD_OFFSET = 35 * 24 * HOUR;
 
