@@ -1,31 +1,15 @@
 // Per-agent read-outs over a window: agentStats, agentHourlyStats, agentCostOverview,
 // slowestExecutions and errorSummary.
 import { expect } from "chai";
-import { ClickHouseTraceSchema, TraceQueries } from "../../src/index.js";
-import type { Sink } from "../../src/index.js";
-import { uniqueDatabase } from "../support/engine.js";
+import type { TraceQueries } from "../../src/index.js";
 import type { SinkTarget } from "../support/engine.js";
-import { EXEC, HOUR, OLD_OFFSET, SECOND, T0, TRACE_A, at, fixtureRows } from "../support/fixture.js";
-import { insertRows } from "../support/insert.js";
+import { EXEC, HOUR, OLD_OFFSET, SECOND, T0, TRACE_A, at } from "../support/fixture.js";
+import { withFixtureDatabase } from "../support/fixture-database.js";
 
 export function describeAgentQueries(target: SinkTarget): void {
   describe(`${target.label} agent queries`, () => {
-    let sink: Sink;
     let queries: TraceQueries;
-    let db: string;
-
-    before(async () => {
-      db = uniqueDatabase("agent_queries");
-      sink = target.makeSink(db);
-      queries = new TraceQueries(sink);
-      await new ClickHouseTraceSchema(sink).createTables();
-      await insertRows(sink, fixtureRows());
-    });
-
-    after(async () => {
-      await sink.command(`DROP DATABASE IF EXISTS ${db}`);
-      await sink.close();
-    });
+    withFixtureDatabase(target, "agent_queries", (fixture) => ({ queries } = fixture));
 
     it("agentStats: executions, failures, latency and TTFT quantiles, phase sums per agent", async () => {
       const stats = await queries.agentStats({ from: at(T0), to: at(T0 + 2 * HOUR) });

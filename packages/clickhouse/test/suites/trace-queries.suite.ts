@@ -16,9 +16,9 @@ import {
   TRACE_OLD,
   at,
   executionRow,
-  fixtureRows,
   spanRow,
 } from "../support/fixture.js";
+import { withFixtureDatabase } from "../support/fixture-database.js";
 import { insertRows } from "../support/insert.js";
 import { emptyRows, envelope } from "../support/records.js";
 
@@ -27,19 +27,7 @@ export function describeTraceQueries(target: SinkTarget): void {
     let sink: Sink;
     let queries: TraceQueries;
     let db: string;
-
-    before(async () => {
-      db = uniqueDatabase("queries");
-      sink = target.makeSink(db);
-      queries = new TraceQueries(sink);
-      await new ClickHouseTraceSchema(sink).createTables();
-      await insertRows(sink, fixtureRows());
-    });
-
-    after(async () => {
-      await sink.command(`DROP DATABASE IF EXISTS ${db}`);
-      await sink.close();
-    });
+    withFixtureDatabase(target, "queries", (fixture) => ({ sink, queries, db } = fixture));
 
     describe("getTrace of a trace whose root span starts before its first execution record", () => {
       const TRACE = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
