@@ -136,17 +136,18 @@ async function main(): Promise<void> {
     const agents = ["researcher", "coder", "reviewer", "writer"];
     const listUrl = (i: number) =>
       `${server.url}/api/traces?${window}&agent=${agents[i % 4]}&errors=${i % 2 ? "yes" : "no"}`;
+    const agentsUrl = `${server.url}/api/agents?${window}`;
     const cold = {
       trace: await timed(`${server.url}/api/traces/${traceIds[0]}`),
-      list: await timed(listUrl(ROUNDS)),
-      agents: await timed(`${server.url}/api/agents?${window}`),
+      list: await timed(listUrl(0)),
+      agents: await timed(agentsUrl),
     };
     const trace: number[] = [];
     for (const id of traceIds) trace.push(await timed(`${server.url}/api/traces/${id}`));
     const list: number[] = [];
     for (let i = 0; i < ROUNDS; i++) list.push(await timed(listUrl(i)));
     const agentTimes: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) agentTimes.push(await timed(`${server.url}/api/agents?${window}`));
+    for (let i = 0; i < ROUNDS; i++) agentTimes.push(await timed(agentsUrl));
 
     const browser = await launchChromium();
     const renders: number[] = [];
