@@ -11,6 +11,7 @@ import { encodeInsert } from "./internal/insert-payload.js";
 import { parseJsonEachRow } from "./internal/json-each-row.js";
 import { EMBEDDED_INSERT_SETTINGS, QUERY_SETTINGS } from "./internal/settings.js";
 import { SinkKind } from "./sink.js";
+import type { EncodedRows } from "./encoded-rows.js";
 import type { InsertOptions, InsertResult, QueryParams, Row, Sink } from "./sink.js";
 
 const connectionArgs = Object.entries(QUERY_SETTINGS).map(([name, value]) => `--${name}=${value}`);
@@ -59,7 +60,11 @@ export class EmbeddedSink implements Sink {
     return this.config.dataDir;
   }
 
-  async insert(table: string, rows: readonly Row[], options: InsertOptions = {}): Promise<InsertResult> {
+  async insert(
+    table: string,
+    rows: readonly Row[] | EncodedRows,
+    options: InsertOptions = {},
+  ): Promise<InsertResult> {
     const target = qualifyTable(this.database, table);
     if (rows.length === 0) return { rows: 0 };
     const { format, columns, bytes } = encodeInsert(target, rows);

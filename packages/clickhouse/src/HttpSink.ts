@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { createClient } from "@clickhouse/client";
 import type { ClickHouseClient, ClickHouseSettings } from "@clickhouse/client";
 import { resolveHttpSinkConfig, sessionSettings } from "./config.js";
@@ -6,7 +8,9 @@ import { CallGate } from "./internal/CallGate.js";
 import { qualifyTable } from "./internal/identifiers.js";
 import { stringifyRow } from "./internal/json-each-row.js";
 import { INSERT_SETTINGS, QUERY_SETTINGS } from "./internal/settings.js";
+import { TABLE_COLUMNS } from "./projection.js";
 import { SinkKind } from "./sink.js";
+import { EncodedRows } from "./encoded-rows.js";
 import type { InsertOptions, InsertResult, QueryParams, Row, Sink } from "./sink.js";
 
 const LOG_LEVEL_OFF = 127;
@@ -47,22 +51,38 @@ export class HttpSink implements Sink {
     });
   }
 
-  async insert(table: string, rows: readonly Row[], options: InsertOptions = {}): Promise<InsertResult> {
+  async insert(
+    table: string,
+    rows: readonly Row[] | EncodedRows,
+    options: InsertOptions = {},
+  ): Promise<InsertResult> {
     const target = qualifyTable(this.database, table);
     if (rows.length === 0) return { rows: 0 };
     const settings: ClickHouseSettings = {
       ...(INSERT_SETTINGS as ClickHouseSettings),
       ...(options.dedupToken === undefined ? {} : { insert_deduplication_token: options.dedupToken }),
     };
-    await this.#gate.run(`insert into ${target}`, () =>
-      this.#client.insert({
+    await this.#gate.run(`insert into ${target}`, async () => {
+      if (rows instanceof EncodedRows) return this.#insertEncoded(target, rows, settings);
+      await this.#client.insert({
         table: target,
         values: rows as Row[],
         format: "JSONEachRow",
         clickhouse_settings: settings,
-      }),
-    );
+      });
+    });
     return { rows: rows.length };
+  }
+
+  /** Sends the encoded lines as they are: the client's insert() would stringify them again. */
+  async #insertEncoded(target: string, rows: EncodedRows, settings: ClickHouseSettings): Promise<void> {
+    const columns = TABLE_COLUMNS[rows.table].join(", ");
+    const result = await this.#client.exec({
+      query: `INSERT INTO ${target} (${columns}) FORMAT JSONCompactEachRow`,
+      values: Readable.from([rows.payload()], { objectMode: false }),
+      clickhouse_settings: settings,
+    });
+    await finished(result.stream.resume());
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {

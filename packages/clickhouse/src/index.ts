@@ -1,4 +1,5 @@
 export { EmbeddedSink } from "./EmbeddedSink.js";
+export { EncodedRows } from "./encoded-rows.js";
 export { HttpSink } from "./HttpSink.js";
 export {
   ClickHouseTraceSchema,

@@ -1,3 +1,4 @@
+import type { EncodedRows } from "./encoded-rows.js";
 /** One row to insert: column name → value (a record mapped to its table's columns). */
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -32,9 +33,10 @@ export interface Sink {
   readonly database: string;
   /**
    * Inserts rows in a JSON row format (the embedded engine sends the record tables positionally,
-   * in TABLE_COLUMNS order: a key that is not a column is not sent); an empty `rows` is a no-op.
+   * in TABLE_COLUMNS order: a key that is not a column is not sent), or a record table's rows
+   * already encoded that way (EncodedRows); an empty `rows` is a no-op.
    */
-  insert(table: string, rows: readonly Row[], options?: InsertOptions): Promise<InsertResult>;
+  insert(table: string, rows: readonly Row[] | EncodedRows, options?: InsertOptions): Promise<InsertResult>;
   /** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers as numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Runs a statement without a result (DDL, OPTIMIZE, SYSTEM …). */

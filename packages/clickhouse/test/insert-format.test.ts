@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   ClickHouseTraceSchema,
   EmbeddedSink,
+  EncodedRows,
   InsertFormat,
   RecordTable,
   TABLE_COLUMNS,
@@ -91,6 +92,48 @@ describe("insert format", () => {
       await sink.command(`DROP DATABASE IF EXISTS ${database}`);
       await sink.close();
     }
+  });
+
+  it("EncodedRows: rows encoded as they are added store what the same rows store; any slice is an insert of its own", async () => {
+    const long = "ü".repeat(40_000); // past the first buffer: it grows
+    const rows = [
+      spanRow(1),
+      { ...spanRow(2), parent_span_id: undefined, not_a_column: 1 },
+      spanRow(3, { user_id: long }),
+    ];
+    const encoded = new EncodedRows(RecordTable.Spans);
+    const lineBytes = rows.map((row) => encoded.add(row));
+    expect([encoded.length, encoded.bytes]).to.deep.equal([3, encoded.payload().length]);
+    expect(lineBytes.reduce((sum, bytes) => sum + bytes, 0)).to.equal(encoded.bytes);
+    expect(encoded.row(1)).to.deep.include({ span_id: "00f067aa0ba902b2", parent_span_id: null });
+    expect(encoded.row(1)).not.to.have.property("not_a_column");
+    expect(encoded.slice(2).row(0)["user_id"]).to.equal(long);
+    expect(() => encoded.slice(1).add(spanRow(4))).to.throw(/read-only/);
+    expect(() => encodeInsert("db.agent_events", encoded)).to.throw(
+      /spans cannot be inserted into db.agent_events/,
+    );
+
+    const stored = async (insert: (sink: EmbeddedSink) => Promise<void>): Promise<unknown[]> => {
+      const database = uniqueDatabase("encoded");
+      const sink = new EmbeddedSink({ dataDir: testDataDir(), database, maxRetries: 0 });
+      try {
+        await new ClickHouseTraceSchema(sink, { ttlDays: null }).createTables();
+        await insert(sink);
+        return await sink.query(`SELECT * FROM ${database}.spans ORDER BY span_id`);
+      } finally {
+        await sink.command(`DROP DATABASE IF EXISTS ${database}`);
+        await sink.close();
+      }
+    };
+    const asRows = await stored(async (sink) => {
+      await sink.insert(RecordTable.Spans, rows);
+    });
+    const asSlices = await stored(async (sink) => {
+      await sink.insert(RecordTable.Spans, encoded.slice(1));
+      await sink.insert(RecordTable.Spans, encoded.slice(0, 1));
+    });
+    expect(asRows).to.have.length(3);
+    expect(asSlices).to.deep.equal(asRows);
   });
 
   it("runs calls on the least busy of its sessions: a quick query need not wait for a slow one", async () => {

@@ -1,5 +1,6 @@
 import type { Row } from "../sink.js";
 import { DISTRIBUTED_SUFFIX } from "../distributed.js";
+import { EncodedRows } from "../encoded-rows.js";
 import { TABLE_COLUMNS } from "../projection.js";
 import { encodeJsonEachRow, stringifyRow } from "./json-each-row.js";
 
@@ -47,9 +48,18 @@ export function encodeJsonCompactEachRow(columns: readonly string[], rows: reado
 /**
  * The body of an insert into `table`: the record tables (whose columns are known) positionally
  * as JSONCompactEachRow, where a key that is not a column of the table is not sent; any other
- * table as JSONEachRow, where the engine refuses an unknown key.
+ * table as JSONEachRow, where the engine refuses an unknown key. EncodedRows are that body already.
  */
-export function encodeInsert(table: string, rows: readonly Row[]): InsertPayload {
+export function encodeInsert(table: string, rows: readonly Row[] | EncodedRows): InsertPayload {
+  if (rows instanceof EncodedRows) {
+    if (recordTableColumns(table) !== TABLE_COLUMNS[rows.table])
+      throw new Error(`rows of ${rows.table} cannot be inserted into ${table}`);
+    return {
+      format: InsertFormat.JsonCompactEachRow,
+      columns: TABLE_COLUMNS[rows.table],
+      bytes: rows.payload(),
+    };
+  }
   const columns = recordTableColumns(table);
   if (columns === undefined) return { format: InsertFormat.JsonEachRow, bytes: encodeJsonEachRow(rows) };
   return { format: InsertFormat.JsonCompactEachRow, columns, bytes: encodeJsonCompactEachRow(columns, rows) };
