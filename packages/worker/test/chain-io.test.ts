@@ -1,3 +1,4 @@
+import { EncodedRows, RecordTable } from "@tracehouse/clickhouse";
 import type { Row } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { PartitionAcks, RecordType, noopLogger } from "@tracehouse/schemas";
@@ -86,10 +87,12 @@ describe("chain steps against the real engine and broker", function () {
       offsets.add(offset);
       return { offsets, offset };
     });
+    const encoded = new EncodedRows(RecordTable.Events);
+    for (const row of rows) encoded.add(row);
     return {
       key: "k",
-      table: "agent_events" as const,
-      rows,
+      table: RecordTable.Events,
+      rows: encoded,
       sources,
       bytes: rows.length,
       openedAt: Date.now(),

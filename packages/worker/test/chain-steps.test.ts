@@ -54,6 +54,22 @@ describe("step: batch", () => {
     expect(sealed.batches).to.have.length(2);
   });
 
+  it("keeps a row's values, not the row: a batch holds its rows encoded, one line each", () => {
+    const sealed = new Sealed();
+    const batch = new BatchStep(limits, false, new Occupancy(), sealed);
+    const offsets = tracked(new PartitionLedger(), "t", 0, 3);
+    const rows = [0, 1, 2].map((n) => ({ event_id: `e${n}`, event_time: JAN + n, name: "before" }));
+    rows.forEach((row, offset) => batch.add("agent_events", row, { offsets, offset }, 10));
+    for (const row of rows) row.name = "after"; // the decoded record may be reused or dropped
+    const [sealedBatch] = sealed.batches;
+    expect(sealedBatch!.rows.rows().map((row) => [row["event_id"], row["name"]])).to.deep.equal([
+      ["e0", "before"],
+      ["e1", "before"],
+      ["e2", "before"],
+    ]);
+    expect(sealedBatch!.rows.payload().toString("utf8").split("\n")).to.have.length(4);
+  });
+
   it("while its topics lag, a batch waits to fill for up to four intervals instead of one", () => {
     const ledger = new PartitionLedger();
     const offsets = tracked(ledger, "t", 0, 1);

@@ -1,4 +1,4 @@
-import { SinkError } from "@tracehouse/clickhouse";
+import { EncodedRows, SinkError } from "@tracehouse/clickhouse";
 import type { InsertOptions, InsertResult, Row, Sink } from "@tracehouse/clickhouse";
 
 export interface FaultPlan {
@@ -30,12 +30,19 @@ export class FaultInjectingSink implements Sink {
     this.database = inner.database;
   }
 
-  async insert(table: string, rows: readonly Row[], options?: InsertOptions): Promise<InsertResult> {
+  async insert(
+    table: string,
+    rows: readonly Row[] | EncodedRows,
+    options?: InsertOptions,
+  ): Promise<InsertResult> {
     const call = ++this.inserts;
     this.tokens.push(options?.dedupToken);
     if (this.plan.delayMs !== undefined)
       await new Promise((resolve) => setTimeout(resolve, this.plan.delayMs));
-    if (this.plan.heavyRow !== undefined && rows.some(this.plan.heavyRow)) {
+    if (
+      this.plan.heavyRow !== undefined &&
+      (rows instanceof EncodedRows ? rows.rows() : rows).some(this.plan.heavyRow)
+    ) {
       throw new SinkError(`insert ${call}: memory limit exceeded`, { retriable: true, clickhouseCode: 241 });
     }
     if (this.plan.failBefore?.has(call) === true) {

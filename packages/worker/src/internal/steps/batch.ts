@@ -1,3 +1,4 @@
+import { EncodedRows } from "@tracehouse/clickhouse";
 import type { RecordTable, Row } from "@tracehouse/clickhouse";
 import type { SourceRef } from "../source.js";
 import { partitionKey } from "../source.js";
@@ -9,7 +10,8 @@ export interface TableBatch {
   /** The batch key ({@link batchKey}): one insert at a time per key. */
   readonly key: string;
   readonly table: RecordTable;
-  readonly rows: Row[];
+  /** Encoded as they arrive: a batch holds no row objects while it fills and waits. */
+  readonly rows: EncodedRows;
   readonly sources: SourceRef[];
   bytes: number;
   readonly openedAt: number;
@@ -63,11 +65,19 @@ export class BatchStep implements Step {
     const key = batchKey(table, row.event_time, this.perPartition ? partitionKey(topic, partition) : null);
     let open = this.#open.get(key);
     if (open === undefined) {
-      open = { key, table, rows: [], sources: [], bytes: 0, openedAt: Date.now(), topics: new Set() };
+      open = {
+        key,
+        table,
+        rows: new EncodedRows(table),
+        sources: [],
+        bytes: 0,
+        openedAt: Date.now(),
+        topics: new Set(),
+      };
       this.#open.set(key, open);
     }
     open.topics.add(topic);
-    open.rows.push(row);
+    open.rows.add(row);
     open.sources.push(source);
     open.bytes += bytes;
     this.occupancy.rows++;

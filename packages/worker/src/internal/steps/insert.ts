@@ -1,5 +1,5 @@
 import { InsertFailure, classifyInsertFailure } from "@tracehouse/clickhouse";
-import type { RecordTable, Row, Sink } from "@tracehouse/clickhouse";
+import type { EncodedRows, RecordTable, Sink } from "@tracehouse/clickhouse";
 import type { RetryPolicy } from "@tracehouse/schemas";
 import { DeadLetterReason } from "../../dead-letter.js";
 import { RetriesExhaustedError } from "../../errors.js";
@@ -151,7 +151,7 @@ export class InsertStep implements Step {
    */
   async #write(
     table: RecordTable,
-    rows: Row[],
+    rows: EncodedRows,
     sources: SourceRef[],
     retries = this.limits.retry.maxRetries,
   ): Promise<DeadLetter[]> {
@@ -182,7 +182,7 @@ export class InsertStep implements Step {
           {
             source: sources[0]!,
             message: null,
-            row: rows[0],
+            row: rows.row(0),
             reason: exhausted ? DeadLetterReason.RetriesExhausted : DeadLetterReason.Rejected,
             error: messageOf(error),
             table,
