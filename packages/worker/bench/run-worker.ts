@@ -30,6 +30,16 @@ function rssBytes(): number {
   return match === null ? process.memoryUsage.rss() : Number(match[1]) * 1024;
 }
 
+/** Waits (at most a minute) until the engine has run no merge for two readings in a row. */
+async function mergesSettled(): Promise<void> {
+  let quiet = 0;
+  for (let waited = 0; waited < 60_000 && quiet < 2; waited += 250) {
+    const [row] = await sink.query<{ n: number }>("SELECT count() AS n FROM system.merges");
+    quiet = Number(row?.n ?? 0) === 0 ? quiet + 1 : 0;
+    await sleep(250);
+  }
+}
+
 async function metricSum(registry: Registry, name: string, label?: string): Promise<Record<string, number>> {
   const metric = await registry.getSingleMetric(name)!.get();
   const out: Record<string, number> = {};
@@ -124,7 +134,9 @@ for (const table of Object.keys(rows)) {
   final[table] = Number(row?.n ?? 0);
 }
 
-// The same records again, step by step, then straight into the engine (database bench_direct).
+// The same records again, step by step, then straight into the engine (database bench_direct), once
+// the worker's merges are done: the baseline must not share the engine's threads with them.
+await mergesSettled();
 const direct = createSink({
   dataDir: args.dataDir,
   database: "bench_direct",

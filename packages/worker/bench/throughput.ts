@@ -1,6 +1,6 @@
 /**
  * Worker throughput over pre-filled topics into the embedded engine.
- * Fills the six record topics (a realistic mix, 25 records per trace), then runs the worker alone in a child process
+ * Fills the six record topics (a realistic mix, 25 records per trace in 3 executions), then runs the worker alone in a child process
  * (bench/run-worker.ts) and reports records/s, rows/s per table and resident memory; then, in the same
  * child, times each step over the same records and inserts the same rows straight into the engine
  * (bench/steps.ts): the baseline of `ratio_vs_direct_insert`, and CPU µs per record per step.
@@ -30,6 +30,11 @@ const TOTAL = Number(process.env["BENCH_RECORDS"] ?? 300_000);
 const PARTITIONS = 6;
 /** Records of one trace (an execution tree with its events, spans, metrics, errors). */
 const RECORDS_PER_TRACE = 25;
+/**
+ * Executions of one trace (a root agent and its sub-agents): each record belongs to one, as an
+ * agent's records do. BENCH_EXECUTIONS_PER_TRACE=25 gives every record an execution of its own.
+ */
+const EXECUTIONS_PER_TRACE = Number(process.env["BENCH_EXECUTIONS_PER_TRACE"] ?? 3);
 /** Share of each record type in the stream: events and spans dominate. */
 const MIX: readonly [RecordType, number][] = [
   [RecordType.Event, 0.4],
@@ -78,7 +83,12 @@ while (produced < TOTAL) {
     }
     if (produced % RECORDS_PER_TRACE === 0) trace = TraceContext.create({ userId: `user-${produced % 50}` });
     const context = trace.child();
-    const record = sampleRecord(type, context, produced);
+    const execution = (produced % RECORDS_PER_TRACE) % EXECUTIONS_PER_TRACE;
+    const record = {
+      ...sampleRecord(type, context, produced),
+      execution_id: `exec-${Math.floor(produced / RECORDS_PER_TRACE)}-${execution}`,
+      agent_name: `agent-${execution % 3}`,
+    };
     const topic = topics[type];
     let list = byTopic.get(topic);
     if (list === undefined) byTopic.set(topic, (list = []));
@@ -186,5 +196,6 @@ console.log(
     fill_seconds: Math.round(fillSeconds * 10) / 10,
     node_flags: NODE_FLAGS.join(" "),
     je_malloc_conf: CHILD_ENV.JE_MALLOC_CONF,
+    executions_per_trace: EXECUTIONS_PER_TRACE,
   }),
 );
