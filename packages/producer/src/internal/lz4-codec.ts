@@ -9,8 +9,8 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
 /**
  * Registers an LZ4 codec (the LZ4 frame format Kafka uses, from `lz4-napi`) in kafkajs's
  * `CompressionCodecs`, unless the application registered one; the native module is loaded
- * here, only by a producer that asks for lz4. Consumers in the same process then read lz4
- * batches too.
+ * here, only by a producer that asks for lz4 and by the worker, whose consumers must read the lz4
+ * batches of agents in other processes.
  */
 export function ensureLz4Codec(): void {
   const codecs = CompressionCodecs as Record<number, (() => unknown) | undefined>;

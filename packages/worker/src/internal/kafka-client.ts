@@ -1,3 +1,4 @@
+import { ensureLz4Codec } from "@tracehouse/producer";
 import { checkKafkaTls, securityErrorOf } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import { Kafka, logLevel } from "kafkajs";
@@ -16,7 +17,13 @@ function logCreator(logger: Logger) {
     };
 }
 
+/**
+ * The worker's Kafka client. Agents may compress with lz4 (the producer's `compression` option),
+ * which kafkajs cannot read by itself: the codec is registered first, or the fetch that holds such
+ * a batch fails again on every retry and the worker stops advancing.
+ */
 export function kafkaClientFor(config: WorkerConfig, clientId: string = config.clientId): Kafka {
+  ensureLz4Codec();
   if (config.kafka !== null) return config.kafka;
   return new Kafka({
     ...config.kafkaConfig,

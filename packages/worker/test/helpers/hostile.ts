@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { ClickHouseTraceSchema } from "@tracehouse/clickhouse";
 import type { Sink } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
@@ -107,6 +110,28 @@ export class HostileHarness {
         await producer.disconnect();
       }
     } else await produceRaw(this.kafka, this.topic, messages);
+    this.#produced += messages.length;
+  }
+
+  /** Produces from another process, in one lz4-compressed batch (lz4 is registered there, not here). */
+  async sendLz4FromAnotherProcess(messages: readonly Message[]): Promise<void> {
+    const base64 = (value: Message["value"] | undefined): string | null =>
+      value === null || value === undefined ? null : Buffer.from(value).toString("base64");
+    const wire = messages.map((message) => ({
+      key: base64(message.key),
+      value: base64(message.value),
+      headers: Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([name, value]) => [name, base64(value as Buffer)]),
+      ),
+    }));
+    const script = fileURLToPath(new URL("./produce-lz4.ts", import.meta.url));
+    const brokers = [...(await useKafka()).brokers];
+    await promisify(execFile)(process.execPath, [
+      "--import",
+      "tsx",
+      script,
+      JSON.stringify({ brokers, topic: this.topic, messages: wire }),
+    ]);
     this.#produced += messages.length;
   }
 
