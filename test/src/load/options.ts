@@ -17,7 +17,7 @@ Producer (simulated agents, own process) → Kafka → worker → ClickHouse (em
                            spools and may drop); 0 = closed loop, the agents waiting while a full producer
                            batch is queued: capacity, so emit-to-queryable includes the Kafka backlog
                            (default 0)
-  --compression <c>        producer compression: gzip (the library's default) or none
+  --compression <c>        producer compression: gzip (the library's default), lz4 or none
   --partitions <n>         partitions per record topic (default 6)
   --sentinel-every <n>     one emit-to-queryable sentinel per n traces (default 20)
   --batch-rows <n>         worker maxBatchRows, also the direct-insert batch size (default 10000)
@@ -79,9 +79,11 @@ export function parseLoadOptions(argv: readonly string[] = process.argv.slice(2)
   const integer = (name: keyof typeof args, min: number): number => integerArg(args, name, min, HELP);
   const traces = integer("traces", 1);
   const eventsPerTrace = integer("events-per-trace", 0);
-  const compression = args.compression === "none" ? Compression.None : Compression.Gzip;
-  if (args.compression !== compression) {
-    console.error(`--compression must be gzip or none, got ${args.compression}\n\n${HELP}`);
+  const compression = [Compression.None, Compression.Gzip, Compression.Lz4].find(
+    (candidate) => candidate === args.compression,
+  );
+  if (compression === undefined) {
+    console.error(`--compression must be gzip, lz4 or none, got ${args.compression}\n\n${HELP}`);
     process.exit(2);
   }
   const profileDir = args["cpu-profile"] === undefined ? undefined : path.resolve(args["cpu-profile"]);
