@@ -15,6 +15,7 @@ import {
   createSink,
   resolveSinkConfig,
 } from "../src/index.js";
+import { ENGINE_ALLOCATOR_CONF } from "../src/internal/chdb.js";
 import { recordingLogger, testDataDir } from "./support/engine.js";
 
 async function closedPort(): Promise<number> {
@@ -105,20 +106,36 @@ describe("sink configuration", () => {
 });
 
 describe("loading the embedded engine", () => {
-  it("maps chdb only when an EmbeddedSink is made, not on import or for the HTTP sink", async () => {
+  /** Runs the loading fixture in a process of its own with `JE_MALLOC_CONF` as given (unset: undefined). */
+  async function loading(allocator: string | undefined): Promise<Record<string, unknown>> {
     const dataDir = mkdtempSync(path.join(tmpdir(), "tracehouse-chdb-loading-"));
+    const { JE_MALLOC_CONF: _inherited, ...env } = process.env;
     try {
       const fixture = path.join(import.meta.dirname, "fixtures", "chdb-loading.ts");
-      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture, dataDir]);
-      expect(JSON.parse(stdout)).to.deep.equal({
-        afterImport: false,
-        afterHttpSink: false,
-        afterEmbeddedSink: true,
-        one: 1,
+      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", fixture, dataDir], {
+        env: allocator === undefined ? env : { ...env, JE_MALLOC_CONF: allocator },
       });
+      return JSON.parse(stdout) as Record<string, unknown>;
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  }
+
+  it("maps chdb only when an EmbeddedSink is made, not on import or for the HTTP sink", async () => {
+    expect(await loading(undefined)).to.deep.equal({
+      afterImport: false,
+      afterHttpSink: false,
+      afterEmbeddedSink: true,
+      one: 1,
+      allocator: { before: null, after: ENGINE_ALLOCATOR_CONF },
+    });
+  });
+
+  it("sets the engine's allocator settings before it loads, unless the environment has its own", async () => {
+    expect((await loading("dirty_decay_ms:0")).allocator).to.deep.equal({
+      before: "dirty_decay_ms:0",
+      after: "dirty_decay_ms:0",
+    });
   });
 });
 

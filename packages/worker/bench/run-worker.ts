@@ -175,6 +175,8 @@ console.log(
       worker_by_thread: workerThreads,
       steps: steps.cpuUsPerRecord,
     },
+    /** The engine's allocator settings (the embedded sink's, unless the environment set them). */
+    je_malloc_conf: process.env["JE_MALLOC_CONF"],
     load_average: {
       before: round(loadBefore, 2),
       during: round(loadDuring, 2),

@@ -56,12 +56,12 @@ const topics = Object.fromEntries(
 ) as Record<RecordType, string>;
 const dlq = await admin.create("bench_dlq", { numPartitions: 1 });
 /**
- * The settings the worker is deployed with (README: operations): a bounded V8 heap, eager allocator
- * purging, a fixed glibc mmap threshold.
+ * The settings the worker is deployed with (README: operations): a bounded V8 heap, a fixed glibc
+ * mmap threshold. The engine's allocator settings are the embedded sink's own (JE_MALLOC_CONF
+ * unless set).
  */
 const NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-old-space-size=256").split(" ").filter(Boolean);
 const CHILD_ENV = {
-  JE_MALLOC_CONF: "dirty_decay_ms:0,muzzy_decay_ms:0",
   MALLOC_MMAP_THRESHOLD_: "131072",
   ...(JSON.parse(process.env["BENCH_CHILD_ENV"] ?? "{}") as object),
 };
@@ -199,7 +199,6 @@ console.log(
     partitions: PARTITIONS,
     fill_seconds: Math.round(fillSeconds * 10) / 10,
     node_flags: NODE_FLAGS.join(" "),
-    je_malloc_conf: CHILD_ENV.JE_MALLOC_CONF,
     malloc_mmap_threshold: CHILD_ENV.MALLOC_MMAP_THRESHOLD_,
     executions_per_trace: EXECUTIONS_PER_TRACE,
   }),
