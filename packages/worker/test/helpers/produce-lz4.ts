@@ -3,9 +3,8 @@
  * messages with base64 key, value and headers) in one lz4-compressed batch, with lz4 registered
  * here only, as an agent process that chose lz4 does.
  */
-import { createRequire } from "node:module";
+import { ensureLz4Codec } from "@tracehouse/producer";
 import kafkajs from "kafkajs";
-import type * as Lz4Module from "lz4-napi";
 
 interface Wire {
   readonly key: string | null;
@@ -18,11 +17,7 @@ const { brokers, topic, messages } = JSON.parse(process.argv[2]!) as {
   topic: string;
   messages: Wire[];
 };
-const lz4 = createRequire(import.meta.url)("lz4-napi") as typeof Lz4Module;
-(kafkajs.CompressionCodecs as Record<number, () => unknown>)[kafkajs.CompressionTypes.LZ4] = () => ({
-  compress: (encoder: { readonly buffer: Buffer }) => lz4.compressFrame(encoder.buffer),
-  decompress: (buffer: Buffer) => lz4.decompressFrame(buffer),
-});
+ensureLz4Codec();
 const producer = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).producer();
 await producer.connect();
 await producer.send({
