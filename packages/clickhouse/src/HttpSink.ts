@@ -7,8 +7,8 @@ import type { HttpSinkConfig, HttpSinkOptions } from "./config.js";
 import { CallGate } from "./internal/CallGate.js";
 import { qualifyTable } from "./internal/identifiers.js";
 import { stringifyRow } from "./internal/json-each-row.js";
+import { encodeInsert } from "./internal/insert-payload.js";
 import { INSERT_SETTINGS, QUERY_SETTINGS } from "./internal/settings.js";
-import { TABLE_COLUMNS } from "./projection.js";
 import { SinkKind } from "./sink.js";
 import { EncodedRows } from "./encoded-rows.js";
 import type { InsertOptions, InsertResult, QueryParams, Row, Sink } from "./sink.js";
@@ -76,10 +76,10 @@ export class HttpSink implements Sink {
 
   /** Sends the encoded lines as they are: the client's insert() would stringify them again. */
   async #insertEncoded(target: string, rows: EncodedRows, settings: ClickHouseSettings): Promise<void> {
-    const columns = TABLE_COLUMNS[rows.table].join(", ");
+    const { format, columns, bytes } = encodeInsert(target, rows);
     const result = await this.#client.exec({
-      query: `INSERT INTO ${target} (${columns}) FORMAT JSONCompactEachRow`,
-      values: Readable.from([rows.payload()], { objectMode: false }),
+      query: `INSERT INTO ${target} (${columns!.join(", ")}) FORMAT ${format}`,
+      values: Readable.from([bytes], { objectMode: false }),
       clickhouse_settings: settings,
     });
     await finished(result.stream.resume());

@@ -1,7 +1,7 @@
 import { TABLE_COLUMNS } from "./projection.js";
 import type { RecordTable } from "./projection.js";
 import type { Row } from "./sink.js";
-import { stringifyRow } from "./internal/json-each-row.js";
+import { positionalValues, stringifyRow } from "./internal/json-each-row.js";
 
 const INITIAL_BYTES = 64 * 1024;
 
@@ -42,10 +42,7 @@ export class EncodedRows {
   /** Encodes a row of `table` and appends it; returns the bytes its line takes. */
   add(row: Row): number {
     if (this.#sealed) throw new Error("EncodedRows: a slice is read-only");
-    const columns = TABLE_COLUMNS[this.table];
-    const values = new Array<unknown>(columns.length);
-    for (let column = 0; column < columns.length; column++) values[column] = row[columns[column]!] ?? null;
-    const line = stringifyRow(values) + "\n";
+    const line = stringifyRow(positionalValues(TABLE_COLUMNS[this.table], row)) + "\n";
     // A UTF-16 code unit takes at most three bytes in UTF-8.
     const room = this.#size + line.length * 3;
     if (room > this.#buffer.length) {

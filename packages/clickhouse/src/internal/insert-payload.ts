@@ -2,7 +2,7 @@ import type { Row } from "../sink.js";
 import { DISTRIBUTED_SUFFIX } from "../distributed.js";
 import { EncodedRows } from "../encoded-rows.js";
 import { TABLE_COLUMNS } from "../projection.js";
-import { encodeJsonEachRow, stringifyRow } from "./json-each-row.js";
+import { encodeJsonEachRow, positionalValues, stringifyRow } from "./json-each-row.js";
 
 /** The insert formats the sinks produce. */
 export const InsertFormat = { JsonEachRow: "JSONEachRow", JsonCompactEachRow: "JSONCompactEachRow" } as const;
@@ -30,14 +30,8 @@ export function recordTableColumns(table: string): readonly string[] | undefined
  * formats accept between rows.
  */
 export function encodeJsonCompactEachRow(columns: readonly string[], rows: readonly Row[]): Buffer {
-  const width = columns.length;
   const values: unknown[][] = new Array<unknown[]>(rows.length);
-  for (let index = 0; index < rows.length; index++) {
-    const row = rows[index]!;
-    const positional = new Array<unknown>(width);
-    for (let column = 0; column < width; column++) positional[column] = row[columns[column]!] ?? null;
-    values[index] = positional;
-  }
+  for (let index = 0; index < rows.length; index++) values[index] = positionalValues(columns, rows[index]!);
   const text = stringifyRow(values);
   const bytes = Buffer.allocUnsafe(Buffer.byteLength(text, "utf8"));
   const written = bytes.write(text, "utf8");

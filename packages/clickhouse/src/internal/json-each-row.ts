@@ -18,6 +18,13 @@ export function stringifyRow(row: unknown): string {
   }
 }
 
+/** A row's values in `columns` order, a missing value as null (the column's default on insert). */
+export function positionalValues(columns: readonly string[], row: Row): unknown[] {
+  const values = new Array<unknown>(columns.length);
+  for (let column = 0; column < columns.length; column++) values[column] = row[columns[column]!] ?? null;
+  return values;
+}
+
 export function encodeJsonEachRow(rows: readonly Row[]): Buffer {
   let text = "";
   for (const row of rows) text += stringifyRow(row) + "\n";
