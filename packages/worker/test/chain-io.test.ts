@@ -118,6 +118,25 @@ describe("chain steps against the real engine and broker", function () {
     expect(await context.metric("tracehouse_worker_rows_total", 'table="agent_events"')).to.equal(3);
   });
 
+  it("insert: a batch can start only while a slot is free and its key has nothing queued or running", async () => {
+    const context = new TestContext();
+    const slow = new FaultInjectingSink(env.sink, { delayMs: 200 });
+    const step = new InsertStep(
+      context,
+      { maxConcurrentInserts: 1, retry },
+      slow,
+      new DeadLetterStep(context, new KeptLetters(), new DeadLetterRatioPolicy(100, 1), retry),
+      new Occupancy(),
+      () => undefined,
+    );
+    const offsets = new PartitionLedger().get("t", 0);
+    expect([step.canStart("k"), step.canStart("other")], "idle").to.deep.equal([true, true]);
+    step.submit(batchOf(offsets, [eventRow(1)]));
+    expect([step.canStart("k"), step.canStart("other")], "the only slot busy").to.deep.equal([false, false]);
+    await step.join();
+    expect([step.canStart("k"), step.canStart("other"), step.written], "done").to.deep.equal([true, true, 1]);
+  });
+
   it("insert: splits a batch the engine rejects until the rejected row is found; its neighbours are written", async () => {
     const context = new TestContext();
     const { step, kept } = insertStep(context);
@@ -218,6 +237,62 @@ describe("chain steps against the real engine and broker", function () {
     } finally {
       await producer.disconnect();
     }
+  });
+
+  it("chain: rows that arrive while their table's insert runs wait in one batch, sealed when it settles", async () => {
+    let release = (): void => undefined;
+    const slow = new FaultInjectingSink(env.sink, { gate: new Promise<void>((done) => (release = done)) });
+    const chain = new Chain(
+      {
+        config: resolveWorkerConfig({ flushIntervalMs: 200, maxConcurrentInserts: 1 }),
+        sink: slow,
+        deadLetters: new KeptLetters(),
+        metrics: new WorkerMetrics(new Registry()),
+        logger: noopLogger,
+      },
+      {
+        pause: () => undefined,
+        resume: () => undefined,
+        commit: async () => undefined,
+        fail: () => undefined,
+        hold: () => undefined,
+      },
+    );
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    let offset = 0;
+    const submit = (count: number): Promise<void> => {
+      const messages = Array.from({ length: count }, () => {
+        const context = TraceContext.create().child();
+        const { value } = messageOf({
+          type: RecordType.Event,
+          record: sampleRecord(RecordType.Event, context, offset),
+          context,
+        });
+        return {
+          offset: String(offset++),
+          key: null,
+          value,
+          headers: {},
+          timestamp: "0",
+          attributes: 0,
+        } as KafkaMessage;
+      });
+      return chain.submit({ topic: "src", partition: 0, messages, endOffset: offset, highWatermark: offset });
+    };
+    try {
+      await chain.start();
+      await submit(1);
+      while (slow.inserts === 0) await sleep(10); // sealed after one interval; its insert waits at the gate
+      await submit(2);
+      await sleep(400); // two intervals: the open batch would have been sealed and queued
+      await submit(1);
+      await sleep(200);
+      release();
+      while (chain.stats().written < 4) await sleep(10);
+    } finally {
+      chain.close();
+    }
+    expect(slow.inserts, "the first row, then the three that waited for it").to.equal(2);
   });
 
   it("chain: a bounded range through every step ends complete: rows written, poison dead-lettered, the end committed", async () => {

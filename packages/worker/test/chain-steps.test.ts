@@ -74,7 +74,9 @@ describe("step: batch", () => {
     const ledger = new PartitionLedger();
     const offsets = tracked(ledger, "t", 0, 1);
     const sealed = new Sealed();
-    const batch = new BatchStep(limits, false, new Occupancy(), sealed, (topics) => ledger.lagging(topics));
+    const batch = new BatchStep(limits, false, new Occupancy(), sealed, (open) =>
+      ledger.lagging(open.topics),
+    );
     batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 0 }, 1);
     const opened = Date.now();
     offsets.lag = 500;
@@ -86,6 +88,28 @@ describe("step: batch", () => {
     offsets.lag = 0;
     batch.poll(Date.now() + limits.flushIntervalMs);
     expect(sealed.batches, "caught up, one interval old").to.have.length(2);
+  });
+
+  it("a batch whose insert could not start yet waits to fill, is sealed once it can, and waits four intervals at most", () => {
+    const offsets = tracked(new PartitionLedger(), "t", 0, 3);
+    const sealed = new Sealed();
+    let insertBusy = true;
+    const batch = new BatchStep(limits, false, new Occupancy(), sealed, () => insertBusy);
+    batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 0 }, 1);
+    const opened = Date.now();
+    batch.poll(opened + 2 * limits.flushIntervalMs);
+    expect(sealed.batches, "insert busy, two intervals old").to.have.length(0);
+    batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 1 }, 1);
+    insertBusy = false;
+    batch.poll(opened + 2 * limits.flushIntervalMs);
+    expect(
+      sealed.batches.map((b) => b.rows.length),
+      "the slot is free: one batch of both rows",
+    ).to.deep.equal([2]);
+    insertBusy = true;
+    batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 2 }, 1);
+    batch.poll(Date.now() + 4 * limits.flushIntervalMs + 5);
+    expect(sealed.batches, "insert still busy, four intervals old").to.have.length(2);
   });
 
   it("seals by age, except for bounded ranges, whose batches are cut by size and range end only", async () => {

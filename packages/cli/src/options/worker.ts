@@ -34,7 +34,7 @@ export const BATCHING = optionTable("Batching and backpressure", {
     env: "TRACEHOUSE_FLUSH_INTERVAL_MS",
     default: D.flushIntervalMs,
     ...B.flushIntervalMs,
-    doc: "... or when its oldest row waited this long",
+    doc: "... or when its oldest row waited this long (up to 4× under load)",
   },
   maxBufferedBytes: {
     type: "integer",

@@ -135,8 +135,12 @@ export class Chain {
     this.#insert = new InsertStep(context, config, options.sink, this.#deadLetters, this.#occupancy, () =>
       this.#settled(),
     );
-    this.#batch = new BatchStep(config, this.range !== null, this.#occupancy, this.#insert, (topics) =>
-      this.#ledger.lagging(topics),
+    this.#batch = new BatchStep(
+      config,
+      this.range !== null,
+      this.#occupancy,
+      this.#insert,
+      (open) => this.#ledger.lagging(open.topics) || !this.#insert.canStart(open.key),
     );
     this.#backpressure = new BackpressureStep(
       config,
@@ -262,6 +266,8 @@ export class Chain {
   }
 
   #settled(): void {
+    // A batch that waited for this insert's slot or key goes now, not at the next tick.
+    if (this.#failed === null) this.#batch.poll(Date.now());
     this.#backpressure.submit();
     this.#commit.submit();
   }

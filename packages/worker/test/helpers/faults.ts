@@ -8,6 +8,8 @@ export interface FaultPlan {
   readonly failAfter?: ReadonlySet<number>;
   /** Added latency of every insert. */
   readonly delayMs?: number;
+  /** Every insert waits for this before it reaches the engine (a slow engine the test releases). */
+  readonly gate?: Promise<void>;
   /** Inserts holding a matching row fail every time, as an engine out of memory for that row would. */
   readonly heavyRow?: (row: Row) => boolean;
 }
@@ -39,6 +41,7 @@ export class FaultInjectingSink implements Sink {
     this.tokens.push(options?.dedupToken);
     if (this.plan.delayMs !== undefined)
       await new Promise((resolve) => setTimeout(resolve, this.plan.delayMs));
+    await this.plan.gate;
     if (
       this.plan.heavyRow !== undefined &&
       (rows instanceof EncodedRows ? rows.rows() : rows).some(this.plan.heavyRow)

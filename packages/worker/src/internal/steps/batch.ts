@@ -30,14 +30,17 @@ export interface BatchConsumer {
   submit(batch: TableBatch): void;
 }
 
-/** How many flush intervals a batch of lagging topics may wait to fill. */
-const LAGGING_INTERVALS = 4;
+/** How many flush intervals a batch may wait to fill while its topics lag or its insert could not start. */
+const WAITING_INTERVALS = 4;
 
 /**
  * The batch step: rows are gathered per table and partition month (an INSERT never touches more
- * partitions than ClickHouse allows) and sealed when full or after `flushIntervalMs`; while its
- * topics lag (a backlog in Kafka), a batch waits to fill for up to four intervals, so a backlog
- * makes fewer, larger inserts (each insert has a fixed cost in the engine). With
+ * partitions than ClickHouse allows) and sealed when full or after `flushIntervalMs`. A batch
+ * past its interval waits to fill, for up to four intervals, while `mayWait` says so: its topics
+ * lag (a backlog in Kafka), or the insert step could not start it yet (its key's previous insert
+ * is running, or every insert slot is busy). So under load a row waits in an open batch that
+ * goes on filling, not in a queue of small sealed ones (each insert has a fixed cost in the
+ * engine). With
  * `perPartition` (bounded ranges), batches are also per Kafka partition and cut only by size and
  * at the end of the range, never by time: the same range makes the same batches, with the same
  * dedup tokens.
@@ -50,8 +53,8 @@ export class BatchStep implements Step {
     private readonly perPartition: boolean,
     private readonly occupancy: Occupancy,
     private readonly next: BatchConsumer,
-    /** Some partition of these topics has records waiting in Kafka. */
-    private readonly lagging: (topics: ReadonlySet<string>) => boolean = () => false,
+    /** This batch, past its flush interval, may wait to fill (see above). */
+    private readonly mayWait: (open: TableBatch) => boolean = () => false,
   ) {}
 
   /** No batch is open. */
@@ -87,16 +90,16 @@ export class BatchStep implements Step {
     }
   }
 
-  /** Seals the batches that have been open for `flushIntervalMs` (never those of bounded ranges). */
+  /**
+   * Seals the batches that have been open for `flushIntervalMs` and may not wait (never those of
+   * bounded ranges), oldest first.
+   */
   poll(now: number): void {
     if (this.perPartition) return;
     const { flushIntervalMs } = this.limits;
     for (const open of this.#open.values()) {
       const age = now - open.openedAt;
-      if (
-        age >= flushIntervalMs &&
-        (age >= LAGGING_INTERVALS * flushIntervalMs || !this.lagging(open.topics))
-      )
+      if (age >= flushIntervalMs && (age >= WAITING_INTERVALS * flushIntervalMs || !this.mayWait(open)))
         this.#seal(open);
     }
   }

@@ -61,6 +61,16 @@ export class InsertStep implements Step {
     return true;
   }
 
+  /** A batch of `key` submitted now would start at once: a slot is free and the key has nothing queued or running. */
+  canStart(key: string): boolean {
+    const state = this.#keys.get(key);
+    return (
+      this.#active < this.limits.maxConcurrentInserts &&
+      this.context.failed === null &&
+      (state === undefined || (!state.inserting && state.queue.length === 0))
+    );
+  }
+
   submit(batch: TableBatch): void {
     let state = this.#keys.get(batch.key);
     if (state === undefined) {
