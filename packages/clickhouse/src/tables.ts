@@ -118,24 +118,9 @@ export const SCHEMA_OBJECTS: readonly SchemaObject[] = [
   table("errors_hourly", ERROR_COUNT_COLUMNS),
   materializedView("errors_hourly_mv"),
   view("error_summary_hourly", ERROR_COUNT_COLUMNS),
-  table(
-    "trace_index",
-    [
-      "trace_id",
-      "start_time",
-      "end_time",
-      "user_id",
-      "has_error",
-      "root",
-      "spans",
-      "executions",
-      "events",
-      "errors",
-    ],
-    ["idx_user_id"],
-  ),
+  table("trace_index", ["trace_id", "start_time", "end_time", "user_id", "has_error"], ["idx_user_id"]),
   ...["executions", "events", "metrics", "correlations", "errors", "spans"].map((source) =>
-    materializedView(`trace_index_${source}_mv`),
+    materializedView(`trace_index_${source}_bounds_mv`),
   ),
   view("traces", [
     "trace_id",

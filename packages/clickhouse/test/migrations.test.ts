@@ -27,7 +27,7 @@ describe("migrations", () => {
   it("ships versioned files in order, each with a stable checksum", () => {
     const migrations = loadMigrations();
     expect(migrations.map((migration) => migration.version)).to.deep.equal([
-      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
     ]);
     for (const migration of migrations) expect(migration.checksum).to.match(/^[0-9a-f]{64}$/);
     expect(new Set(migrations.map((migration) => migration.checksum)).size).to.equal(migrations.length);
@@ -39,7 +39,7 @@ describe("migrations", () => {
     for (const statement of statements) {
       expect(statement).to.not.include("{{");
       expect(statement).to.match(
-        /^(CREATE (DATABASE|TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS tracehouse\b|ALTER TABLE tracehouse\.\w+\s+(ADD (COLUMN|PROJECTION) IF NOT EXISTS|MODIFY SETTING|MATERIALIZE PROJECTION) )/,
+        /^(CREATE (DATABASE|TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS tracehouse\b|DROP (TABLE|VIEW) IF EXISTS tracehouse\.\w+$|ALTER TABLE tracehouse\.\w+\s+(ADD (COLUMN|PROJECTION) IF NOT EXISTS|DROP COLUMN IF EXISTS|MODIFY SETTING|MATERIALIZE PROJECTION) )/,
       );
       expect(statement).to.not.include("ON CLUSTER");
       expect(statement).to.not.match(/Replicated/);

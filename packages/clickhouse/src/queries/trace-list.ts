@@ -4,7 +4,8 @@ import type { Sink } from "../sink.js";
 import { limitParam, num, rangeParams, strOrNull, timeParam } from "./sql.js";
 import type { TimeRange } from "./sql.js";
 import type { TraceSummary } from "./trace-tree.js";
-import { costByKey, EMPTY_COST, SUMMARY_HOURS, usageBy } from "./usage.js";
+import { EMPTY_DETAIL, traceDetails } from "./trace-details.js";
+import { costByKey, EMPTY_COST, usageBy } from "./usage.js";
 import type { CostSummary } from "./usage.js";
 
 export interface FindTracesOptions extends TimeRange {
@@ -140,6 +141,12 @@ function filters(
   };
 }
 
+/** The hours a page of traces spans (epoch µs): every record of its traces lies within. */
+const pageRange = (rows: readonly Record<string, unknown>[]): { from_us: number; to_us: number } => ({
+  from_us: Math.min(...rows.map((row) => num(row["start_us"]))),
+  to_us: Math.max(...rows.map((row) => num(row["end_us"]))),
+});
+
 /** One page of traces that started in the window, with their agents, LLM calls, tokens, cost and errors. */
 export async function listTraces(
   sink: Sink,
@@ -173,16 +180,17 @@ export async function listTraces(
   const rows = page.slice(0, limit);
   if (rows.length === 0) return { traces: [], hasMore: false };
   const ids = rows.map((row) => String(row["trace_id"]));
-  const details = await pageDetails(sink, prices, ids, {
-    from_us: Math.min(...rows.map((row) => num(row["start_us"]))),
-    to_us: Math.max(...rows.map((row) => num(row["end_us"]))),
-  });
+  const range = pageRange(rows);
+  const [details, usage] = await Promise.all([
+    traceDetails(sink, ids, range),
+    usageBy(sink, prices, { group: "trace_id", traceIds: ids, ...range }),
+  ]);
+  const costs = costByKey(usage);
   return {
     hasMore,
     traces: rows.map((row) => {
       const id = String(row["trace_id"]);
-      const detail = details.get(id);
-      const running = detail?.runningCount ?? 0;
+      const detail = details.get(id) ?? EMPTY_DETAIL;
       return {
         traceId: id,
         startTimeUs: num(row["start_us"]),
@@ -191,120 +199,25 @@ export async function listTraces(
         userId: strOrNull(row["user_id"]),
         hasError: num(row["has_error"]) === 1,
         status:
-          running > 0
+          detail.runningCount > 0
             ? TraceStatus.Running
-            : (detail?.failed ?? 0) > 0
+            : detail.failed > 0
               ? TraceStatus.Failed
               : TraceStatus.Completed,
-        rootAgent: detail?.rootAgent ?? null,
-        agents: detail?.agents ?? [],
-        threadIds: detail?.threadIds ?? [],
-        models: detail?.models ?? [],
-        executionCount: detail?.executionCount ?? 0,
-        runningCount: running,
-        llmCalls: detail?.llmCalls ?? 0,
-        eventCount: detail?.eventCount ?? 0,
-        errorCount: detail?.errorCount ?? 0,
-        spanCount: detail?.spanCount ?? 0,
-        cost: detail?.cost ?? EMPTY_COST,
+        rootAgent: detail.rootAgent,
+        agents: detail.agents,
+        threadIds: detail.threadIds,
+        models: detail.models,
+        executionCount: detail.executionCount,
+        runningCount: detail.runningCount,
+        llmCalls: detail.llmCalls,
+        eventCount: detail.eventCount,
+        errorCount: detail.errorCount,
+        spanCount: detail.spanCount,
+        cost: costs.get(id) ?? EMPTY_COST,
       };
     }),
   };
-}
-
-interface PageDetail {
-  rootAgent: string | null;
-  agents: string[];
-  threadIds: string[];
-  models: string[];
-  executionCount: number;
-  runningCount: number;
-  failed: number;
-  llmCalls: number;
-  eventCount: number;
-  errorCount: number;
-  spanCount: number;
-  cost: CostSummary;
-}
-
-const strings = (value: unknown): string[] =>
-  Array.isArray(value)
-    ? value
-        .map(String)
-        .filter((item) => item !== "")
-        .sort()
-    : [];
-
-/**
- * Counts, agents, models and cost of the page's traces, from the per-execution summary of the hours
- * the page spans (`range`, epoch µs: every record of its traces lies within).
- */
-async function pageDetails(
-  sink: Sink,
-  prices: PriceTable,
-  ids: readonly string[],
-  range: { from_us: number; to_us: number },
-): Promise<Map<string, PageDetail>> {
-  const [traces, usage] = await Promise.all([
-    sink.query<Record<string, unknown>>(
-      `SELECT trace_id, argMinMerge(root).1 AS root_agent, sum(span_count) AS span_count,
-              sum(event_count) AS event_count, sum(error_count) AS error_count,
-              groupUniqArrayIf(agent_name, lifecycle != '') AS agents, groupUniqArrayIf(thread_id, lifecycle != '') AS threads,
-              countIf(lifecycle != '') AS executions, countIf(lifecycle NOT IN ('', 'COMPLETED', 'FAILED')) AS running,
-              countIf(lifecycle = 'FAILED') AS failed, sum(llm_calls) AS llm_calls, groupUniqArrayArray(models) AS models
-       FROM (
-         SELECT trace_id, execution_id, max(agent_name) AS agent_name, max(thread_id) AS thread_id,
-                argMaxMerge(lifecycle) AS lifecycle, argMinMergeState(root) AS root,
-                uniqExactMerge(spans) AS span_count, uniqExactMerge(events) AS event_count,
-                uniqExactMerge(errors) AS error_count, uniqExactMerge(llm_calls) AS llm_calls,
-                groupUniqArrayArray(models) AS models
-         FROM ${sink.database}.execution_summary
-         WHERE ${SUMMARY_HOURS} AND trace_id IN {ids:Array(String)}
-         GROUP BY trace_id, execution_id
-       )
-       GROUP BY trace_id`,
-      { ids, ...range },
-    ),
-    usageBy(sink, prices, { group: "trace_id", traceIds: ids, ...range }),
-  ]);
-  const costs = costByKey(usage);
-  const out = new Map<string, PageDetail>();
-  const detail = (id: string): PageDetail => {
-    let found = out.get(id);
-    if (found === undefined) {
-      found = {
-        rootAgent: null,
-        agents: [],
-        threadIds: [],
-        models: [],
-        executionCount: 0,
-        runningCount: 0,
-        failed: 0,
-        llmCalls: 0,
-        eventCount: 0,
-        errorCount: 0,
-        spanCount: 0,
-        cost: costs.get(id) ?? EMPTY_COST,
-      };
-      out.set(id, found);
-    }
-    return found;
-  };
-  for (const row of traces) {
-    const d = detail(String(row["trace_id"]));
-    d.rootAgent = strOrNull(row["root_agent"]);
-    d.spanCount = num(row["span_count"]);
-    d.eventCount = num(row["event_count"]);
-    d.errorCount = num(row["error_count"]);
-    d.agents = strings(row["agents"]);
-    d.threadIds = strings(row["threads"]);
-    d.executionCount = num(row["executions"]);
-    d.runningCount = num(row["running"]);
-    d.failed = num(row["failed"]);
-    d.llmCalls = num(row["llm_calls"]);
-    d.models = strings(row["models"]);
-  }
-  return out;
 }
 
 /** Traces that started in the window, newest first, from the trace index. */
@@ -320,9 +233,7 @@ export async function findTraces(sink: Sink, options: FindTracesOptions): Promis
   const rows = await sink.query<Record<string, unknown>>(
     `SELECT trace_id, toUnixTimestamp64Micro(min(t.start_time)) AS start_us,
             toUnixTimestamp64Micro(max(t.end_time)) AS end_us, min(t.start_time) AS start_time,
-            max(t.user_id) AS user_id, max(t.has_error) AS has_error, argMinMerge(t.root).1 AS root_agent,
-            uniqExactMerge(t.spans) AS span_count, uniqExactMerge(t.executions) AS execution_count,
-            uniqExactMerge(t.events) AS event_count, uniqExactMerge(t.errors) AS error_count
+            max(t.user_id) AS user_id, max(t.has_error) AS has_error
      FROM ${db}.trace_index AS t
      WHERE t.start_time < ${timeParam("to_us")} AND t.end_time >= ${timeParam("from_us")}
      GROUP BY trace_id
@@ -331,17 +242,26 @@ export async function findTraces(sink: Sink, options: FindTracesOptions): Promis
      LIMIT {limit:UInt32}`,
     params,
   );
-  return rows.map((row) => ({
-    traceId: String(row["trace_id"]),
-    startTimeUs: num(row["start_us"]),
-    endTimeUs: num(row["end_us"]),
-    durationMs: (num(row["end_us"]) - num(row["start_us"])) / 1000,
-    rootAgent: strOrNull(row["root_agent"]),
-    userId: strOrNull(row["user_id"]),
-    hasError: num(row["has_error"]) === 1,
-    executionCount: num(row["execution_count"]),
-    spanCount: num(row["span_count"]),
-    eventCount: num(row["event_count"]),
-    errorCount: num(row["error_count"]),
-  }));
+  if (rows.length === 0) return [];
+  const details = await traceDetails(
+    sink,
+    rows.map((row) => String(row["trace_id"])),
+    pageRange(rows),
+  );
+  return rows.map((row) => {
+    const detail = details.get(String(row["trace_id"])) ?? EMPTY_DETAIL;
+    return {
+      traceId: String(row["trace_id"]),
+      startTimeUs: num(row["start_us"]),
+      endTimeUs: num(row["end_us"]),
+      durationMs: (num(row["end_us"]) - num(row["start_us"])) / 1000,
+      rootAgent: detail.rootAgent,
+      userId: strOrNull(row["user_id"]),
+      hasError: num(row["has_error"]) === 1,
+      executionCount: detail.executionCount,
+      spanCount: detail.spanCount,
+      eventCount: detail.eventCount,
+      errorCount: detail.errorCount,
+    };
+  });
 }

@@ -768,3 +768,119 @@ ALTER TABLE tracehouse.trace_index ON CLUSTER 'tracehouse_2x2'
 
 ALTER TABLE tracehouse.trace_index ON CLUSTER 'tracehouse_2x2'
     MATERIALIZE PROJECTION trace_index_by_end;
+
+-- 12 trace_index_bounds
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.trace_index_executions_bounds_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.trace_index
+AS SELECT
+    trace_id,
+    min(event_time) AS start_time,
+    max(event_time) AS end_time,
+    max(user_id) AS user_id,
+    max(toUInt8(lifecycle = 'FAILED')) AS has_error
+FROM tracehouse.agent_executions
+GROUP BY trace_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.trace_index_events_bounds_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.trace_index
+AS SELECT
+    trace_id,
+    min(event_time) AS start_time,
+    max(event_time) AS end_time,
+    max(user_id) AS user_id
+FROM tracehouse.agent_events
+GROUP BY trace_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.trace_index_metrics_bounds_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.trace_index
+AS SELECT
+    trace_id,
+    min(event_time) AS start_time,
+    max(event_time) AS end_time,
+    max(user_id) AS user_id
+FROM tracehouse.performance_metrics
+GROUP BY trace_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.trace_index_correlations_bounds_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.trace_index
+AS SELECT
+    trace_id,
+    min(event_time) AS start_time,
+    max(event_time) AS end_time,
+    max(user_id) AS user_id
+FROM tracehouse.trace_correlations
+GROUP BY trace_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.trace_index_errors_bounds_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.trace_index
+AS SELECT
+    trace_id,
+    min(event_time) AS start_time,
+    max(event_time) AS end_time,
+    max(user_id) AS user_id,
+    max(toUInt8(severity != 'WARNING')) AS has_error
+FROM tracehouse.error_logs
+GROUP BY trace_id;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS tracehouse.trace_index_spans_bounds_mv ON CLUSTER 'tracehouse_2x2'
+TO tracehouse.trace_index
+AS SELECT
+    trace_id,
+    min(event_time) AS start_time,
+    greatest(max(src.event_time), max(src.end_time)) AS end_time,
+    max(user_id) AS user_id,
+    max(toUInt8(status_code = 'ERROR')) AS has_error
+FROM tracehouse.spans AS src
+GROUP BY trace_id;
+
+DROP TABLE IF EXISTS tracehouse.trace_index_executions_mv ON CLUSTER 'tracehouse_2x2';
+
+DROP TABLE IF EXISTS tracehouse.trace_index_events_mv ON CLUSTER 'tracehouse_2x2';
+
+DROP TABLE IF EXISTS tracehouse.trace_index_metrics_mv ON CLUSTER 'tracehouse_2x2';
+
+DROP TABLE IF EXISTS tracehouse.trace_index_correlations_mv ON CLUSTER 'tracehouse_2x2';
+
+DROP TABLE IF EXISTS tracehouse.trace_index_errors_mv ON CLUSTER 'tracehouse_2x2';
+
+DROP TABLE IF EXISTS tracehouse.trace_index_spans_mv ON CLUSTER 'tracehouse_2x2';
+
+DROP VIEW IF EXISTS tracehouse.traces ON CLUSTER 'tracehouse_2x2';
+
+ALTER TABLE tracehouse.trace_index ON CLUSTER 'tracehouse_2x2'
+    DROP COLUMN IF EXISTS root, DROP COLUMN IF EXISTS spans, DROP COLUMN IF EXISTS executions,
+    DROP COLUMN IF EXISTS events, DROP COLUMN IF EXISTS errors;
+
+ALTER TABLE tracehouse.trace_index_all ON CLUSTER 'tracehouse_2x2'
+    DROP COLUMN IF EXISTS root, DROP COLUMN IF EXISTS spans, DROP COLUMN IF EXISTS executions,
+    DROP COLUMN IF EXISTS events, DROP COLUMN IF EXISTS errors;
+
+CREATE VIEW IF NOT EXISTS tracehouse.traces ON CLUSTER 'tracehouse_2x2'
+AS SELECT
+    i.trace_id AS trace_id,
+    i.start_time AS start_time,
+    i.end_time AS end_time,
+    i.user_id AS user_id,
+    i.has_error AS has_error,
+    s.root AS root,
+    s.span_count AS span_count,
+    s.execution_count AS execution_count,
+    s.event_count AS event_count,
+    s.error_count AS error_count
+FROM (
+    SELECT trace_id, min(start_time) AS start_time, max(end_time) AS end_time, max(user_id) AS user_id,
+           max(has_error) AS has_error
+    FROM tracehouse.trace_index
+    GROUP BY trace_id
+) AS i
+LEFT JOIN (
+    SELECT trace_id, argMinMerge(root) AS root, sum(spans) AS span_count,
+           countIf(lifecycle != '') AS execution_count, sum(events) AS event_count, sum(errors) AS error_count
+    FROM (
+        SELECT trace_id, execution_id, argMinMergeState(root) AS root, argMaxMerge(lifecycle) AS lifecycle,
+               uniqExactMerge(spans) AS spans, uniqExactMerge(events) AS events, uniqExactMerge(errors) AS errors
+        FROM tracehouse.execution_summary
+        GROUP BY trace_id, execution_id
+    )
+    GROUP BY trace_id
+) AS s ON s.trace_id = i.trace_id;

@@ -77,7 +77,7 @@ export function describeSchema(target: SinkTarget): void {
       const db = sink.database;
       await sink.command(`ALTER TABLE ${db}.spans DROP INDEX idx_trace_id`);
       await sink.command(`ALTER TABLE ${db}.agent_events DROP COLUMN payload_bytes`);
-      await sink.command(`DROP VIEW ${db}.trace_index_spans_mv`);
+      await sink.command(`DROP VIEW ${db}.trace_index_spans_bounds_mv`);
       await sink.command(`DROP TABLE ${db}.error_logs`);
       await sink.command(`DROP VIEW ${db}.traces`);
       const result = await schema.verifySchema();
@@ -86,7 +86,7 @@ export function describeSchema(target: SinkTarget): void {
       expect(result.tables["agent_events"]).to.deep.equal({ ok: false, missing: ["column payload_bytes"] });
       expect(result.tables["error_logs"]).to.deep.equal({ ok: false, missing: ["table"] });
       expect(result.tables["traces"]).to.deep.equal({ ok: false, missing: ["view"] });
-      expect(result.tables["trace_index_spans_mv"]).to.deep.equal({
+      expect(result.tables["trace_index_spans_bounds_mv"]).to.deep.equal({
         ok: false,
         missing: ["materialized view"],
       });
