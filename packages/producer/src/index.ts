@@ -64,7 +64,7 @@ export {
 export type { LlmRequestFields, LlmResponseFields, ToolCallFields } from "./genai.js";
 export { TracehouseSpanExporter, SpanAttribute, spanRecordFields } from "./TracehouseSpanExporter.js";
 export { linearGrouping } from "./internal/kafkajs-grouping.js";
-export { ensureLz4Codec } from "./internal/lz4-codec.js";
+export { ensureLz4Codec, hasUsableCodec } from "./internal/lz4-codec.js";
 export type { GroupingState } from "./internal/kafkajs-grouping.js";
 export { directRecords } from "./internal/kafkajs-record.js";
 export { directProduce } from "./internal/kafkajs-produce.js";

@@ -57,6 +57,20 @@ describe("worker: hostile bytes, sizes and headers", function () {
     expect(KAFKAJS_LZ4, "kafkajs's own lz4 entry, before any worker started").to.throw(/not implemented/i);
   });
 
+  for (const compression of ["zstd", "snappy"] as const)
+    it(`a batch a Java producer compressed with ${compression} is read: its records are dead-lettered as they were, neighbours written`, async () => {
+      const from = h.produced;
+      const lines = [`not a record (${compression}) 1`, `not a record (${compression}) 2`];
+      await h.sendFromJavaProducer(lines, compression);
+      const good = h.goodEvent();
+      await h.send([good.message]);
+      await h.expectHealthy([good.record.event_id]);
+      const letters = h.letters.filter((letter) => Number(letter.info.offset) >= from);
+      expect(letters.map((letter) => [letter.info.reason, letter.message.value?.toString()])).to.deep.equal(
+        lines.map((line) => [DeadLetterReason.BadMarker, line]),
+      );
+    });
+
   it("a 10 MB string and a 100 000-key map are written (or dead-lettered), with memory bounded", async () => {
     const huge = h.goodEvent(undefined, { attributes: { blob: "x".repeat(10 * 1024 * 1024) } });
     const wide = h.goodEvent(undefined, {

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { ConfigError, backoffDelayMs, retry } from "@tracehouse/schemas";
 import { expect } from "chai";
 import {
@@ -12,6 +13,26 @@ import { isCoordinatorLost } from "../src/internal/coordinator-lost.js";
 import { RejoinGate } from "../src/internal/rejoin-gate.js";
 import { ttlDaysOf } from "../src/internal/table-ttl.js";
 import { dedupToken } from "../src/internal/steps/batch-key.js";
+import { unsnappy } from "../src/internal/read-codecs.js";
+
+describe("snappy batches", () => {
+  const snappy = createRequire(import.meta.url)("snappyjs") as {
+    compress(input: Uint8Array): Uint8Array;
+    uncompress(input: Uint8Array): Uint8Array;
+  };
+  const text = Buffer.from("a record, ".repeat(50));
+
+  it("reads one raw snappy block and the Java clients' framing (header, then length-prefixed blocks)", () => {
+    expect(unsnappy(snappy, Buffer.from(snappy.compress(text))).equals(text)).to.equal(true);
+    const block = Buffer.from(snappy.compress(text));
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(block.length);
+    const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const framed = Buffer.concat([header, length, block, length, block]);
+    expect(unsnappy(snappy, framed).equals(Buffer.concat([text, text]))).to.equal(true);
+    expect(() => unsnappy(snappy, framed.subarray(0, framed.length - 3))).to.throw(/truncated/);
+  });
+});
 
 describe("table TTL", () => {
   it("reads the TTL days back from a CREATE TABLE statement", () => {

@@ -13,8 +13,8 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
  * batches of agents in other processes.
  */
 export function ensureLz4Codec(): void {
+  if (hasUsableCodec(CompressionTypes.LZ4)) return;
   const codecs = CompressionCodecs as Record<number, (() => unknown) | undefined>;
-  if (usable(codecs[CompressionTypes.LZ4])) return;
   const lz4 = createRequire(import.meta.url)("lz4-napi") as Lz4;
   codecs[CompressionTypes.LZ4] = () => ({
     compress: (encoder: { readonly buffer: Buffer }) => lz4.compressFrame(encoder.buffer),
@@ -22,8 +22,12 @@ export function ensureLz4Codec(): void {
   });
 }
 
-/** kafkajs's own entry for a codec it lacks is a function that throws "not implemented". */
-function usable(codec: (() => unknown) | undefined): boolean {
+/**
+ * Whether kafkajs has a working codec of this compression type: its own entry for a codec it lacks
+ * is a function that throws "not implemented".
+ */
+export function hasUsableCodec(type: number): boolean {
+  const codec = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[type];
   if (codec === undefined) return false;
   try {
     codec();

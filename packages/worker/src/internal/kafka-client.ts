@@ -1,9 +1,9 @@
-import { ensureLz4Codec } from "@tracehouse/producer";
 import { checkKafkaTls, securityErrorOf } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import { Kafka, logLevel } from "kafkajs";
 import type { LogEntry } from "kafkajs";
 import type { WorkerConfig } from "../config.js";
+import { ensureReadCodecs } from "./read-codecs.js";
 
 /** kafkajs logs through the injected logger; its INFO chatter (joins, pauses) goes to debug. */
 function logCreator(logger: Logger) {
@@ -18,12 +18,13 @@ function logCreator(logger: Logger) {
 }
 
 /**
- * The worker's Kafka client. Agents may compress with lz4 (the producer's `compression` option),
- * which kafkajs cannot read by itself: the codec is registered first, or the fetch that holds such
- * a batch fails again on every retry and the worker stops advancing.
+ * The worker's Kafka client. Producers may compress with lz4 (the producer's `compression` option),
+ * zstd or snappy, which kafkajs cannot read by itself: the codecs are registered first
+ * (`ensureReadCodecs`), or the fetch that holds such a batch fails again on every retry and the
+ * worker stops advancing.
  */
 export function kafkaClientFor(config: WorkerConfig, clientId: string = config.clientId): Kafka {
-  ensureLz4Codec();
+  ensureReadCodecs();
   if (config.kafka !== null) return config.kafka;
   return new Kafka({
     ...config.kafkaConfig,

@@ -135,6 +135,37 @@ export class HostileHarness {
     this.#produced += messages.length;
   }
 
+  /**
+   * Text lines produced by Kafka's own Java console producer (the broker's jars) with `compression`
+   * (zstd or snappy: what producers in other languages use and kafkajs cannot read), in one batch.
+   */
+  async sendFromJavaProducer(lines: readonly string[], compression: "zstd" | "snappy"): Promise<void> {
+    const kafka = fileURLToPath(new URL("../../../../infra/kafka/", import.meta.url));
+    const brokers = [...(await useKafka()).brokers];
+    const java = execFile(
+      "java",
+      [
+        `-Dlog4j.configuration=file:${kafka}log4j.properties`,
+        "-cp",
+        `${kafka}.local/libs/*`,
+        "kafka.tools.ConsoleProducer",
+        "--bootstrap-server",
+        brokers.join(","),
+        "--topic",
+        this.topic,
+        "--compression-codec",
+        compression,
+        "--producer-property",
+        "linger.ms=500",
+      ],
+      { timeout: 60_000 },
+    );
+    java.stdin!.end(lines.map((line) => `${line}\n`).join(""));
+    const code = await new Promise<number | null>((resolve) => java.on("close", resolve));
+    if (code !== 0) throw new Error(`console producer (${compression}) exited with ${String(code)}`);
+    this.#produced += lines.length;
+  }
+
   async readyz(): Promise<number> {
     const address = this.worker.healthAddress()!;
     return (await fetch(`http://${address.host}:${address.port}/readyz`)).status;
