@@ -197,4 +197,23 @@ describe("fault runs' harness", function () {
       }
     });
   });
+
+  describe("the entry point", function () {
+    this.timeout(60_000);
+    const RUN = fileURLToPath(new URL("../src/faults/run.sh", import.meta.url));
+
+    it("with --cluster runs the cluster run and starts no single broker", () => {
+      // A port no broker of the repo uses: with-kafka.sh would start one there.
+      const port = "19990";
+      const out = execFileSync("bash", [RUN, "--cluster", "--help"], {
+        env: { ...process.env, KAFKA_PORT: port, KAFKA_BROKERS: "" },
+        encoding: "utf8",
+      });
+      expect(out).to.include("Usage: npm run test:faults -- --cluster");
+      expect(out).to.not.match(/kafka (starting|ready)/);
+      expect(
+        existsSync(fileURLToPath(new URL(`../../infra/kafka/.local/broker-${port}`, import.meta.url))),
+      ).to.equal(false);
+    });
+  });
 });
