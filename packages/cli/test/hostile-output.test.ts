@@ -10,7 +10,7 @@ import type { WorkerTestEnv } from "../../worker/test/helpers/env.js";
 import { produceRecords, sampleRecord } from "../../worker/test/helpers/records.js";
 import type { TestRecord } from "../../worker/test/helpers/records.js";
 import { escapeControl } from "../src/terminal-text.js";
-import { runCli } from "./helpers/cli.js";
+import { runCli, spawnCli } from "./helpers/cli.js";
 
 /** Anything a terminal would act on: C0 controls but the line feed, DEL, C1 controls, bidi overrides. */
 // eslint-disable-next-line no-control-regex
@@ -160,5 +160,12 @@ describe("tracehouse: hostile text and read-only queries", function () {
     expect(slow.code).to.equal(1);
     expect(slow.stderr).to.match(/TIMEOUT_EXCEEDED|Timeout exceeded/);
     expect(Date.now() - started).to.be.below(30_000);
+  });
+
+  it("stops quietly when its reader closes the pipe early (`tracehouse --help | head -1`)", async () => {
+    const cli = spawnCli(["--help"]);
+    cli.child.stdout!.destroy();
+    const result = await cli.exited;
+    expect([result.code, result.stderr]).to.deep.equal([0, ""]);
   });
 });
