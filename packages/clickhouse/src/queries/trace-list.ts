@@ -5,6 +5,7 @@ import { limitParam, num, rangeParams, strOrNull, timeParam } from "./sql.js";
 import type { TimeRange } from "./sql.js";
 import type { TraceSummary } from "./trace-tree.js";
 import { EMPTY_DETAIL, traceDetails } from "./trace-details.js";
+import type { TraceDetail } from "./trace-details.js";
 import { costByKey, EMPTY_COST, usageBy } from "./usage.js";
 import type { CostSummary } from "./usage.js";
 
@@ -147,6 +148,21 @@ const pageRange = (rows: readonly Record<string, unknown>[]): { from_us: number;
   to_us: Math.max(...rows.map((row) => num(row["end_us"]))),
 });
 
+/** A trace as both lists give it: its trace_index row (bounds, user, error flag) and its details. */
+const summaryOf = (row: Record<string, unknown>, detail: TraceDetail): TraceSummary => ({
+  traceId: String(row["trace_id"]),
+  startTimeUs: num(row["start_us"]),
+  endTimeUs: num(row["end_us"]),
+  durationMs: (num(row["end_us"]) - num(row["start_us"])) / 1000,
+  rootAgent: detail.rootAgent,
+  userId: strOrNull(row["user_id"]),
+  hasError: num(row["has_error"]) === 1,
+  executionCount: detail.executionCount,
+  spanCount: detail.spanCount,
+  eventCount: detail.eventCount,
+  errorCount: detail.errorCount,
+});
+
 /** One page of traces that started in the window, with their agents, LLM calls, tokens, cost and errors. */
 export async function listTraces(
   sink: Sink,
@@ -192,28 +208,18 @@ export async function listTraces(
       const id = String(row["trace_id"]);
       const detail = details.get(id) ?? EMPTY_DETAIL;
       return {
-        traceId: id,
-        startTimeUs: num(row["start_us"]),
-        endTimeUs: num(row["end_us"]),
-        durationMs: (num(row["end_us"]) - num(row["start_us"])) / 1000,
-        userId: strOrNull(row["user_id"]),
-        hasError: num(row["has_error"]) === 1,
+        ...summaryOf(row, detail),
         status:
           detail.runningCount > 0
             ? TraceStatus.Running
             : detail.failed > 0
               ? TraceStatus.Failed
               : TraceStatus.Completed,
-        rootAgent: detail.rootAgent,
         agents: detail.agents,
         threadIds: detail.threadIds,
         models: detail.models,
-        executionCount: detail.executionCount,
         runningCount: detail.runningCount,
         llmCalls: detail.llmCalls,
-        eventCount: detail.eventCount,
-        errorCount: detail.errorCount,
-        spanCount: detail.spanCount,
         cost: costs.get(id) ?? EMPTY_COST,
       };
     }),
@@ -248,20 +254,5 @@ export async function findTraces(sink: Sink, options: FindTracesOptions): Promis
     rows.map((row) => String(row["trace_id"])),
     pageRange(rows),
   );
-  return rows.map((row) => {
-    const detail = details.get(String(row["trace_id"])) ?? EMPTY_DETAIL;
-    return {
-      traceId: String(row["trace_id"]),
-      startTimeUs: num(row["start_us"]),
-      endTimeUs: num(row["end_us"]),
-      durationMs: (num(row["end_us"]) - num(row["start_us"])) / 1000,
-      rootAgent: detail.rootAgent,
-      userId: strOrNull(row["user_id"]),
-      hasError: num(row["has_error"]) === 1,
-      executionCount: detail.executionCount,
-      spanCount: detail.spanCount,
-      eventCount: detail.eventCount,
-      errorCount: detail.errorCount,
-    };
-  });
+  return rows.map((row) => summaryOf(row, details.get(String(row["trace_id"])) ?? EMPTY_DETAIL));
 }
