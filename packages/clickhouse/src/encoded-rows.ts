@@ -1,9 +1,11 @@
 import { TABLE_COLUMNS } from "./projection.js";
 import type { RecordTable } from "./projection.js";
 import type { Row } from "./sink.js";
-import { positionalValues, stringifyRow } from "./internal/json-each-row.js";
+import { columnPicker, stringifyRow } from "./internal/json-each-row.js";
+import type { ColumnPicker } from "./internal/json-each-row.js";
 
 const INITIAL_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
 
 /**
  * Rows of one record table, encoded as they are added: one JSONCompactEachRow line per row (the
@@ -20,6 +22,7 @@ export class EncodedRows {
   readonly #ends: number[];
   #size: number;
   readonly #sealed: boolean;
+  readonly #pick: ColumnPicker;
 
   constructor(table: RecordTable, slice?: { readonly buffer: Buffer; readonly ends: number[] }) {
     this.table = table;
@@ -27,6 +30,7 @@ export class EncodedRows {
     this.#ends = slice?.ends ?? [];
     this.#size = slice === undefined ? 0 : slice.buffer.length;
     this.#sealed = slice !== undefined;
+    this.#pick = columnPicker(TABLE_COLUMNS[table]);
   }
 
   /** Rows held. */
@@ -42,15 +46,17 @@ export class EncodedRows {
   /** Encodes a row of `table` and appends it; returns the bytes its line takes. */
   add(row: Row): number {
     if (this.#sealed) throw new Error("EncodedRows: a slice is read-only");
-    const line = stringifyRow(positionalValues(TABLE_COLUMNS[this.table], row)) + "\n";
-    // A UTF-16 code unit takes at most three bytes in UTF-8.
-    const room = this.#size + line.length * 3;
+    const json = stringifyRow(this.#pick(row));
+    // A UTF-16 code unit takes at most three bytes in UTF-8; then the newline.
+    const room = this.#size + json.length * 3 + 1;
     if (room > this.#buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(room, this.#buffer.length * 2));
       this.#buffer.copy(grown, 0, 0, this.#size);
       this.#buffer = grown;
     }
-    const written = this.#buffer.write(line, this.#size, "utf8");
+    // The newline is written as a byte: `json + "\n"` would make a third string to copy.
+    const written = this.#buffer.write(json, this.#size, "utf8") + 1;
+    this.#buffer[this.#size + written - 1] = NEWLINE;
     this.#size += written;
     this.#ends.push(this.#size);
     return written;

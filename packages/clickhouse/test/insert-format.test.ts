@@ -8,6 +8,7 @@ import {
   TABLE_COLUMNS,
   encodeInsert,
 } from "../src/index.js";
+import { columnPicker } from "../src/internal/json-each-row.js";
 import { testDataDir, uniqueDatabase } from "./support/engine.js";
 
 const MICROS = Date.UTC(2025, 0, 15, 12) * 1000;
@@ -55,6 +56,16 @@ describe("insert format", () => {
     const other = encodeInsert("db.items", [{ id: "a" }]);
     expect([other.format, other.columns]).to.deep.equal([InsertFormat.JsonEachRow, undefined]);
     expect(other.bytes.toString("utf8")).to.equal('{"id":"a"}\n');
+  });
+
+  it("takes a row's values by column name, whatever the name holds, a missing one as null", () => {
+    const columns = ["plain", 'quote"d', "back\\slash", "new\nline", "]; throw 1; ["];
+    const pick = columnPicker(columns);
+    const row = { plain: 1, 'quote"d': "q", "back\\slash": false, "]; throw 1; [": 0, extra: "x" };
+    expect(pick(row)).to.deep.equal([1, "q", false, null, 0]);
+    expect(columnPicker(columns)).to.equal(pick);
+    // Rows of other shapes read the same way.
+    expect(pick({ "new\nline": "n" })).to.deep.equal([null, null, null, "n", null]);
   });
 
   it("stores a record table's rows as JSONEachRow would: nulls, defaults, maps, nested events, escapes", async () => {

