@@ -120,6 +120,11 @@ function findReader(bytes: Buffer): VersionReader | undefined {
     : runtimeReaderOf(bytes.toString("hex", 2, HEADER_BYTES))?.reader;
 }
 
+/** How errors name a record; made only for an error, not for every record decoded. */
+function whatRecord(recordType: RecordType, version: number): string {
+  return `${recordType} v${version} record`;
+}
+
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -157,25 +162,31 @@ export function decodeRecord(bytes: Uint8Array | null | undefined): DecodedRecor
     );
   }
   const { recordType, version } = reader;
-  const what = `${recordType} v${version} record`;
   let decoded: { value: unknown; offset: number };
   try {
     decoded = reader.readerType.decode(buf, HEADER_BYTES, reader.resolver);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new DecodeError(DecodeErrorReason.Corrupt, `corrupt ${what}: ${detail}`, {
-      cause,
+    throw new DecodeError(
+      DecodeErrorReason.Corrupt,
+      `corrupt ${whatRecord(recordType, version)}: ${detail}`,
+      {
+        cause,
+        recordType,
+        version,
+      },
+    );
+  }
+  if (decoded.offset < 0) {
+    throw new DecodeError(DecodeErrorReason.Truncated, `truncated ${whatRecord(recordType, version)}`, {
       recordType,
       version,
     });
   }
-  if (decoded.offset < 0) {
-    throw new DecodeError(DecodeErrorReason.Truncated, `truncated ${what}`, { recordType, version });
-  }
   if (decoded.offset !== buf.length) {
     throw new DecodeError(
       DecodeErrorReason.TrailingBytes,
-      `${buf.length - decoded.offset} bytes after the ${what}`,
+      `${buf.length - decoded.offset} bytes after the ${whatRecord(recordType, version)}`,
       {
         recordType,
         version,
