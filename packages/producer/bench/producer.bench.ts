@@ -2,7 +2,13 @@
 // bare kafkajs producer sending the same pre-encoded records in batches of the same size.
 // The producer first: it puts its linear per-partition grouping and its record encoder into kafkajs
 // before kafkajs loads them, so the bare kafkajs baseline below sends with them too (like for like).
-import { createProducer, directRecords, linearGrouping, resolveProducerConfig } from "../src/index.js";
+import {
+  createExecutionTracker,
+  createProducer,
+  directRecords,
+  linearGrouping,
+  resolveProducerConfig,
+} from "../src/index.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +17,7 @@ import kafkajs from "kafkajs";
 import type { Message } from "kafkajs";
 import { TraceContext } from "@tracehouse/context";
 import {
+  AgentEventKind,
   contentTypeOf,
   createTopicCatalogue,
   encodeRecord,
@@ -108,6 +115,33 @@ async function measureEmitCost(): Promise<{ p50: number; p99: number; p999: numb
     p999: percentile(samples, 0.999),
     mean,
   };
+}
+
+/**
+ * Caller-side cost of the execution API's `recordEvent` (what an agent calls through the tracker):
+ * the execution's envelope added to the fields, then `emit`.
+ */
+async function measureRecordEventCost(): Promise<{ p50: number; p99: number }> {
+  const producer = newProducer();
+  const execution = createExecutionTracker(producer).startExecution(undefined, {
+    agentName: "planner",
+    metadata: { region: "eu" },
+  });
+  const samples = new Float64Array(EMITS);
+  for (let i = -30_000; i < EMITS; i++) {
+    const started = performance.now();
+    execution.recordEvent(AgentEventKind.ToolCallEnd, "search", {
+      status: "ok",
+      durationMs: 12.5,
+      attributes,
+    });
+    if (i >= 0) samples[i] = (performance.now() - started) * 1000;
+    if (i % CHUNK === 0) await yieldToLoop();
+  }
+  execution.complete();
+  await producer.close();
+  samples.sort();
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
 }
 
 /** Emit cost while the queue is full and spills to disk (broker unreachable, fsync after every write). */
@@ -244,6 +278,10 @@ try {
   console.log(
     `emit (caller side, ${EMITS} emits): p50 ${emit.p50.toFixed(2)} µs, p99 ${emit.p99.toFixed(2)} µs, p99.9 ${emit.p999.toFixed(2)} µs, mean ${emit.mean.toFixed(2)} µs`,
   );
+  const recordEvent = await measureRecordEventCost();
+  console.log(
+    `execution.recordEvent (caller side, ${EMITS} calls): p50 ${recordEvent.p50.toFixed(2)} µs, p99 ${recordEvent.p99.toFixed(2)} µs`,
+  );
   const spill = await measureSpillingEmitCost();
   console.log(
     `emit while spilling (queue of 1000 full, broker down, fsync always; ${SPILL_EMITS} emits, ${spill.spooled} spooled): p50 ${spill.p50.toFixed(2)} µs, p99 ${spill.p99.toFixed(2)} µs`,
@@ -272,6 +310,8 @@ try {
       emit_p99_us: Number(emit.p99.toFixed(2)),
       emit_p999_us: Number(emit.p999.toFixed(2)),
       emit_mean_us: Number(emit.mean.toFixed(2)),
+      record_event_p50_us: Number(recordEvent.p50.toFixed(2)),
+      record_event_p99_us: Number(recordEvent.p99.toFixed(2)),
       emit_p99_us_spilling: Number(spill.p99.toFixed(2)),
       records_per_s: Math.round(recordsPerS),
       kafkajs_records_per_s: Math.round(kafkajsPerS),
