@@ -31,8 +31,7 @@ export function errorRecords(
     const attributes = event.attributes;
     records.push({
       type: RecordType.Error,
-      fields: {
-        ...(envelope as EmitFields<typeof RecordType.Error>),
+      fields: Object.assign({}, envelope as EmitFields<typeof RecordType.Error>, {
         event_id: spanEventId(span.traceId, span.spanId, RecordSlot.ExceptionBase + index, event.timeUs),
         event_time: event.timeUs,
         error_class: attributes["exception.type"] || span.attributes["error.type"] || "Error",
@@ -42,15 +41,14 @@ export function errorRecords(
         retriable: false,
         phase,
         severity,
-      },
+      }),
     });
     index += 1;
   }
   if (failed && index === 0) {
     records.push({
       type: RecordType.Error,
-      fields: {
-        ...(envelope as EmitFields<typeof RecordType.Error>),
+      fields: Object.assign({}, envelope as EmitFields<typeof RecordType.Error>, {
         event_id: spanEventId(span.traceId, span.spanId, RecordSlot.StatusError, span.endUs),
         event_time: span.endUs,
         error_class: span.attributes["error.type"] || "Error",
@@ -59,7 +57,7 @@ export function errorRecords(
         retriable: false,
         phase,
         severity,
-      },
+      }),
     });
   }
   return records;
