@@ -148,7 +148,11 @@ export class Execution {
         if (ended) return false;
         ended = true;
         span?.end({ result, error });
-        return this.recordEvent(AgentEventKind.ToolCallEnd, name, { ...details, durationMs: timer.end() });
+        return this.recordEvent(
+          AgentEventKind.ToolCallEnd,
+          name,
+          Object.assign({}, details, { durationMs: timer.end() }),
+        );
       },
     };
   }
@@ -180,7 +184,11 @@ export class Execution {
         const { usage, responseModel, responseId, finishReasons, outputMessages, error, ...rest } = details;
         span?.end({ usage, responseModel, responseId, finishReasons, outputMessages, error });
         if (usage !== undefined) this.addUsage(usage);
-        return this.recordEvent(AgentEventKind.LlmCallEnd, model, { ...rest, durationMs: timer.end() });
+        return this.recordEvent(
+          AgentEventKind.LlmCallEnd,
+          model,
+          Object.assign({}, rest, { durationMs: timer.end() }),
+        );
       },
     };
   }
@@ -202,11 +210,10 @@ export class Execution {
   /** Adds token counts to the execution's totals. */
   addUsage(usage: TokenUsage): void {
     const current = this.#metrics;
-    this.#metrics = {
-      ...current,
+    this.#metrics = Object.assign({}, current, {
       promptTokens: addTokens(current.promptTokens, usage.promptTokens),
       completionTokens: addTokens(current.completionTokens, usage.completionTokens),
-    };
+    });
   }
 
   /** Values for the performance-metrics record sent at the end; given fields replace the measured ones. */
