@@ -31,7 +31,6 @@ export function metricsFields(
  * metrics record was sent. Its null time to first token keeps it out of those quantiles.
  */
 export function usageMetricsFields(usage: TokenUsage): EmitFields<typeof RecordType.Metrics> {
-  // Not `{ ...EMPTY_METRICS, prompt_tokens }`: a literal that starts with a spread is slow in Node 20 (Execution.ts).
   return Object.assign({}, EMPTY_METRICS, {
     prompt_tokens: usage.promptTokens ?? null,
     completion_tokens: usage.completionTokens ?? null,

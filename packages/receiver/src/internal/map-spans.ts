@@ -211,8 +211,6 @@ function mapSpan(
     records.push(...releasedLinks(span, agent, agentName, identity, arrival, directory));
   if (operation === null) return records;
   if (!agent && !parent.known && parent.spanId !== null) directory.reference(span.traceId, parent.spanId);
-  // Each record below takes it with Object.assign: in Node 20's V8 an object literal that starts with
-  // a spread and adds properties after it takes 4–9 µs, Object.assign 0.2–0.3 µs (measured).
   const envelope = {
     trace_id: span.traceId,
     span_id: span.spanId,
