@@ -17,6 +17,7 @@ import {
   at,
   executionRow,
   spanRow,
+  startInOneMonth,
 } from "../support/fixture.js";
 import { withFixtureDatabase } from "../support/fixture-database.js";
 import { insertRows } from "../support/insert.js";
@@ -97,9 +98,10 @@ export function describeTraceQueries(target: SinkTarget): void {
       let manyDb: string;
       let manySink: Sink;
       const trace = (n: string | number): string => `lower(hex(MD5(toString(${n}))))`;
-      /** Trace n's five metrics records (one per agent) are at T0 + n × 2 s. */
+      /** Trace n's five metrics records (one per agent) are at START + n × 2 s, in one month's partition. */
       const TRACES = 20_000;
-      const atTrace = (n: number): number => T0 + n * 2 * SECOND;
+      const START = startInOneMonth(TRACES * 2 * SECOND);
+      const atTrace = (n: number): number => START + n * 2 * SECOND;
       const plan = async (sql: string, params: Record<string, unknown>): Promise<string> =>
         (await manySink.query<{ explain: string }>(`EXPLAIN indexes = 1 ${sql}`, params))
           .map((line) => line.explain)
@@ -111,7 +113,7 @@ export function describeTraceQueries(target: SinkTarget): void {
         await new ClickHouseTraceSchema(manySink).createTables();
         await manySink.command(
           `INSERT INTO ${manyDb}.performance_metrics (event_id, event_time, trace_id, span_id, execution_id, agent_name, total_ms)
-           SELECT toString(generateUUIDv4(number)), fromUnixTimestamp64Micro(${T0} + intDiv(number, 5) * ${2 * SECOND}, 'UTC'),
+           SELECT toString(generateUUIDv4(number)), fromUnixTimestamp64Micro(${START} + intDiv(number, 5) * ${2 * SECOND}, 'UTC'),
                   ${trace("intDiv(number, 5)")}, 's', toString(number), ['a', 'b', 'c', 'd', 'e'][number % 5 + 1], 1
            FROM numbers(${TRACES * 5})`,
         );

@@ -7,6 +7,15 @@ export const SECOND = 1_000_000;
 export const HOUR = 3600 * SECOND;
 /** The start of an hour three days ago, in epoch microseconds (inside the default 90-day TTL). */
 export const T0 = (Math.floor(Date.now() / 3_600_000) - 72) * 3_600_000 * 1000;
+/**
+ * An hour-aligned start near T0 from which `spanUs` stays inside one calendar month (one partition),
+ * whatever today's date: T0 itself, or hours before the month starts when T0's span would cross it.
+ */
+export const startInOneMonth = (spanUs: number): number => {
+  const end = new Date((T0 + spanUs) / 1000);
+  const monthStart = Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), 1) * 1000;
+  return monthStart > T0 ? monthStart - Math.ceil(spanUs / HOUR) * HOUR : T0;
+};
 /** The Date of an epoch-microsecond time, as the queries take a window's ends. */
 export const at = (us: number): Date => new Date(us / 1000);
 /** TRACE_OLD is this much earlier: 35 days always lands in an earlier month (another partition). */
