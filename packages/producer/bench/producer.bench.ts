@@ -3,6 +3,7 @@
 // The producer first: it puts its linear per-partition grouping and its record encoder into kafkajs
 // before kafkajs loads them, so the bare kafkajs baseline below sends with them too (like for like).
 import {
+  createAgentTracer,
   createExecutionTracker,
   createProducer,
   directRecords,
@@ -144,6 +145,35 @@ async function measureRecordEventCost(): Promise<{ p50: number; p99: number }> {
   return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
 }
 
+/**
+ * Caller-side cost per record of traced executions shaped like the load run's agents': the tracker
+ * with an AgentTracer, so the execution, its tool call and its LLM call are OpenTelemetry spans too,
+ * exported as span records. Time in the calls ÷ the records they emitted.
+ */
+async function measureTracedExecutionCost(): Promise<number> {
+  const producer = newProducer();
+  const tracker = createExecutionTracker(producer, { tracer: createAgentTracer({ producer }) });
+  const traces = Math.ceil(EMITS / 12);
+  let busyMs = 0;
+  let acceptedBefore = 0;
+  for (let i = -2000; i < traces; i++) {
+    if (i === 0) acceptedBefore = producer.stats().accepted;
+    const started = performance.now();
+    const run = tracker.startExecution(contexts[i & 255], { agentName: "planner", input: "request" });
+    run.startToolCall("web_search", { region: "eu-west-1" }).end({ status: "ok", payloadBytes: 2048 });
+    const llm = run.startLlmCall("small-model");
+    llm.firstToken();
+    llm.end({ status: "ok", usage: { promptTokens: 812, completionTokens: 95 } });
+    run.recordEvent(AgentEventKind.Custom, "checkpoint", { attributes: { step: "1" } });
+    run.complete("answer", { usage: { promptTokens: 1200, completionTokens: 240 } });
+    if (i >= 0) busyMs += performance.now() - started;
+    if (i % 100 === 0) await yieldToLoop();
+  }
+  const records = producer.stats().accepted - acceptedBefore;
+  await producer.close();
+  return (busyMs * 1000) / records;
+}
+
 /** Emit cost while the queue is full and spills to disk (broker unreachable, fsync after every write). */
 async function measureSpillingEmitCost(): Promise<{ p50: number; p99: number; spooled: number }> {
   const producer = createProducer({
@@ -282,6 +312,10 @@ try {
   console.log(
     `execution.recordEvent (caller side, ${EMITS} calls): p50 ${recordEvent.p50.toFixed(2)} µs, p99 ${recordEvent.p99.toFixed(2)} µs`,
   );
+  const tracedUs = await measureTracedExecutionCost();
+  console.log(
+    `traced executions (tracker and AgentTracer, caller side): ${tracedUs.toFixed(2)} µs per record emitted`,
+  );
   const spill = await measureSpillingEmitCost();
   console.log(
     `emit while spilling (queue of 1000 full, broker down, fsync always; ${SPILL_EMITS} emits, ${spill.spooled} spooled): p50 ${spill.p50.toFixed(2)} µs, p99 ${spill.p99.toFixed(2)} µs`,
@@ -312,6 +346,7 @@ try {
       emit_mean_us: Number(emit.mean.toFixed(2)),
       record_event_p50_us: Number(recordEvent.p50.toFixed(2)),
       record_event_p99_us: Number(recordEvent.p99.toFixed(2)),
+      traced_execution_us_per_record: Number(tracedUs.toFixed(2)),
       emit_p99_us_spilling: Number(spill.p99.toFixed(2)),
       records_per_s: Math.round(recordsPerS),
       kafkajs_records_per_s: Math.round(kafkajsPerS),
