@@ -69,7 +69,7 @@ export class LlmSpan {
     const { error, ...response } = fields;
     this.span.setAttributes(
       llmResponseAttributes(
-        { ...response, timeToFirstChunkMs: response.timeToFirstChunkMs ?? this.#firstChunkMs },
+        Object.assign(response, { timeToFirstChunkMs: response.timeToFirstChunkMs ?? this.#firstChunkMs }),
         this.#captureContent,
       ),
     );
@@ -166,18 +166,21 @@ export class AgentSpan {
     const parent = trace.setSpan(toOtelContext(this.context), this.span);
     return this.#host.tracer.startSpan(
       name,
-      { kind, attributes: { ...this.#envelope, ...attributes } },
+      { kind, attributes: Object.assign({}, this.#envelope, attributes) },
       parent,
     );
   }
 
+  /** The conversation id its LLM and tool calls carry: the context's thread, when it has one. */
+  #conversation(): { conversationId?: string } {
+    return this.context.threadId === undefined ? {} : { conversationId: this.context.threadId };
+  }
+
   /** Starts an LLM call's CLIENT span, child of this span. */
   startLlmCall(fields: LlmRequestFields): LlmSpan {
-    const request = {
-      ...fields,
-      ...(this.context.threadId === undefined ? {} : { conversationId: this.context.threadId }),
+    const request: LlmRequestFields = Object.assign({}, fields, this.#conversation(), {
       agentName: this.agentName,
-    };
+    });
     const span = this.#child(
       llmSpanName(request),
       OtelSpanKind.CLIENT,
@@ -188,10 +191,7 @@ export class AgentSpan {
 
   /** Starts a tool call's INTERNAL `execute_tool` span, child of this span. */
   startToolCall(fields: ToolCallFields): ToolSpan {
-    const call = {
-      ...fields,
-      ...(this.context.threadId === undefined ? {} : { conversationId: this.context.threadId }),
-    };
+    const call: ToolCallFields = Object.assign({}, fields, this.#conversation());
     const span = this.#child(
       toolSpanName(fields.name),
       OtelSpanKind.INTERNAL,

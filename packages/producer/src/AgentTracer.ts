@@ -105,12 +105,13 @@ export class AgentTracer {
     }
     processors.push(...(options.spanProcessors ?? []));
     this.#ids = new SteeredIdGenerator(options.providerConfig?.idGenerator);
-    this.provider = new BasicTracerProvider({
-      ...options.providerConfig,
-      resource: tracerResource(options.providerConfig?.resource),
-      idGenerator: this.#ids,
-      spanProcessors: processors,
-    });
+    this.provider = new BasicTracerProvider(
+      Object.assign({}, options.providerConfig, {
+        resource: tracerResource(options.providerConfig?.resource),
+        idGenerator: this.#ids,
+        spanProcessors: processors,
+      }),
+    );
     this.tracer = this.provider.getTracer(options.tracerName ?? "@tracehouse/producer");
     this.#contextManager = options.contextManager ?? defaultContextManager;
     this.#host = {
@@ -143,18 +144,14 @@ export class AgentTracer {
    */
   startAgentSpan(agentName: string, parent?: TraceContext, options: AgentSpanOptions = {}): AgentSpan {
     const base = options.ownContext ?? parent ?? this.#contextManager.active() ?? TraceContext.create();
-    const attributes: Attributes = {
-      ...agentSpanAttributes({
-        agentName,
-        ...(options.executionId === undefined ? {} : { executionId: options.executionId }),
-        ...(options.parentExecutionId === undefined ? {} : { parentExecutionId: options.parentExecutionId }),
-        ...(options.retryOfExecutionId === undefined
-          ? {}
-          : { retryOfExecutionId: options.retryOfExecutionId }),
-        ...(base.threadId === undefined ? {} : { conversationId: base.threadId }),
-      }),
-      ...options.attributes,
-    };
+    const attributes = agentSpanAttributes({
+      agentName,
+      ...(options.executionId === undefined ? {} : { executionId: options.executionId }),
+      ...(options.parentExecutionId === undefined ? {} : { parentExecutionId: options.parentExecutionId }),
+      ...(options.retryOfExecutionId === undefined ? {} : { retryOfExecutionId: options.retryOfExecutionId }),
+      ...(base.threadId === undefined ? {} : { conversationId: base.threadId }),
+    });
+    if (options.attributes !== undefined) Object.assign(attributes, options.attributes);
     if (base.correlationId !== undefined) attributes[TracehouseAttribute.CorrelationId] = base.correlationId;
     if (base.userId !== undefined) attributes[TracehouseAttribute.UserId] = base.userId;
     const kind = options.kind ?? (options.remoteAgent === true ? OtelSpanKind.CLIENT : OtelSpanKind.INTERNAL);
@@ -180,7 +177,10 @@ export class AgentTracer {
       otelParent =
         parentSpanId === undefined
           ? ROOT_CONTEXT
-          : trace.setSpanContext(ROOT_CONTEXT, { ...toOtelSpanContext(own), spanId: parentSpanId });
+          : trace.setSpanContext(
+              ROOT_CONTEXT,
+              Object.assign(toOtelSpanContext(own), { spanId: parentSpanId }),
+            );
     } else if (!this.#isSpan(base) && base.sampled) {
       // a new trace's root; an unsampled seed stays the parent, so a parent-based sampler drops the trace
       ids = { traceId: base.traceId };

@@ -114,7 +114,7 @@ export class Execution {
     if (this.#state !== ExecutionState.Running) return false;
     return this.#execution(ExecutionLifecycle.Updated, status, {
       duration_ms: this.timing.getBreakdown().totalMs,
-      ...(metadata === undefined ? {} : { metadata: { ...this.#metadata, ...metadata } }),
+      ...(metadata === undefined ? {} : { metadata: Object.assign({}, this.#metadata, metadata) }),
     });
   }
 
@@ -218,7 +218,7 @@ export class Execution {
 
   /** Values for the performance-metrics record sent at the end; given fields replace the measured ones. */
   recordMetrics(metrics: MetricsInput): void {
-    this.#metrics = { ...this.#metrics, ...metrics };
+    this.#metrics = Object.assign({}, this.#metrics, metrics);
   }
 
   /**
