@@ -20,6 +20,7 @@ export default tseslint.config(
       "packages/producer/src/internal/execution-metrics.ts",
       "packages/receiver/src/internal/{map-spans,error-records}.ts",
       "packages/clickhouse/src/{projection,encoded-rows}.ts",
+      "test/src/load/TimedProducer.ts",
     ],
     rules: {
       "no-restricted-syntax": [

@@ -50,7 +50,7 @@ export class TimedProducer extends Producer {
 
   override emit<T extends RecordType>(type: T, fields: EmitFields<T>, context?: TraceContext): EmitResult {
     const eventId = fields.event_id ?? newEventId();
-    const withId = { ...fields, event_id: eventId } as EmitFields<T>;
+    const withId = Object.assign({}, fields, { event_id: eventId }) as EmitFields<T>;
     const sched = this.#sched;
     sched?.read();
     const waitNs = sched?.waitNs ?? 0;
