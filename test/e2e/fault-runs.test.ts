@@ -13,6 +13,8 @@ const GUARDED_RUN = fileURLToPath(new URL("../src/faults/fixtures/guarded-run.ts
 const SCHED_PROBE = fileURLToPath(new URL("../src/faults/fixtures/sched-probe.ts", import.meta.url));
 
 function alive(pid: number): boolean {
+  // kill(0) would signal this whole process group: a pid read too early must fail, not pass
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`not a process id: ${pid}`);
   try {
     process.kill(pid, 0);
     return true;
@@ -46,8 +48,12 @@ describe("fault runs' harness", function () {
       let stderr = "";
       run.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => run.once("exit", (code) => resolve(code)));
+      const childFile = join(dir, "child");
       const childPid = await pollUntil(
-        () => (existsSync(join(dir, "child")) ? Number(readFileSync(join(dir, "child"), "utf8")) : undefined),
+        () => {
+          const pid = existsSync(childFile) ? Number(readFileSync(childFile, "utf8")) : 0;
+          return pid > 0 ? pid : undefined;
+        },
         { what: "the guarded run to start its child", timeoutMs: 30_000 },
       );
       expect(alive(childPid)).to.equal(true);
