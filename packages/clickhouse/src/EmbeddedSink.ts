@@ -56,6 +56,10 @@ export class EmbeddedSink implements Sink {
     }
   }
 
+  get concurrency(): number {
+    return this.config.sessions;
+  }
+
   get dataDir(): string {
     return this.config.dataDir;
   }

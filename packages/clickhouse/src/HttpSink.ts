@@ -51,6 +51,10 @@ export class HttpSink implements Sink {
     });
   }
 
+  get concurrency(): number {
+    return this.config.maxOpenConnections;
+  }
+
   async insert(
     table: string,
     rows: readonly Row[] | EncodedRows,

@@ -42,6 +42,7 @@ export function throughDistributed(sink: Sink, cluster: string | null | undefine
   return {
     kind: sink.kind,
     database: sink.database,
+    concurrency: sink.concurrency,
     insert: (table: string, rows: readonly Row[], options?: InsertOptions): Promise<InsertResult> =>
       sink.insert(tableFor(table, cluster), rows, options),
     query: <T>(sql: string, params?: QueryParams): Promise<T[]> =>

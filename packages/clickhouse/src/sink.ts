@@ -32,6 +32,12 @@ export interface Sink {
   /** The database holding the tracehouse tables. */
   readonly database: string;
   /**
+   * Calls the sink runs at once; more wait inside it (the embedded engine: one per session; HTTP:
+   * the pool's open connections). A caller that batches gains nothing by issuing more: its rows
+   * are better kept in a batch that goes on filling.
+   */
+  readonly concurrency: number;
+  /**
    * Inserts rows in a JSON row format (the embedded engine sends the record tables positionally,
    * in TABLE_COLUMNS order: a key that is not a column is not sent), or a record table's rows
    * already encoded that way (EncodedRows); an empty `rows` is a no-op.

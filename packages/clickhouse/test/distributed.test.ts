@@ -65,6 +65,7 @@ describe("cluster mode: Distributed tables over the replicated ones", () => {
     const recording = {
       kind: "embedded",
       database: "tracehouse",
+      concurrency: 1,
       insert: async () => ({ rows: 0 }),
       query: async <T>(sql: string): Promise<T[]> => {
         reads.push(sql);

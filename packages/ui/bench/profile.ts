@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const timing: Sink = {
     kind: sink.kind,
     database: sink.database,
+    concurrency: sink.concurrency,
     insert: (table, rows, options) => sink.insert(table, rows, options),
     command: (sql) => sink.command(sql),
     close: () => sink.close(),

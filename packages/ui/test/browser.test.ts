@@ -196,6 +196,7 @@ describe("trace explorer in Chromium, on a real pipeline (broker, worker, embedd
     const counting: Sink = {
       kind: monitor.kind,
       database: monitor.database,
+      concurrency: monitor.concurrency,
       insert: (table, rows, options) => monitor.insert(table, rows, options),
       command: (sql) => monitor.command(sql),
       close: () => monitor.close(),

@@ -1,4 +1,4 @@
-import { EncodedRows, RecordTable } from "@tracehouse/clickhouse";
+import { EncodedRows, RecordTable, createSink } from "@tracehouse/clickhouse";
 import type { Row } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { PartitionAcks, RecordType, noopLogger } from "@tracehouse/schemas";
@@ -27,6 +27,7 @@ import {
   resolveWorkerConfig,
 } from "../src/index.js";
 import { setupEnv, readTopic } from "./helpers/env.js";
+import { embeddedDataDir } from "@tracehouse/testkit";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { FaultInjectingSink } from "./helpers/faults.js";
 import { messageOf, sampleRecord } from "./helpers/records.js";
@@ -135,6 +136,32 @@ describe("chain steps against the real engine and broker", function () {
     expect([step.canStart("k"), step.canStart("other")], "the only slot busy").to.deep.equal([false, false]);
     await step.join();
     expect([step.canStart("k"), step.canStart("other"), step.written], "done").to.deep.equal([true, true, 1]);
+  });
+
+  it("insert: runs no more inserts at once than the sink does, whatever maxConcurrentInserts allows", async () => {
+    const offsets = new PartitionLedger().get("t", 0);
+    const otherWhileOneRuns = async (sessions: number): Promise<boolean> => {
+      const context = new TestContext();
+      const engine = createSink({ dataDir: embeddedDataDir(), database: env.database, sessions });
+      const step = new InsertStep(
+        context,
+        { maxConcurrentInserts: 2, retry },
+        new FaultInjectingSink(engine, { delayMs: 200 }),
+        new DeadLetterStep(context, new KeptLetters(), new DeadLetterRatioPolicy(100, 1), retry),
+        new Occupancy(),
+        () => undefined,
+      );
+      step.submit(batchOf(offsets, [eventRow(1)]));
+      const free = step.canStart("other");
+      await step.join();
+      await engine.close();
+      return free;
+    };
+    expect(
+      await otherWhileOneRuns(1),
+      "one engine session: the other table's batch goes on filling",
+    ).to.equal(false);
+    expect(await otherWhileOneRuns(2), "two sessions: it can start").to.equal(true);
   });
 
   it("insert: splits a batch the engine rejects until the rejected row is found; its neighbours are written", async () => {

@@ -20,6 +20,10 @@ export class FaultySink implements Sink {
     return this.inner.database;
   }
 
+  get concurrency(): number {
+    return this.inner.concurrency;
+  }
+
   get failing(): boolean {
     return this.#failing;
   }

@@ -32,6 +32,10 @@ export class FaultInjectingSink implements Sink {
     this.database = inner.database;
   }
 
+  get concurrency(): number {
+    return this.inner.concurrency;
+  }
+
   async insert(
     table: string,
     rows: readonly Row[] | EncodedRows,

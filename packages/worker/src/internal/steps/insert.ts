@@ -26,7 +26,9 @@ interface KeyQueue {
 
 /**
  * The insert step: sealed batches wait per key (one insert at a time per table and month), at most
- * `maxConcurrentInserts` run at once, oldest first. A failed insert is retried, and a batch
+ * `maxConcurrentInserts` run at once, and never more than the sink runs at once (the embedded
+ * engine's one session): a batch sealed only to wait inside the sink would have gone on filling
+ * (see the batch step), and each insert costs the engine a fixed amount. Oldest first. A failed insert is retried, and a batch
  * ClickHouse rejects (or keeps failing on under load) is split until its failing rows are found:
  * they go to the dead-letter step, their neighbours are done. An outage or a structural failure
  * stops the chain with the offsets uncommitted.
@@ -36,6 +38,7 @@ export class InsertStep implements Step {
   readonly #waiters = new Waiters();
   #active = 0;
   #retrying = 0;
+  readonly #slots: number;
   /** Records written since the start. */
   written = 0;
 
@@ -47,7 +50,9 @@ export class InsertStep implements Step {
     private readonly occupancy: Occupancy,
     /** After each insert settles: backpressure and commits follow. */
     private readonly settled: () => void,
-  ) {}
+  ) {
+    this.#slots = Math.min(limits.maxConcurrentInserts, sink.concurrency);
+  }
 
   /** True while an insert waits to be retried. */
   get retrying(): boolean {
@@ -65,7 +70,7 @@ export class InsertStep implements Step {
   canStart(key: string): boolean {
     const state = this.#keys.get(key);
     return (
-      this.#active < this.limits.maxConcurrentInserts &&
+      this.#active < this.#slots &&
       this.context.failed === null &&
       (state === undefined || (!state.inserting && state.queue.length === 0))
     );
@@ -106,7 +111,7 @@ export class InsertStep implements Step {
   }
 
   #pump(): void {
-    while (this.#active < this.limits.maxConcurrentInserts && this.context.failed === null) {
+    while (this.#active < this.#slots && this.context.failed === null) {
       let next: KeyQueue | undefined;
       for (const state of this.#keys.values()) {
         const head = state.queue[0];
