@@ -18,3 +18,4 @@ export { useSecureKafka } from "./secure-kafka.js";
 export type { SecureKafka } from "./secure-kafka.js";
 export { useJaeger, fetchJaegerTrace } from "./jaeger.js";
 export type { JaegerService, JaegerSource, JaegerSpan, JaegerTrace } from "./jaeger.js";
+export { threadGroupsCpuNs, threadGroupsPerRecord } from "./thread-cpu.js";

@@ -9,7 +9,8 @@ import { ClickHouseTraceSchema, createSink } from "@tracehouse/clickhouse";
 import { Kafka, logLevel } from "kafkajs";
 import { Registry } from "prom-client";
 import { WORKER_DEFAULTS, createWorker } from "../src/index.js";
-import { processCpuNs, round, threadCpuNs, threadGroupsCpuNs, threadGroupsPerRecord } from "./cpu.js";
+import { threadGroupsCpuNs, threadGroupsPerRecord } from "@tracehouse/testkit";
+import { processCpuNs, round, threadCpuNs } from "./cpu.js";
 import { measureSteps } from "./steps.js";
 
 interface Args {

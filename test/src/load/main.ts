@@ -6,7 +6,7 @@ import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClickHouseTraceSchema, EmbeddedSink } from "@tracehouse/clickhouse";
-import { embeddedDataDir } from "@tracehouse/testkit";
+import { embeddedDataDir, threadGroupsCpuNs, threadGroupsPerRecord } from "@tracehouse/testkit";
 import { openPipeline, wallClockMs } from "../harness/index.js";
 import { profileThisProcess } from "./cpu-profile.js";
 import { checkDelivery, engineMemory, storedRows } from "./clickhouse-checks.js";
@@ -131,6 +131,7 @@ try {
     worker: process.cpuUsage(),
     broker: brokerPid === null ? null : processCpuSeconds(brokerPid),
     machine: machineCpuSeconds(),
+    workerThreads: threadGroupsCpuNs(),
   };
   lag.start();
   watch.start();
@@ -176,6 +177,7 @@ try {
   await profiler?.stop();
   await watch.stop();
   await lag.stop();
+  const workerThreadsNs = threadGroupsCpuNs();
   const workerCpuS = (() => {
     const { user, system } = process.cpuUsage(cpuBefore.worker);
     return (user + system) / 1e6;
@@ -231,7 +233,12 @@ try {
     watch,
     lag,
     memory: { baseline, peak, rssEnd, enginePeak },
-    cpu: { workerS: workerCpuS, brokerS: brokerCpuS, machine },
+    cpu: {
+      workerS: workerCpuS,
+      workerThreads: threadGroupsPerRecord(cpuBefore.workerThreads, workerThreadsNs, report.accepted),
+      brokerS: brokerCpuS,
+      machine,
+    },
     inserts,
     loopDelay,
     batchRows,

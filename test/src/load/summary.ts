@@ -30,6 +30,8 @@ export interface LoadFigures {
   };
   readonly cpu: {
     readonly workerS: number;
+    /** CPU µs per record of the worker process's thread groups (see threadGroupsCpuNs). */
+    readonly workerThreads: Record<string, number>;
     readonly brokerS: number | null;
     readonly machine: { readonly busy: number; readonly total: number } | null;
   };
@@ -136,6 +138,13 @@ export async function printSummary(figures: LoadFigures): Promise<void> {
         : `; the machine (${cores} cores) was busy ${fmt(machine.busy)} of ${fmt(machine.total)} core-s ` +
           `(${fmt((100 * machine.busy) / machine.total, 0)}%), ${fmt(machine.busy - workerCpuS - report.cpuMs / 1000 - (brokerCpuS ?? 0))} s of it other processes`),
   );
+  console.log(
+    `worker+ClickHouse CPU by thread, µs/record (main: the worker's JavaScript; Unknown: the engine's inserts; ` +
+      `MergeMutate: its merges; node: libuv and V8's GC helpers): ` +
+      Object.entries(figures.cpu.workerThreads)
+        .map(([name, us]) => `${name} ${us}`)
+        .join(", "),
+  );
   const pipelineCpuS = workerCpuS + report.cpuMs / 1000 + (brokerCpuS ?? 0);
   console.log(
     `CPU-bound ceiling: ${fmt(perRecordUs(pipelineCpuS), 0)} µs of CPU per record end to end, so ${cores} cores ` +
@@ -193,6 +202,7 @@ export async function printSummary(figures: LoadFigures): Promise<void> {
       lag_max: lag.max(),
       direct_rows_per_s: direct === null ? null : Math.round(direct.rowsPerS),
       ratio_vs_direct_insert: ratio === null ? null : Number(ratio.toFixed(3)),
+      worker_cpu_us_per_record_by_thread: figures.cpu.workerThreads,
     }),
   );
 }
