@@ -138,7 +138,7 @@ describe("chain steps against the real engine and broker", function () {
     expect([step.canStart("k"), step.canStart("other"), step.written], "done").to.deep.equal([true, true, 1]);
   });
 
-  it("insert: runs no more inserts at once than the sink does, whatever maxConcurrentInserts allows", async () => {
+  it("insert: a batch cannot start while the sink runs as many inserts as it can at once, whatever maxConcurrentInserts allows", async () => {
     const offsets = new PartitionLedger().get("t", 0);
     const otherWhileOneRuns = async (sessions: number): Promise<boolean> => {
       const context = new TestContext();

@@ -59,7 +59,7 @@ export const BATCHING = optionTable("Batching and backpressure", {
     env: "TRACEHOUSE_MAX_CONCURRENT_INSERTS",
     default: D.maxConcurrentInserts,
     ...B.maxConcurrentInserts,
-    doc: "inserts running at once over all tables, at most the sink's own (the embedded engine: one per session)",
+    doc: "inserts running at once over all tables (beyond the sink's own, they wait in it)",
   },
 });
 

@@ -26,9 +26,11 @@ interface KeyQueue {
 
 /**
  * The insert step: sealed batches wait per key (one insert at a time per table and month), at most
- * `maxConcurrentInserts` run at once, and never more than the sink runs at once (the embedded
- * engine's one session): a batch sealed only to wait inside the sink would have gone on filling
- * (see the batch step), and each insert costs the engine a fixed amount. Oldest first. A failed insert is retried, and a batch
+ * `maxConcurrentInserts` run at once, oldest first; the next one waits in the sink, so the engine
+ * starts it without waiting for this thread. But a batch "can start" (see the batch step, which
+ * lets a batch that cannot go on filling) only while the sink runs fewer calls than it can at once
+ * (the embedded engine: one per session): sealed by age only to wait in the sink, it would be
+ * smaller, and each insert costs the engine a fixed amount. A failed insert is retried, and a batch
  * ClickHouse rejects (or keeps failing on under load) is split until its failing rows are found:
  * they go to the dead-letter step, their neighbours are done. An outage or a structural failure
  * stops the chain with the offsets uncommitted.
@@ -38,7 +40,8 @@ export class InsertStep implements Step {
   readonly #waiters = new Waiters();
   #active = 0;
   #retrying = 0;
-  readonly #slots: number;
+  /** Inserts the sink runs at once, at most `maxConcurrentInserts`. */
+  readonly #running: number;
   /** Records written since the start. */
   written = 0;
 
@@ -51,7 +54,7 @@ export class InsertStep implements Step {
     /** After each insert settles: backpressure and commits follow. */
     private readonly settled: () => void,
   ) {
-    this.#slots = Math.min(limits.maxConcurrentInserts, sink.concurrency);
+    this.#running = Math.min(limits.maxConcurrentInserts, sink.concurrency);
   }
 
   /** True while an insert waits to be retried. */
@@ -66,11 +69,11 @@ export class InsertStep implements Step {
     return true;
   }
 
-  /** A batch of `key` submitted now would start at once: a slot is free and the key has nothing queued or running. */
+  /** A batch of `key` submitted now would start at once: the sink has room and the key has nothing queued or running. */
   canStart(key: string): boolean {
     const state = this.#keys.get(key);
     return (
-      this.#active < this.#slots &&
+      this.#active < this.#running &&
       this.context.failed === null &&
       (state === undefined || (!state.inserting && state.queue.length === 0))
     );
@@ -111,7 +114,7 @@ export class InsertStep implements Step {
   }
 
   #pump(): void {
-    while (this.#active < this.#slots && this.context.failed === null) {
+    while (this.#active < this.limits.maxConcurrentInserts && this.context.failed === null) {
       let next: KeyQueue | undefined;
       for (const state of this.#keys.values()) {
         const head = state.queue[0];
