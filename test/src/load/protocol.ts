@@ -62,7 +62,7 @@ export interface AgentReport {
   readonly notAccepted: number;
   readonly acceptedByTable: Readonly<Record<string, number>>;
   /** Caller-side cost of `emit`, microseconds. */
-  readonly emitUs: Distribution & { readonly p999: number | null };
+  readonly emitUs: Distribution;
   readonly firstEmitAtMs: number;
   readonly lastEmitAtMs: number;
   /** When `close()` returned: everything accepted was acknowledged by Kafka (or left in the spool). */
