@@ -33,8 +33,8 @@ export interface Sink {
   readonly database: string;
   /**
    * Calls the sink runs at once; more wait inside it (the embedded engine: one per session; HTTP:
-   * the pool's open connections). A caller that batches gains nothing by issuing more: its rows
-   * are better kept in a batch that goes on filling.
+   * the pool's open connections). A caller that batches does better to let a batch go on filling
+   * while the sink is that busy than to seal it only to wait here.
    */
   readonly concurrency: number;
   /**

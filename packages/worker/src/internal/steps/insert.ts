@@ -27,9 +27,9 @@ interface KeyQueue {
 /**
  * The insert step: sealed batches wait per key (one insert at a time per table and month), at most
  * `maxConcurrentInserts` run at once, oldest first; the next one waits in the sink, so the engine
- * starts it without waiting for this thread. But a batch "can start" (see the batch step, which
- * lets a batch that cannot go on filling) only while the sink runs fewer calls than it can at once
- * (the embedded engine: one per session): sealed by age only to wait in the sink, it would be
+ * starts it without waiting for this thread. But a batch "can start" only while the sink runs
+ * fewer calls than it can at once (the embedded engine: one per session), and the batch step lets a
+ * batch that cannot start go on filling: sealed by age only to wait in the sink, it would be
  * smaller, and each insert costs the engine a fixed amount. A failed insert is retried, and a batch
  * ClickHouse rejects (or keeps failing on under load) is split until its failing rows are found:
  * they go to the dead-letter step, their neighbours are done. An outage or a structural failure
