@@ -34,13 +34,19 @@ if ! out="$(go get "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" 
   exit 1
 fi
 echo "jaeger $JAEGER_VERSION: $(grep -c '^go: added' <<<"$out") modules resolved ($(elapsed)); compiling cmd/jaeger (8+ minutes on two cores)..."
-(
-  while sleep 60; do echo "  ...still compiling ($(elapsed))"; done
-) &
-ticker=$!
-trap 'kill "$ticker" 2>/dev/null; rm -rf "$WORK"' EXIT
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$WORK/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
-kill "$ticker" 2>/dev/null || true
+# The build runs in the background and this shell says every minute that it is still going. No
+# background sleeper: one would outlive the script holding the caller's stdout open (a pipe or a
+# test waiting for it would wait up to a minute more). A failed kill in the trap must not fail the
+# install: set -e holds there too, and its status would be the script's.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$WORK/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger &
+build=$!
+trap 'kill "$build" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+waited=0
+while kill -0 "$build" 2>/dev/null; do
+  sleep 1
+  ((++waited % 60)) || echo "  ...still compiling ($(elapsed))"
+done
+wait "$build"
 mv "$WORK/jaeger" "$JAEGER_BIN.tmp"
 mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
 echo "jaeger $JAEGER_VERSION installed ($JAEGER_BIN, $(elapsed))"
