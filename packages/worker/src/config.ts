@@ -54,7 +54,7 @@ export interface WorkerOptions extends KafkaSecurityOptions {
   readonly maxBufferedBytes?: number;
   /** Sealed batches waiting per table before the partitions feeding it are paused. Default: 2. */
   readonly maxPendingBatches?: number;
-  /** Inserts running at once, over all tables (beyond the sink's own `concurrency`, they wait in the sink; the batch step counts the sink as busy, see the README). Default: 2. */
+  /** Inserts running at once, over all tables; beyond the sink's own `concurrency` they wait in the sink, and a batch past its flush interval goes on filling meanwhile. Default: 2. */
   readonly maxConcurrentInserts?: number;
   /** First retry delay ceiling of a transient failure; doubles per attempt, full jitter. Default: 100. */
   readonly retryBaseDelayMs?: number;
