@@ -2,6 +2,7 @@ import { EncodedRows, RecordTable, createSink } from "@tracehouse/clickhouse";
 import type { Row } from "@tracehouse/clickhouse";
 import { TraceContext } from "@tracehouse/context";
 import { PartitionAcks, RecordType, noopLogger } from "@tracehouse/schemas";
+import { embeddedDataDir } from "@tracehouse/testkit";
 import { expect } from "chai";
 import { Partitioners } from "kafkajs";
 import type { KafkaMessage } from "kafkajs";
@@ -27,7 +28,6 @@ import {
   resolveWorkerConfig,
 } from "../src/index.js";
 import { setupEnv, readTopic } from "./helpers/env.js";
-import { embeddedDataDir } from "@tracehouse/testkit";
 import type { WorkerTestEnv } from "./helpers/env.js";
 import { FaultInjectingSink } from "./helpers/faults.js";
 import { messageOf, sampleRecord } from "./helpers/records.js";
