@@ -48,7 +48,7 @@ export interface WorkerOptions extends KafkaSecurityOptions {
   readonly maxBatchRows?: number;
   /** ... or this many record bytes (Kafka value sizes). Default: 8 MiB. */
   readonly maxBatchBytes?: number;
-  /** ... or when its oldest row waited this long (up to four times as long while its topics lag or its insert could not start yet). Default: 1000. */
+  /** ... or when its oldest row waited this long, or half as long once no row joined it for a quarter of it (up to four times as long while its topics lag or its insert could not start yet). Default: 1000. */
   readonly flushIntervalMs?: number;
   /** Record bytes buffered in all tables (open, queued and inserting) before every partition is paused. Default: 16 MiB. */
   readonly maxBufferedBytes?: number;

@@ -97,6 +97,7 @@ describe("chain steps against the real engine and broker", function () {
       sources,
       bytes: rows.length,
       openedAt: Date.now(),
+      lastRowAt: Date.now(),
       topics: new Set(["t"]),
     };
   }

@@ -90,6 +90,37 @@ describe("step: batch", () => {
     expect(sealed.batches, "caught up, one interval old").to.have.length(2);
   });
 
+  it("a batch no row joined for a quarter interval is sealed at half its interval, unless its topics lag", async () => {
+    const ledger = new PartitionLedger();
+    const offsets = tracked(ledger, "t", 0, 3);
+    const sealed = new Sealed();
+    const quarter = 50;
+    const batch = new BatchStep(
+      { ...limits, flushIntervalMs: 4 * quarter },
+      false,
+      new Occupancy(),
+      sealed,
+      (open) => ledger.lagging(open.topics),
+    );
+    batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 0 }, 1);
+    const opened = Date.now();
+    batch.poll(opened + 2 * quarter - 5);
+    expect(sealed.batches, "quiet, under half an interval old").to.have.length(0);
+    offsets.lag = 500;
+    batch.poll(opened + 2 * quarter + 5);
+    expect(sealed.batches, "quiet, half an interval old, lagging").to.have.length(0);
+    offsets.lag = 0;
+    await new Promise((resolve) => setTimeout(resolve, 2 * quarter + 10));
+    batch.add("spans", { event_time: JAN } as Row, { offsets, offset: 1 }, 1);
+    batch.poll(Date.now() + 5);
+    expect(sealed.batches, "half an interval old, a row just joined").to.have.length(0);
+    batch.poll(Date.now() + quarter + 5);
+    expect(
+      sealed.batches.map((b) => b.rows.length),
+      "half an interval old, quiet for a quarter, caught up",
+    ).to.deep.equal([2]);
+  });
+
   it("a batch whose insert could not start yet waits to fill, is sealed once it can, and waits four intervals at most", () => {
     const offsets = tracked(new PartitionLedger(), "t", 0, 3);
     const sealed = new Sealed();

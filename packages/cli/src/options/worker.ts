@@ -34,7 +34,7 @@ export const BATCHING = optionTable("Batching and backpressure", {
     env: "TRACEHOUSE_FLUSH_INTERVAL_MS",
     default: D.flushIntervalMs,
     ...B.flushIntervalMs,
-    doc: "... or when its oldest row waited this long (up to 4× under load)",
+    doc: "... or when its oldest row waited this long (half as long once no row came for a quarter of it; up to 4× under load)",
   },
   maxBufferedBytes: {
     type: "integer",

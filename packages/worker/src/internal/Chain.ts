@@ -167,7 +167,8 @@ export class Chain {
         hold: (topic, partition) => controls.hold(topic, partition),
         seal: (topic, partition) => this.#batch.sealPartition(topic, partition),
       }) ?? afterRange;
-    const tickMs = Math.max(10, Math.min(250, Math.floor(config.flushIntervalMs / 2)));
+    // batches are sealed within a twentieth of their interval (50 ms at most) of falling due
+    const tickMs = Math.max(5, Math.min(50, Math.floor(config.flushIntervalMs / 20)));
     this.#timer = setInterval(() => this.#poll(), tickMs);
     this.#timer.unref();
   }

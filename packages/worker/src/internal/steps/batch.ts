@@ -15,6 +15,8 @@ export interface TableBatch {
   readonly sources: SourceRef[];
   bytes: number;
   readonly openedAt: number;
+  /** When its last row joined it. */
+  lastRowAt: number;
   /** Topics whose records are in it: the partitions to pause when its key backs up. */
   readonly topics: Set<string>;
 }
@@ -35,7 +37,7 @@ const WAITING_INTERVALS = 4;
 
 /**
  * The batch step: rows are gathered per table and partition month (an INSERT never touches more
- * partitions than ClickHouse allows) and sealed when full or after `flushIntervalMs`. A batch
+ * partitions than ClickHouse allows) and sealed when full or by time (see {@link poll}). A batch
  * past its interval waits to fill, for up to four intervals, while `mayWait` says so: its topics
  * lag (a backlog in Kafka), or the insert step could not start it yet (its key's previous insert
  * is running, or every insert slot is busy). So under load a row waits in an open batch that
@@ -66,6 +68,7 @@ export class BatchStep implements Step {
   add(table: RecordTable, row: Row, source: SourceRef, bytes: number): void {
     const { topic, partition } = source.offsets;
     const key = batchKey(table, row.event_time, this.perPartition ? partitionKey(topic, partition) : null);
+    const now = Date.now();
     let open = this.#open.get(key);
     if (open === undefined) {
       open = {
@@ -74,11 +77,13 @@ export class BatchStep implements Step {
         rows: new EncodedRows(table),
         sources: [],
         bytes: 0,
-        openedAt: Date.now(),
+        openedAt: now,
+        lastRowAt: now,
         topics: new Set(),
       };
       this.#open.set(key, open);
     }
+    open.lastRowAt = now;
     open.topics.add(topic);
     open.rows.add(row);
     open.sources.push(source);
@@ -91,16 +96,19 @@ export class BatchStep implements Step {
   }
 
   /**
-   * Seals the batches that have been open for `flushIntervalMs` and may not wait (never those of
-   * bounded ranges), oldest first.
+   * Seals the batches that are due and may not wait (never those of bounded ranges), oldest first.
+   * A batch is due after `flushIntervalMs`, or after half of it once no row joined it for a quarter
+   * of it: the stream went quiet (a burst ended), so waiting longer would only delay its rows. A
+   * key still makes at most two time-sealed inserts per interval, however its rows trickle in.
    */
   poll(now: number): void {
     if (this.perPartition) return;
     const { flushIntervalMs } = this.limits;
     for (const open of this.#open.values()) {
       const age = now - open.openedAt;
-      if (age >= flushIntervalMs && (age >= WAITING_INTERVALS * flushIntervalMs || !this.mayWait(open)))
-        this.#seal(open);
+      const due =
+        age >= flushIntervalMs || (age >= flushIntervalMs / 2 && now - open.lastRowAt >= flushIntervalMs / 4);
+      if (due && (age >= WAITING_INTERVALS * flushIntervalMs || !this.mayWait(open))) this.#seal(open);
     }
   }
 
