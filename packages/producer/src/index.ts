@@ -68,4 +68,5 @@ export { ensureLz4Codec, hasUsableCodec } from "./internal/lz4-codec.js";
 export type { GroupingState } from "./internal/kafkajs-grouping.js";
 export { directRecords } from "./internal/kafkajs-record.js";
 export { directProduce } from "./internal/kafkajs-produce.js";
+export { directFetchRecords } from "./internal/kafkajs-fetch-record.js";
 export type { ReplacementState } from "./internal/kafkajs-module.js";

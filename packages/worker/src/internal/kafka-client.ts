@@ -1,3 +1,4 @@
+import { directFetchRecords } from "@tracehouse/producer";
 import { checkKafkaTls, securityErrorOf } from "@tracehouse/schemas";
 import type { Logger } from "@tracehouse/schemas";
 import { Kafka, logLevel } from "kafkajs";
@@ -21,10 +22,14 @@ function logCreator(logger: Logger) {
  * The worker's Kafka client. Producers may compress with lz4 (the producer's `compression` option),
  * zstd or snappy, which kafkajs cannot read by itself: the codecs are registered first
  * (`ensureReadCodecs`), or the fetch that holds such a batch fails again on every retry and the
- * worker stops advancing.
+ * worker stops advancing. Fetched records are decoded by the producer package's replacement of
+ * kafkajs's record decoder (`directFetchRecords`, installed when that package is imported, before
+ * any fetch); when the application's kafkajs fetched first, kafkajs keeps its own, only slower.
  */
 export function kafkaClientFor(config: WorkerConfig, clientId: string = config.clientId): Kafka {
   ensureReadCodecs();
+  if (directFetchRecords !== "installed")
+    config.logger.debug("kafkajs decodes fetched records itself", { directFetchRecords });
   if (config.kafka !== null) return config.kafka;
   return new Kafka({
     ...config.kafkaConfig,
