@@ -12,7 +12,11 @@ import type {
   RecordDecoder,
 } from "../src/internal/kafkajs-fetch-record.js";
 import type { RecordArgs, RecordEncoder } from "../src/internal/kafkajs-record.js";
-import { kafkajsOriginal, runFresh } from "./helpers/kafkajs-original.js";
+import {
+  kafkajsOriginal,
+  replacementAfterImport,
+  replacementAfterKafkajs,
+} from "./helpers/kafkajs-original.js";
 
 const require = createRequire(import.meta.url);
 const original = kafkajsOriginal<RecordDecoder>("protocol/recordBatch/record/v0/decoder.js");
@@ -115,25 +119,18 @@ describe("kafkajs's fetched-record decoder, replaced", () => {
   });
 
   it("is the decoder kafkajs's record batch decoder uses once the producer is imported first", () => {
-    const out = runFresh(`
-      import { createRequire } from "node:module";
-      const { directFetchRecords } = await import("@tracehouse/producer");
-      const require = createRequire(import.meta.url);
-      require("kafkajs/src/protocol/recordBatch/v0/decoder.js");
-      const record = require.cache[require.resolve("kafkajs/src/protocol/recordBatch/record/v0/decoder.js")];
-      const used = require.cache[require.resolve("kafkajs/src/protocol/recordBatch/v0/decoder.js")].children.includes(record);
-      console.log(JSON.stringify({ directFetchRecords, used, direct: record.exports.direct === true }));
-    `);
-    expect(JSON.parse(out)).to.deep.equal({ directFetchRecords: "installed", used: true, direct: true });
+    expect(
+      replacementAfterImport(
+        "directFetchRecords",
+        "protocol/recordBatch/record/v0/decoder.js",
+        "protocol/recordBatch/v0/decoder.js",
+      ),
+    ).to.deep.equal({ state: "installed", used: true, direct: true });
   });
 
   it("leaves kafkajs as it is when the application loaded its record batch decoder first", () => {
-    const out = runFresh(`
-      import { createRequire } from "node:module";
-      createRequire(import.meta.url)("kafkajs/src/protocol/recordBatch/v0/decoder.js");
-      const { directFetchRecords } = await import("@tracehouse/producer");
-      console.log(directFetchRecords);
-    `);
-    expect(out).to.equal("kafkajs-loaded-first");
+    expect(replacementAfterKafkajs("directFetchRecords", "protocol/recordBatch/v0/decoder.js")).to.equal(
+      "kafkajs-loaded-first",
+    );
   });
 });

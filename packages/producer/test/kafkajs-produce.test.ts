@@ -10,7 +10,11 @@ import kafkajs from "kafkajs";
 import { testKafka, uniqueName, useKafka } from "@tracehouse/testkit";
 import { directProduceRequest, GZIP_LEVEL, kafkajsParts } from "../src/internal/kafkajs-produce.js";
 import type { ProduceArgs, ProduceRequestFactory } from "../src/internal/kafkajs-produce.js";
-import { kafkajsOriginal, runFresh } from "./helpers/kafkajs-original.js";
+import {
+  kafkajsOriginal,
+  replacementAfterImport,
+  replacementAfterKafkajs,
+} from "./helpers/kafkajs-original.js";
 
 const require = createRequire(import.meta.url);
 const original = kafkajsOriginal<ProduceRequestFactory>("protocol/requests/produce/v3/request.js");
@@ -147,30 +151,20 @@ describe("kafkajs's produce request, replaced", () => {
   });
 
   it("is the request kafkajs sends once the producer is imported first", () => {
-    const out = runFresh(`
-      import { createRequire } from "node:module";
-import { promisify } from "node:util";
-import zlib from "node:zlib";
-      const { directProduce } = await import("@tracehouse/producer");
-      const require = createRequire(import.meta.url);
-      require("kafkajs/src/protocol/requests/produce/v7/request.js");
-      const v3 = require.cache[require.resolve("kafkajs/src/protocol/requests/produce/v3/request.js")];
-      const v5 = require.cache[require.resolve("kafkajs/src/protocol/requests/produce/v5/request.js")];
-      console.log(JSON.stringify({ directProduce, direct: v3.exports.direct === true, used: v5.children.includes(v3) }));
-    `);
-    expect(JSON.parse(out)).to.deep.equal({ directProduce: "installed", direct: true, used: true });
+    expect(
+      replacementAfterImport(
+        "directProduce",
+        "protocol/requests/produce/v3/request.js",
+        "protocol/requests/produce/v5/request.js",
+        "protocol/requests/produce/v7/request.js",
+      ),
+    ).to.deep.equal({ state: "installed", used: true, direct: true });
   });
 
   it("leaves kafkajs as it is when the application loaded its newer produce requests first", () => {
-    const out = runFresh(`
-      import { createRequire } from "node:module";
-import { promisify } from "node:util";
-import zlib from "node:zlib";
-      createRequire(import.meta.url)("kafkajs/src/protocol/requests/produce/v7/request.js");
-      const { directProduce } = await import("@tracehouse/producer");
-      console.log(directProduce);
-    `);
-    expect(out).to.equal("kafkajs-loaded-first");
+    expect(replacementAfterKafkajs("directProduce", "protocol/requests/produce/v7/request.js")).to.equal(
+      "kafkajs-loaded-first",
+    );
   });
 
   it("sends batches the broker takes and a consumer reads back as sent, compressed or not", async function () {

@@ -5,7 +5,11 @@ import { createRequire } from "node:module";
 import { expect } from "chai";
 import { directRecordEncoder } from "../src/internal/kafkajs-record.js";
 import type { RecordArgs, RecordEncoder } from "../src/internal/kafkajs-record.js";
-import { kafkajsOriginal, runFresh } from "./helpers/kafkajs-original.js";
+import {
+  kafkajsOriginal,
+  replacementAfterImport,
+  replacementAfterKafkajs,
+} from "./helpers/kafkajs-original.js";
 
 const require = createRequire(import.meta.url);
 const original = kafkajsOriginal<RecordEncoder>("protocol/recordBatch/record/v0/index.js");
@@ -80,25 +84,18 @@ describe("kafkajs's record encoder, replaced", () => {
   });
 
   it("is the encoder kafkajs's produce request uses once the producer is imported first", () => {
-    const out = runFresh(`
-      import { createRequire } from "node:module";
-      const { directRecords } = await import("@tracehouse/producer");
-      const require = createRequire(import.meta.url);
-      const request = require("kafkajs/src/protocol/requests/produce/v3/request.js");
-      const record = require.cache[require.resolve("kafkajs/src/protocol/recordBatch/record/v0/index.js")];
-      const used = require.cache[require.resolve("kafkajs/src/protocol/requests/produce/v3/request.js")].children.includes(record);
-      console.log(JSON.stringify({ directRecords, used, direct: record.exports.direct === true }));
-    `);
-    expect(JSON.parse(out)).to.deep.equal({ directRecords: "installed", used: true, direct: true });
+    expect(
+      replacementAfterImport(
+        "directRecords",
+        "protocol/recordBatch/record/v0/index.js",
+        "protocol/requests/produce/v3/request.js",
+      ),
+    ).to.deep.equal({ state: "installed", used: true, direct: true });
   });
 
   it("leaves kafkajs as it is when the application loaded its produce request first", () => {
-    const out = runFresh(`
-      import { createRequire } from "node:module";
-      createRequire(import.meta.url)("kafkajs/src/protocol/requests/produce/v3/request.js");
-      const { directRecords } = await import("@tracehouse/producer");
-      console.log(directRecords);
-    `);
-    expect(out).to.equal("kafkajs-loaded-first");
+    expect(replacementAfterKafkajs("directRecords", "protocol/requests/produce/v3/request.js")).to.equal(
+      "kafkajs-loaded-first",
+    );
   });
 });
