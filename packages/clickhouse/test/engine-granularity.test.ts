@@ -32,6 +32,40 @@ describe("embedded engine granularity", () => {
     }
   });
 
+  it("merges vertically (one column at a time) whatever the parts' size, and a merge still collapses rows", async () => {
+    const database = uniqueDatabase("vertical");
+    const sink = new EmbeddedSink({ dataDir: testDataDir(), database });
+    try {
+      const settings = await sink.query<{ name: string; value: string }>(
+        "SELECT name, value FROM system.merge_tree_settings WHERE name IN " +
+          "('vertical_merge_algorithm_min_rows_to_activate', 'vertical_merge_algorithm_min_columns_to_activate') ORDER BY name",
+      );
+      expect(settings).to.deep.equal([
+        { name: "vertical_merge_algorithm_min_columns_to_activate", value: "1" },
+        { name: "vertical_merge_algorithm_min_rows_to_activate", value: "1" },
+      ]);
+      await sink.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
+      await sink.command(
+        `CREATE TABLE ${database}.replacing (id UInt64, name String, payload String) ENGINE = ReplacingMergeTree ORDER BY id`,
+      );
+      for (const version of ["a", "b"])
+        await sink.command(
+          `INSERT INTO ${database}.replacing SELECT number, '${version}', repeat('x', 100) FROM numbers(1000)`,
+        );
+      await sink.command(`OPTIMIZE TABLE ${database}.replacing FINAL`);
+      const [merged] = await sink.query<{ rows: number; parts: number }>(
+        `SELECT sum(rows) AS rows, count() AS parts FROM system.parts WHERE database = '${database}' AND table = 'replacing' AND active`,
+      );
+      expect({ rows: Number(merged?.rows), parts: Number(merged?.parts) }).to.deep.equal({
+        rows: 1000,
+        parts: 1,
+      });
+    } finally {
+      await sink.command(`DROP DATABASE IF EXISTS ${database}`);
+      await sink.close();
+    }
+  });
+
   it("applies a given indexGranularityBytes to the engine the sink starts", async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "tracehouse-granularity-"));
     try {
