@@ -50,7 +50,7 @@ export interface WorkerOptions extends KafkaSecurityOptions {
   readonly maxBatchBytes?: number;
   /** ... or when its oldest row waited this long, or half as long once no row joined it for a quarter of it (up to four times as long while its topics lag or its insert could not start yet). Default: 1000. */
   readonly flushIntervalMs?: number;
-  /** Record bytes buffered in all tables (open, queued and inserting) before every partition is paused. Default: 16 MiB. */
+  /** Record bytes buffered in all tables (open, queued and inserting) before every partition is paused; about a flush interval of records at the engine's rate. Default: 24 MiB. */
   readonly maxBufferedBytes?: number;
   /** Sealed batches waiting per table before the partitions feeding it are paused. Default: 2. */
   readonly maxPendingBatches?: number;
@@ -158,7 +158,7 @@ export const WORKER_DEFAULTS = {
   maxBatchRows: 10_000,
   maxBatchBytes: 8 * 1024 * 1024,
   flushIntervalMs: 1000,
-  maxBufferedBytes: 16 * 1024 * 1024,
+  maxBufferedBytes: 24 * 1024 * 1024,
   maxPendingBatches: 2,
   maxConcurrentInserts: 2,
   retryBaseDelayMs: 100,
