@@ -77,9 +77,10 @@ const worker = createWorker({
 global.gc?.();
 await sleep(1000);
 const baseline = rssBytes();
-const baselineMemory = (({ heapTotal, external, arrayBuffers }) => ({
+// `external` already counts the ArrayBuffers (Buffers) among the memory held outside the V8 heap.
+const baselineMemory = (({ heapTotal, external }) => ({
   heapTotal: heapTotal >> 20,
-  external: (external + arrayBuffers) >> 20,
+  external: external >> 20,
 }))(process.memoryUsage());
 let peak = baseline;
 let peakBuffered = 0;
@@ -94,11 +95,11 @@ const sampler = setInterval(() => {
     atPeak = {
       heapTotal: memory.heapTotal >> 20,
       heapUsed: memory.heapUsed >> 20,
-      external: (memory.external + memory.arrayBuffers) >> 20,
+      external: memory.external >> 20,
     };
   peak = Math.max(peak, now);
   peakHeap = Math.max(peakHeap, memory.heapTotal);
-  peakExternal = Math.max(peakExternal, memory.external + memory.arrayBuffers);
+  peakExternal = Math.max(peakExternal, memory.external);
   peakBuffered = Math.max(peakBuffered, worker.status().bufferedBytes);
 }, 25);
 

@@ -56,11 +56,11 @@ const topics = Object.fromEntries(
 ) as Record<RecordType, string>;
 const dlq = await admin.create("bench_dlq", { numPartitions: 1 });
 /**
- * The settings the worker is deployed with (README: operations): a bounded V8 heap, a fixed glibc
- * mmap threshold. The engine's allocator settings are the embedded sink's own (JE_MALLOC_CONF
+ * The settings the worker is deployed with (README: operations): a bounded V8 heap with 8 MB
+ * semi-spaces, a fixed glibc mmap threshold. The engine's allocator settings are the embedded sink's own (JE_MALLOC_CONF
  * unless set).
  */
-const NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-old-space-size=256").split(" ").filter(Boolean);
+const NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-old-space-size=256 --max-semi-space-size=8").split(" ").filter(Boolean);
 const CHILD_ENV = {
   MALLOC_MMAP_THRESHOLD_: "131072",
   ...(JSON.parse(process.env["BENCH_CHILD_ENV"] ?? "{}") as object),
