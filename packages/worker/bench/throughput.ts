@@ -60,7 +60,9 @@ const dlq = await admin.create("bench_dlq", { numPartitions: 1 });
  * semi-spaces, a fixed glibc mmap threshold. The engine's allocator settings are the embedded sink's own (JE_MALLOC_CONF
  * unless set).
  */
-const NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-old-space-size=256 --max-semi-space-size=8").split(" ").filter(Boolean);
+const NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-old-space-size=256 --max-semi-space-size=8")
+  .split(" ")
+  .filter(Boolean);
 const CHILD_ENV = {
   MALLOC_MMAP_THRESHOLD_: "131072",
   ...(JSON.parse(process.env["BENCH_CHILD_ENV"] ?? "{}") as object),
