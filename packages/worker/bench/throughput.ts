@@ -4,7 +4,8 @@
  * (bench/run-worker.ts) and reports records/s, rows/s per table and resident memory; then, in the same
  * child, times each step over the same records and inserts the same rows straight into the engine
  * (bench/steps.ts): the baseline of `ratio_vs_direct_insert`, and CPU µs per record per step.
- * Last line: one JSON object. BENCH_RECORDS sets the record count (default 300000); BENCH_NODE_FLAGS,
+ * Last line: one JSON object. BENCH_RECORDS sets the record count (default 300000), BENCH_TIMEOUT_S
+ * how long the child may run (default the count ÷ 1000, at least 120); BENCH_NODE_FLAGS,
  * BENCH_CHILD_ENV, BENCH_WORKER_OPTIONS (JSON) and BENCH_SESSIONS (engine connections) vary the child.
  */
 import { spawn } from "node:child_process";
@@ -27,6 +28,8 @@ import { toKafkaHeaders } from "@tracehouse/context";
 import { sampleRecord } from "../test/helpers/records.js";
 
 const TOTAL = Number(process.env["BENCH_RECORDS"] ?? 300_000);
+/** The worker's child process is stopped after this long: by default ten times what 10,000 records/s takes. */
+const TIMEOUT_S = Number(process.env["BENCH_TIMEOUT_S"] ?? Math.max(120, TOTAL / 1000));
 const PARTITIONS = 6;
 /** Records of one trace (an execution tree with its events, spans, metrics, errors). */
 const RECORDS_PER_TRACE = 25;
@@ -57,8 +60,8 @@ const topics = Object.fromEntries(
 const dlq = await admin.create("bench_dlq", { numPartitions: 1 });
 /**
  * The settings the worker is deployed with (README: operations): a bounded V8 heap with 8 MB
- * semi-spaces, a fixed glibc mmap threshold. The engine's allocator settings are the embedded sink's own (JE_MALLOC_CONF
- * unless set).
+ * semi-spaces, a fixed glibc mmap threshold. The engine's allocator settings are the embedded
+ * sink's own (JE_MALLOC_CONF unless set).
  */
 const NODE_FLAGS = (process.env["BENCH_NODE_FLAGS"] ?? "--max-old-space-size=256 --max-semi-space-size=8")
   .split(" ")
@@ -136,11 +139,19 @@ const child = spawn(
 );
 let output = "";
 child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+// A worker that stalls (nothing written, nothing thrown) would otherwise keep the benchmark waiting forever.
+const deadline = setTimeout(() => {
+  console.error(`worker run still going after ${TIMEOUT_S} s (BENCH_TIMEOUT_S): stopping it`);
+  child.kill("SIGKILL");
+}, TIMEOUT_S * 1000);
+const code = await new Promise<number | string | null>((resolve) =>
+  child.on("close", (exitCode, signal) => resolve(exitCode ?? signal)),
+);
+clearTimeout(deadline);
 rmSync(dataDir, { recursive: true, force: true });
 await admin.cleanup();
 if (code !== 0) {
-  console.error(`worker run failed (exit ${code}):\n${output}`);
+  console.error(`worker run failed (${typeof code === "string" ? code : `exit ${code}`}):\n${output}`);
   process.exit(1);
 }
 const result = JSON.parse(output.trim().split("\n").pop()!) as {
