@@ -1,4 +1,7 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 
@@ -26,6 +29,38 @@ describe("the demo's closing hints", function () {
       const line = command.startsWith("npx tracehouse ui ") ? `${command} --help` : command;
       const run = runAsUser(line, 60_000);
       expect(run.status, `${line}\n${run.output.slice(-1500)}`).to.equal(0);
+    }
+  });
+
+  it("npm run demo -- --ui prints the trace explorer's address once it answers", async () => {
+    const probe = createServer().listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    const demo = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/src/demo/main.ts", "--traces", "20", "--ui", "--ui-port", String(port)],
+      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      // Read to the end (the demo forwards the explorer's output), the address taken when it comes.
+      const url = await new Promise<string | undefined>((resolve) => {
+        const lines = createInterface({ input: demo.stdout });
+        lines.on("line", (line) => {
+          const match = /^trace explorer: (\S+)/.exec(line);
+          if (match !== null) resolve(match[1]);
+        });
+        lines.on("close", () => resolve(undefined));
+      });
+      expect(url, "the demo printed no trace explorer address").to.match(
+        /^http:\/\/127\.0\.0\.1:\d+\/trace\//,
+      );
+      // Opened the moment it is printed, as a user clicking it would.
+      const response = await fetch(url!);
+      expect(response.status).to.equal(200);
+    } finally {
+      demo.kill("SIGINT");
+      if (demo.exitCode === null) await once(demo, "exit");
     }
   });
 });

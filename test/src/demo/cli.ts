@@ -6,11 +6,14 @@ import { DATA_DIR, DATABASE } from "./options.js";
 
 const CLI = (): string => fileURLToPath(new URL("./bin.js", import.meta.resolve("@tracehouse/cli")));
 
+/** What `tracehouse ui` prints once it listens. */
+const LISTENING = "trace explorer on ";
+
 /**
  * `tracehouse ui` over the demo's data, in a child process (the data directory is held by one
- * process); resolves when it exits, after Ctrl-C.
+ * process); calls `onListening` once it answers, and resolves when it exits, after Ctrl-C.
  */
-export function serveUiWithCli(port: number): Promise<number> {
+export function serveUiWithCli(port: number, onListening: () => void): Promise<number> {
   const child = spawn(
     process.execPath,
     [
@@ -25,8 +28,18 @@ export function serveUiWithCli(port: number): Promise<number> {
       "--log-level",
       "warn",
     ],
-    { stdio: "inherit" },
+    { stdio: ["inherit", "pipe", "inherit"] },
   );
+  let seen: string | null = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    process.stdout.write(chunk);
+    if (seen === null) return;
+    seen = (seen + chunk).slice(-4096);
+    if (seen.includes(LISTENING)) {
+      seen = null;
+      onListening();
+    }
+  });
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);
   };

@@ -190,8 +190,7 @@ async function main(argv: readonly string[]): Promise<number> {
     out(`  (or run the demo and keep serving: npm run demo -- --ui)`);
     return 0;
   }
-  out(`trace explorer: ${traceUrl}  (Ctrl-C stops it)`);
-  return serveUiWithCli(options.uiPort);
+  return serveUiWithCli(options.uiPort, () => out(`trace explorer: ${traceUrl}  (Ctrl-C stops it)`));
 }
 
 main(process.argv.slice(2)).then(
